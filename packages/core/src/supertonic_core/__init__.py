@@ -1,0 +1,1 @@
+"""Supertonic TTS core."""

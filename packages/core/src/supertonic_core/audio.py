@@ -1,0 +1,89 @@
+"""Sample-level audio helpers shared by every transport: joins, sample formats, resampling.
+
+Resampling keeps its filter state across chunks (``StreamResampler``): resampling each
+chunk on its own puts a click at every chunk edge.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import soxr
+
+from .errors import InvalidOptionError
+
+SAMPLE_RATES = (8000, 16000, 22050, 24000, 44100, 48000)
+FADE_S = 0.005
+
+#: Pause after a chunk, by how its text ends: a sentence breathes longer than a clause.
+_PAUSES = (
+    (("\n\n",), 0.45),
+    ((".", "!", "?", "…", "。", "！", "？", "؟", "।", "॥"), 0.28),
+    ((",", ";", ":", "、", "，", "،", "—", "–"), 0.12),
+)
+
+
+def pause_after(text: str) -> float:
+    """Seconds of silence that should follow a chunk ending like ``text`` does."""
+    stripped = text.rstrip(" \t\"'”’»)]")
+    for endings, seconds in _PAUSES:
+        if stripped.endswith(endings):
+            return seconds
+    return 0.08
+
+
+def fade_edges(samples: np.ndarray, sample_rate: int, seconds: float = FADE_S) -> np.ndarray:
+    """Short raised-cosine fade in and out, so chunk joins never click."""
+    n = min(len(samples) // 2, int(sample_rate * seconds))
+    if n <= 0:
+        return samples
+    out = samples.astype(np.float32, copy=True)
+    ramp = (0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, n, dtype=np.float32))).astype(np.float32)
+    out[:n] *= ramp
+    out[-n:] *= ramp[::-1]
+    return out
+
+
+def to_int16(samples: np.ndarray) -> np.ndarray:
+    """float32 in [-1, 1] → int16, clipped."""
+    return (np.clip(samples, -1.0, 1.0) * 32767.0).astype(np.int16)
+
+
+def to_mulaw(samples: np.ndarray) -> bytes:
+    """float32 → G.711 μ-law bytes (telephony, 8 kHz)."""
+    x = np.clip(samples, -1.0, 1.0).astype(np.float64)
+    mu = 255.0
+    y = np.sign(x) * np.log1p(mu * np.abs(x)) / np.log1p(mu)
+    q = np.round((y + 1.0) / 2.0 * mu).astype(np.int16)
+    return (255 - q).astype(np.uint8).tobytes()
+
+
+def from_mulaw(data: bytes) -> np.ndarray:
+    """G.711 μ-law bytes → float32; the inverse of :func:`to_mulaw` (for clients and tests)."""
+    q = 255 - np.frombuffer(data, dtype=np.uint8).astype(np.float64)
+    y = q / 255.0 * 2.0 - 1.0
+    return (np.sign(y) * ((1.0 + 255.0) ** np.abs(y) - 1.0) / 255.0).astype(np.float32)
+
+
+def check_sample_rate(rate: int) -> int:
+    if rate not in SAMPLE_RATES:
+        raise InvalidOptionError(
+            "sample_rate", rate, f"one of {', '.join(str(r) for r in SAMPLE_RATES)}"
+        )
+    return rate
+
+
+class StreamResampler:
+    """float32 mono resampler that carries its state from one chunk to the next."""
+
+    def __init__(self, in_rate: int, out_rate: int) -> None:
+        self.in_rate = in_rate
+        self.out_rate = out_rate
+        self._stream = (
+            None if in_rate == out_rate else soxr.ResampleStream(in_rate, out_rate, 1, "float32", "HQ")
+        )
+
+    def process(self, samples: np.ndarray, *, last: bool = False) -> np.ndarray:
+        """Resample the next piece; ``last=True`` drains the filter's tail."""
+        if self._stream is None:
+            return samples.astype(np.float32, copy=False)
+        return self._stream.resample_chunk(samples.astype(np.float32, copy=False), last=last)

@@ -1,0 +1,155 @@
+"""``supertonic``: synthesize to a file, list voices, download a model, make a synthetic bundle."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import wave
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from .audio import SAMPLE_RATES, StreamResampler, to_int16
+from .bundle import MODELS, download_bundle, synthetic_dir
+from .engine import Engine, SynthesisOptions
+from .errors import SupertonicError
+from .runtime import DEVICES, RuntimeOptions
+from .synthetic import PROFILES, make_synthetic_bundle
+from .voices import OPENAI_VOICES
+
+
+def _model_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default="supertonic-3", choices=list(MODELS))
+    parser.add_argument("--model-dir", type=Path, help="use this bundle directory as is")
+    parser.add_argument(
+        "--synthetic",
+        choices=PROFILES,
+        help="use a generated bundle with random weights (noise, not speech) for offline trials",
+    )
+    parser.add_argument("--voices-dir", type=Path, help="folder of custom voice-style JSON files")
+    parser.add_argument("--device", default="auto", choices=DEVICES)
+    parser.add_argument("--threads", type=int, help="ONNX intra-op threads (default: all cores)")
+
+
+def _engine(args: argparse.Namespace) -> Engine:
+    model_dir = args.model_dir
+    if args.synthetic:
+        model_dir = make_synthetic_bundle(synthetic_dir(args.synthetic), profile=args.synthetic)
+    return Engine.load(
+        args.model,
+        model_dir=model_dir,
+        runtime=RuntimeOptions(device=args.device, intra_threads=args.threads),
+        voices_dir=args.voices_dir,
+    )
+
+
+def _synth(args: argparse.Namespace) -> int:
+    text = args.text if args.text is not None else sys.stdin.read()
+    with _engine(args) as engine:
+        opts = engine.options(
+            voice=args.voice, lang=args.lang, speed=args.speed, steps=args.steps, seed=args.seed
+        )
+        engine.check_text(text, opts.lang)
+        rate = args.sample_rate or engine.sample_rate
+        resampler = StreamResampler(engine.sample_rate, rate)
+        stream = engine.open_stream(opts)
+        stream.add_text(text)
+        stream.end()
+        parts: list[np.ndarray] = []
+        with stream, tqdm(
+            total=stream.queued_chunks, unit="chunk", disable=args.quiet, file=sys.stderr
+        ) as bar:
+            for chunk in stream:
+                parts.append(resampler.process(chunk.samples))
+                bar.update(1)
+        parts.append(resampler.process(np.zeros(0, dtype=np.float32), last=True))
+        pcm = to_int16(np.concatenate(parts)).tobytes()
+    out = Path(args.output)
+    if args.format == "pcm" or out.suffix == ".pcm":
+        out.write_bytes(pcm)
+    else:
+        with wave.open(str(out), "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(rate)
+            wav.writeframes(pcm)
+    seconds = len(pcm) / 2 / rate
+    note = " (SYNTHETIC bundle: noise, not speech)" if engine.synthetic else ""
+    print(f"wrote {out}: {seconds:.2f} s at {rate} Hz{note}", file=sys.stderr)
+    return 0
+
+
+def _voices(args: argparse.Namespace) -> int:
+    with _engine(args) as engine:
+        for name in engine.voices.names():
+            target = OPENAI_VOICES.get(name)
+            print(f"{name}\t{'-> ' + target if target else ''}".rstrip())
+    return 0
+
+
+def _download(args: argparse.Namespace) -> int:
+    bundle = download_bundle(args.model, dest=args.dest, revision=args.revision)
+    print(f"{args.model} ready at {bundle.path}")
+    return 0
+
+
+def _make_synthetic(args: argparse.Namespace) -> int:
+    path = make_synthetic_bundle(
+        args.dest, profile=args.profile, seed=args.seed, overwrite=args.overwrite
+    )
+    print(f"synthetic {args.profile} bundle (random weights, not speech) at {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="supertonic", description=__doc__)
+    parser.add_argument("--log-level", default="warning")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    synth = sub.add_parser("synth", help="text (argument or stdin) to a wav or raw pcm file")
+    synth.add_argument("text", nargs="?", help="text to speak; read from stdin when omitted")
+    synth.add_argument("-o", "--output", required=True, help="output file (.wav or .pcm)")
+    synth.add_argument("--format", choices=["wav", "pcm"], default="wav")
+    synth.add_argument("--voice", help="F1..M5, an OpenAI name, a custom voice or a blend")
+    synth.add_argument("--lang", help="language code (default en)")
+    synth.add_argument("--speed", type=float, help="0.5..2.0 (default 1.05)")
+    synth.add_argument("--steps", type=int, help="denoising steps 1..32 (default 8)")
+    synth.add_argument("--seed", type=int, help="seed for reproducible output")
+    synth.add_argument("--sample-rate", type=int, choices=SAMPLE_RATES, help="output rate")
+    synth.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _model_args(synth)
+    synth.set_defaults(func=_synth)
+
+    voices = sub.add_parser("voices", help="list voice names")
+    _model_args(voices)
+    voices.set_defaults(func=_voices)
+
+    download = sub.add_parser("download", help="fetch a model bundle from Hugging Face")
+    download.add_argument("--model", default="supertonic-3", choices=list(MODELS))
+    download.add_argument("--revision", help="override the pinned revision")
+    download.add_argument("--dest", type=Path, help="target folder (default: the cache)")
+    download.set_defaults(func=_download)
+
+    synthetic = sub.add_parser("make-synthetic", help="write a random-weight bundle")
+    synthetic.add_argument("dest", type=Path)
+    synthetic.add_argument("--profile", choices=PROFILES, default="tiny")
+    synthetic.add_argument("--seed", type=int, default=0)
+    synthetic.add_argument("--overwrite", action="store_true")
+    synthetic.set_defaults(func=_make_synthetic)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s %(message)s")
+    try:
+        return int(args.func(args))
+    except SupertonicError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,259 @@
+"""The engine: a loaded bundle, its voices and text indexer, and the scheduler that runs it.
+
+Everything above the core (HTTP, WebSocket, Pipecat, LiveKit) goes through
+:meth:`Engine.open_stream`, so every transport gets the same chunking, joins, timings,
+cancellation and scheduling.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .bundle import Bundle, resolve_bundle
+from .errors import EmptyTextError, InvalidOptionError, UnsupportedCharactersError
+from .languages import check_language
+from .runtime import Runtime, RuntimeOptions
+from .scheduler import Scheduler
+from .stream import SynthesisStream
+from .synthesis import ChunkJob
+from .text import TextIndexer, normalize_text
+from .voices import VoiceLibrary, VoiceStyle
+
+logger = logging.getLogger("supertonic_core")
+
+SPEED_RANGE = (0.5, 2.0)
+STEPS_RANGE = (1, 32)
+WARMUP_TEXT = "Hello, this is a short warm-up sentence."
+
+
+@dataclass(frozen=True)
+class SynthesisOptions:
+    """Per-request settings.
+
+    Args:
+        voice: preset (F1..M5), OpenAI name, custom voice or blend like ``F1*0.7+M2*0.3``.
+        lang: one of the model's language codes, or ``na``.
+        speed: 0.5..2.0; 1.0 is the model's natural pace, the reference uses 1.05.
+        steps: flow-matching steps, 1..32; fewer is faster, 8 is the reference default.
+        seed: makes the output reproducible; None draws a fresh one per request.
+    """
+
+    voice: str = "F1"
+    lang: str = "en"
+    speed: float = 1.05
+    steps: int = 8
+    seed: int | None = None
+
+    def validated(self) -> SynthesisOptions:
+        """Check ranges and types; raise naming the bad value."""
+        lo, hi = SPEED_RANGE
+        if isinstance(self.speed, bool) or not isinstance(self.speed, int | float):
+            raise InvalidOptionError("speed", self.speed, f"a number between {lo} and {hi}")
+        if not lo <= float(self.speed) <= hi:
+            raise InvalidOptionError("speed", self.speed, f"between {lo} and {hi}")
+        lo_s, hi_s = STEPS_RANGE
+        if isinstance(self.steps, bool) or not isinstance(self.steps, int):
+            raise InvalidOptionError("steps", self.steps, f"an integer between {lo_s} and {hi_s}")
+        if not lo_s <= self.steps <= hi_s:
+            raise InvalidOptionError("steps", self.steps, f"between {lo_s} and {hi_s}")
+        if self.seed is not None and (
+            isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0
+        ):
+            raise InvalidOptionError("seed", self.seed, "a non-negative integer or None")
+        return replace(self, speed=float(self.speed))
+
+
+class Engine:
+    """A ready-to-use model: construct with :meth:`load`, then stream or synthesize.
+
+    Args:
+        bundle: a verified bundle.
+        runtime: how to run the graphs (device, threads, optimisation).
+        voices_dir: optional folder of custom voice-style JSON files.
+        defaults: options used where a request gives none.
+        policy, max_batch, max_streams, max_queue: passed to the :class:`Scheduler`.
+        first_chunk_chars: length the first chunk of a stream is kept under (time to first audio).
+    """
+
+    def __init__(
+        self,
+        bundle: Bundle,
+        *,
+        runtime: RuntimeOptions | None = None,
+        voices_dir: str | Path | None = None,
+        defaults: SynthesisOptions | None = None,
+        policy: str = "deadline",
+        max_batch: int | None = None,
+        max_streams: int | None = None,
+        max_queue: int = 64,
+        first_chunk_chars: int | None = 50,
+    ) -> None:
+        self.bundle = bundle
+        self.voices = VoiceLibrary(bundle.voices_dir, voices_dir)
+        self.languages: tuple[str, ...] = bundle.spec.languages
+        self.defaults = self._check_defaults(defaults or SynthesisOptions())
+        self.first_chunk_chars = first_chunk_chars
+        table = json.loads(bundle.indexer_path.read_text(encoding="utf-8"))
+        self.indexer = TextIndexer(table)
+        self.runtime = Runtime(bundle, runtime)
+        self.scheduler = Scheduler(
+            self.runtime,
+            sample_rate=bundle.sample_rate,
+            frame=bundle.samples_per_frame,
+            policy=policy,
+            max_batch=max_batch,
+            max_streams=max_streams,
+            max_queue=max_queue,
+        )
+        if self.synthetic:
+            logger.warning(
+                "serving a SYNTHETIC bundle (%s profile, random weights): output is noise, "
+                "not speech",
+                self.synthetic.get("profile"),
+            )
+
+    @classmethod
+    def load(
+        cls,
+        model: str = "supertonic-3",
+        *,
+        model_dir: str | Path | None = None,
+        revision: str | None = None,
+        download: bool = True,
+        **kwargs: Any,
+    ) -> Engine:
+        """Resolve the bundle (directory, cache or download) and build a ready engine."""
+        bundle = resolve_bundle(model, model_dir=model_dir, revision=revision, download=download)
+        return cls(bundle, **kwargs)
+
+    # --------------------------------------------------------------- facts
+
+    @property
+    def sample_rate(self) -> int:
+        return self.bundle.sample_rate
+
+    @property
+    def synthetic(self) -> dict[str, Any] | None:
+        """The synthetic-bundle marker, or None when serving real weights."""
+        return self.bundle.synthetic
+
+    @property
+    def providers(self) -> list[str]:
+        return self.runtime.providers
+
+    def info(self) -> dict[str, Any]:
+        """What the engine serves, for health endpoints and logs."""
+        return {
+            "model": self.bundle.model,
+            "synthetic": self.synthetic is not None,
+            "sample_rate": self.sample_rate,
+            "providers": self.providers,
+            "voices": self.voices.names(),
+            "languages": list(self.languages),
+        }
+
+    # --------------------------------------------------------------- requests
+
+    def options(self, **overrides: Any) -> SynthesisOptions:
+        """Defaults with ``overrides`` (None values ignored), validated, voice and language checked."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        unknown = set(given) - set(SynthesisOptions.__dataclass_fields__)
+        if unknown:
+            raise InvalidOptionError(sorted(unknown)[0], given[sorted(unknown)[0]], "not an option")
+        opts = replace(self.defaults, **given).validated()
+        lang = check_language(opts.lang, self.languages)
+        self.voices.resolve(opts.voice)
+        return replace(opts, lang=lang)
+
+    def style(self, voice: str) -> VoiceStyle:
+        return self.voices.resolve(voice)
+
+    def check_text(self, text: str, lang: str) -> None:
+        """Raise before any audio is produced if ``text`` cannot be spoken at all."""
+        if not isinstance(text, str) or not text.strip():
+            raise EmptyTextError()
+        bad = self.indexer.unsupported(normalize_text(text))
+        if bad:
+            raise UnsupportedCharactersError(bad)
+        del lang
+
+    def make_job(self, model_text: str, style: VoiceStyle, opts: SynthesisOptions, seed: int) -> ChunkJob:
+        ids, _ = self.indexer.encode([model_text])
+        return ChunkJob(ids=ids[0], style=style, speed=opts.speed, steps=opts.steps, seed=seed)
+
+    def open_stream(
+        self, options: SynthesisOptions | None = None, *, first_chunk_chars: int | None = -1
+    ) -> SynthesisStream:
+        """A stream to push chunk texts into and read audio chunks from (see SynthesisStream)."""
+        opts = options or self.options()
+        seed = opts.seed if opts.seed is not None else secrets.randbelow(2**31)
+        return SynthesisStream(
+            self,
+            replace(opts, seed=seed),
+            first_chunk_chars=self.first_chunk_chars if first_chunk_chars == -1 else first_chunk_chars,
+        )
+
+    async def stream(
+        self, text: str, options: SynthesisOptions | None = None
+    ) -> AsyncIterator[Any]:
+        """Yield :class:`AudioChunk` s for ``text`` as they are ready; the next is synthesized meanwhile."""
+        stream = self.open_stream(options)
+        stream.add_text(text)
+        stream.end()
+        async with stream:
+            async for chunk in stream:
+                yield chunk
+
+    def iter_chunks(self, text: str, options: SynthesisOptions | None = None) -> Iterator[Any]:
+        """Blocking twin of :meth:`stream`, for scripts and the CLI."""
+        stream = self.open_stream(options)
+        stream.add_text(text)
+        stream.end()
+        with stream:
+            yield from stream
+
+    def synthesize(self, text: str, options: SynthesisOptions | None = None) -> np.ndarray:
+        """The whole utterance as one float32 array at :attr:`sample_rate`."""
+        parts = [c.samples for c in self.iter_chunks(text, options)]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+
+    def warmup(self, text: str = WARMUP_TEXT) -> None:
+        """One real synthesis (so the first request pays no graph set-up) and cost calibration."""
+        opts = self.options()
+        style = self.style(opts.voice)
+        model_text = self._model_text(text, opts.lang)
+        jobs = [self.make_job(model_text, style, opts, seed=i) for i in range(4)]
+        self.scheduler.calibrate(jobs)
+        self.synthesize(text, replace(opts, seed=0))
+
+    def close(self) -> None:
+        self.scheduler.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --------------------------------------------------------------- internals
+
+    def _model_text(self, chunk: str, lang: str) -> str:
+        from .text import prepare_text
+
+        if self.bundle.spec.tagged:
+            return prepare_text(chunk, lang)
+        return normalize_text(chunk)
+
+    def _check_defaults(self, opts: SynthesisOptions) -> SynthesisOptions:
+        opts = opts.validated()
+        lang = check_language(opts.lang, self.languages)
+        self.voices.resolve(opts.voice)
+        return replace(opts, lang=lang)

@@ -1,0 +1,385 @@
+"""One scheduler per loaded model: it owns every ONNX call and decides what runs next.
+
+Streams submit chunk jobs; a single worker thread advances them one stage at a time (a
+denoising step is one call), so a newly arrived first chunk waits at most one step, a
+cancelled row leaves at the next step, and rows of several streams can share a call.
+
+Priorities serve voice agents: a stream with no audio yet, or one about to run dry, goes
+first; among the rest, the stream whose listener (playing in real time from its first
+byte) runs out of audio soonest goes first. Batches are formed only where measurement
+says they pay (on a small CPU a batch of four costs about four singles), rows of very
+different lengths are not padded together, and admission control keeps new streams
+waiting, or refuses them, instead of letting every playing stream fall behind.
+
+``policy="fifo"`` serves chunks in arrival order, one at a time: the peers' model, kept
+for comparison in benchmarks.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import threading
+import time
+from collections import Counter, deque
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import synthesis
+from .errors import CapacityError, EngineClosedError, InvalidOptionError, SynthesisCancelledError
+from .runtime import Runtime
+from .synthesis import ChunkJob, Stage
+
+logger = logging.getLogger("supertonic_core")
+
+POLICIES = ("deadline", "fifo")
+_EMA = 0.2
+_URGENT_MARGIN_S = 0.15
+
+
+@dataclass(eq=False)
+class StreamState:
+    """One request's place in the scheduler and its listener's playback clock."""
+
+    id: int
+    created: float
+    admitted: Future[None] = field(default_factory=Future)
+    first_audio_at: float | None = None
+    play_end: float = 0.0  # when the listener runs out of the audio delivered so far
+    audio_s: float = 0.0
+    underruns: int = 0
+    underrun_s: float = 0.0
+    closed: bool = False
+
+    def delivered(self, seconds: float, now: float | None = None) -> None:
+        """Record audio handed to the listener; an empty buffer before it counts as underrun."""
+        now = time.monotonic() if now is None else now
+        if self.first_audio_at is None:
+            self.first_audio_at = now
+            self.play_end = now
+        elif now > self.play_end:
+            self.underruns += 1
+            self.underrun_s += now - self.play_end
+            self.play_end = now
+        self.play_end += seconds
+        self.audio_s += seconds
+
+    def lead(self, now: float | None = None) -> float:
+        """Seconds of audio buffered ahead of real-time playback (0 before the first byte)."""
+        if self.first_audio_at is None:
+            return 0.0
+        return max(0.0, self.play_end - (time.monotonic() if now is None else now))
+
+
+class CostModel:
+    """Measured seconds per latent frame, per stage and batch size (moving averages)."""
+
+    def __init__(self) -> None:
+        self._per_frame: dict[tuple[Stage, int], float] = {}
+
+    def record(self, stage: Stage, rows: int, frames: int, seconds: float) -> None:
+        key = (stage, rows)
+        value = seconds / max(1, frames)
+        old = self._per_frame.get(key)
+        self._per_frame[key] = value if old is None else old + _EMA * (value - old)
+
+    def per_frame(self, stage: Stage, rows: int = 1) -> float | None:
+        """Seconds of wall time per frame of *one row* when ``rows`` rows share a call."""
+        value = self._per_frame.get((stage, rows))
+        return None if value is None else value / rows
+
+    def snapshot(self) -> dict[str, float]:
+        return {f"{s.value}@{b}": v for (s, b), v in sorted(self._per_frame.items(), key=str)}
+
+
+class Scheduler:
+    """Runs chunk jobs of many streams on one model.
+
+    Args:
+        runtime: the loaded sessions.
+        sample_rate: output rate of the vocoder.
+        frame: audio samples per latent frame.
+        policy: ``deadline`` (default) or ``fifo`` (arrival order, no batching).
+        max_batch: most rows in one call; 1 disables batching. None chooses from measured cost
+            (see :meth:`calibrate`).
+        max_streams: streams synthesized at once; later ones wait. None chooses from the
+            measured capacity.
+        max_queue: streams allowed to wait; one more is refused with :class:`CapacityError`.
+        max_padding: largest share of padded frames tolerated in a batched call.
+    """
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        sample_rate: int,
+        frame: int,
+        policy: str = "deadline",
+        max_batch: int | None = None,
+        max_streams: int | None = None,
+        max_queue: int = 64,
+        max_padding: float = 0.25,
+    ) -> None:
+        if policy not in POLICIES:
+            raise InvalidOptionError("policy", policy, f"one of {', '.join(POLICIES)}")
+        if max_batch is not None and max_batch < 1:
+            raise InvalidOptionError("max_batch", max_batch, "at least 1")
+        if max_streams is not None and max_streams < 1:
+            raise InvalidOptionError("max_streams", max_streams, "at least 1")
+        if max_queue < 0:
+            raise InvalidOptionError("max_queue", max_queue, "zero or more")
+        self.runtime = runtime
+        self.sample_rate = sample_rate
+        self.frame = frame
+        self.policy = policy
+        self.max_queue = max_queue
+        self.max_padding = max_padding
+        self._max_batch = 1 if policy == "fifo" else max_batch
+        self._max_streams = max_streams
+        self.costs = CostModel()
+        self.batch_sizes: Counter[int] = Counter()
+        self.calls = 0
+        self._cond = threading.Condition()
+        self._jobs: list[ChunkJob] = []
+        self._streams: dict[int, StreamState] = {}
+        self._waiting: deque[StreamState] = deque()
+        self._ids = itertools.count(1)
+        self._seq = itertools.count()
+        self._closed = False
+        self._thread = threading.Thread(target=self._loop, name="supertonic-scheduler", daemon=True)
+        self._thread.start()
+
+    # ------------------------------------------------------------------ public
+
+    @property
+    def max_batch(self) -> int:
+        return self._max_batch or 1
+
+    @property
+    def max_streams(self) -> int:
+        if self._max_streams is not None:
+            return self._max_streams
+        capacity = self.capacity()
+        # Admit up to the capacity in real-time streams (at least one, and never fewer than two
+        # when the device can carry more than one and a half).
+        return max(1, math.floor(capacity * 0.9)) if capacity else 4
+
+    def capacity(self, steps: int = 8) -> float | None:
+        """Estimated audio-seconds produced per wall-second at ``steps`` steps, or None if unmeasured."""
+        b = self.max_batch
+        best = {
+            stage: min(
+                (v for r in (1, b) if (v := self.costs.per_frame(stage, r)) is not None),
+                default=None,
+            )
+            for stage in (Stage.PREPARE, Stage.DENOISE, Stage.VOCODE)
+        }
+        if any(v is None for v in best.values()):
+            return None
+        per_frame = best[Stage.PREPARE] + steps * best[Stage.DENOISE] + best[Stage.VOCODE]  # type: ignore[operator]
+        frames_per_audio_s = self.sample_rate / self.frame
+        return 1.0 / (per_frame * frames_per_audio_s)
+
+    def open_stream(self) -> StreamState:
+        """Register a stream; it starts at once or waits its turn, or raises CapacityError."""
+        with self._cond:
+            if self._closed:
+                raise EngineClosedError("the engine is closed")
+            stream = StreamState(id=next(self._ids), created=time.monotonic())
+            active = sum(1 for s in self._streams.values() if s.admitted.done())
+            if active < self.max_streams and not self._waiting:
+                stream.admitted.set_result(None)
+            elif len(self._waiting) >= self.max_queue:
+                raise CapacityError(
+                    f"server busy: {active} streams playing and {len(self._waiting)} waiting",
+                    retry_after=self._retry_after(),
+                )
+            else:
+                self._waiting.append(stream)
+            self._streams[stream.id] = stream
+            return stream
+
+    def close_stream(self, stream: StreamState) -> None:
+        """Forget a stream and let the next waiting one start."""
+        with self._cond:
+            stream.closed = True
+            self._streams.pop(stream.id, None)
+            if stream in self._waiting:
+                self._waiting.remove(stream)
+            if not stream.admitted.done():
+                stream.admitted.set_exception(SynthesisCancelledError("stream closed"))
+            self._admit_waiting()
+            self._cond.notify_all()
+
+    def submit(self, job: ChunkJob, stream: StreamState | None = None) -> Future[np.ndarray]:
+        """Queue one chunk; the future resolves to its float32 waveform."""
+        with self._cond:
+            if self._closed:
+                raise EngineClosedError("the engine is closed")
+            job.seq = next(self._seq)
+            job.submitted = time.monotonic()
+            job.stream_id = stream.id if stream else 0
+            self._jobs.append(job)
+            self._cond.notify_all()
+        return job.future
+
+    def state(self) -> dict[str, object]:
+        """Numbers for metrics: queue depth, streams, batch sizes, capacity, leads, underruns."""
+        now = time.monotonic()
+        with self._cond:
+            streams = list(self._streams.values())
+            return {
+                "policy": self.policy,
+                "queued_jobs": len(self._jobs),
+                "active_streams": sum(1 for s in streams if s.admitted.done()),
+                "waiting_streams": len(self._waiting),
+                "max_streams": self.max_streams,
+                "max_batch": self.max_batch,
+                "batch_sizes": dict(self.batch_sizes),
+                "calls": self.calls,
+                "capacity_audio_s_per_s": self.capacity(),
+                "stream_leads_s": {s.id: round(s.lead(now), 3) for s in streams},
+                "underruns": sum(s.underruns for s in streams),
+                "costs_s_per_frame": self.costs.snapshot(),
+            }
+
+    def close(self) -> None:
+        """Stop the worker; pending jobs fail with EngineClosedError."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self._thread.join(timeout=10)
+
+    def calibrate(self, jobs: list[ChunkJob]) -> None:
+        """Measure stage costs on sample jobs, then choose batching from what was measured.
+
+        Runs each job alone, then all together, so the cost model knows both; batching is
+        enabled only when a full batch is clearly cheaper per row than running rows alone.
+        """
+        solo = [self._copy(j) for j in jobs]
+        for job in solo:
+            self._run_to_end([job])
+        if len(jobs) > 1 and self._max_batch is None:
+            group = [self._copy(j) for j in jobs]
+            self._run_to_end(group)
+            single = self.costs.per_frame(Stage.DENOISE, 1)
+            batched = self.costs.per_frame(Stage.DENOISE, len(group))
+            gain = single / batched if single and batched else 1.0
+            self._max_batch = 8 if gain > 1.2 else 1
+            logger.info("batching %s: a batch of %d costs %.2fx less per row",
+                        "on" if self._max_batch > 1 else "off", len(group), gain)
+
+    # ------------------------------------------------------------------ internals
+
+    @staticmethod
+    def _copy(job: ChunkJob) -> ChunkJob:
+        return ChunkJob(ids=job.ids, style=job.style, speed=job.speed, steps=job.steps, seed=job.seed)
+
+    def _run_to_end(self, jobs: list[ChunkJob]) -> None:
+        while jobs[0].stage is not Stage.DONE:
+            stage = jobs[0].stage
+            if stage is Stage.VOCODE:
+                for job in jobs:
+                    self._execute(Stage.VOCODE, [job])
+            else:
+                self._execute(stage, jobs)
+
+    def _retry_after(self) -> float:
+        capacity = self.capacity() or 1.0
+        return round(max(1.0, min(30.0, len(self._waiting) / max(capacity, 0.1) * 2.0)), 1)
+
+    def _admit_waiting(self) -> None:
+        active = sum(1 for s in self._streams.values() if s.admitted.done())
+        while self._waiting and active < self.max_streams:
+            stream = self._waiting.popleft()
+            stream.admitted.set_result(None)
+            active += 1
+
+    def _priority(self, job: ChunkJob, now: float) -> tuple[float, ...]:
+        if self.policy == "fifo":
+            return (job.seq,)
+        stream = self._streams.get(job.stream_id)
+        if stream is None or stream.first_audio_at is None:
+            return (0, job.submitted, job.seq)
+        deadline = stream.play_end
+        if deadline - now < self._remaining_cost(job) + _URGENT_MARGIN_S:
+            return (0, deadline, job.seq)
+        return (1, deadline, job.seq)
+
+    def _remaining_cost(self, job: ChunkJob) -> float:
+        frames = job.frames or 30
+        denoise = self.costs.per_frame(Stage.DENOISE) or 0.0
+        vocode = self.costs.per_frame(Stage.VOCODE) or 0.0
+        return frames * ((job.steps - job.step) * denoise + vocode)
+
+    def _pick(self) -> tuple[Stage, list[ChunkJob]] | None:
+        """Choose the next call: the most urgent job's stage, plus rows that can share it."""
+        now = time.monotonic()
+        for job in [j for j in self._jobs if j.token.cancelled]:
+            self._jobs.remove(job)
+            job.future.set_exception(SynthesisCancelledError("synthesis cancelled"))
+        if not self._jobs:
+            return None
+        ranked = sorted(self._jobs, key=lambda j: self._priority(j, now))
+        lead = ranked[0]
+        stage = lead.stage
+        batch = [lead]
+        for job in ranked[1:]:
+            if len(batch) >= self.max_batch:
+                break
+            if job.stage is stage and self._fits(batch, job, stage):
+                batch.append(job)
+        return stage, batch
+
+    def _fits(self, batch: list[ChunkJob], job: ChunkJob, stage: Stage) -> bool:
+        if stage is Stage.VOCODE:
+            return job.frames == batch[0].frames
+        sizes = [len(j.ids) if stage is Stage.PREPARE else j.frames for j in [*batch, job]]
+        padded = max(sizes) * len(sizes)
+        return (padded - sum(sizes)) / padded <= self.max_padding
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._closed and not (picked := self._pick()):
+                    self._cond.wait()
+                if self._closed:
+                    for job in self._jobs:
+                        job.future.set_exception(EngineClosedError("the engine is closed"))
+                    self._jobs.clear()
+                    return
+                stage, batch = picked  # type: ignore[misc]
+            try:
+                results = self._execute(stage, batch)
+            except Exception as exc:  # a failed call fails its rows, never the worker
+                logger.exception("synthesis call failed (%s, %d rows)", stage.value, len(batch))
+                with self._cond:
+                    for job in batch:
+                        self._jobs.remove(job)
+                        job.future.set_exception(exc)
+                continue
+            with self._cond:
+                for job, wav in results:
+                    self._jobs.remove(job)
+                    job.future.set_result(wav)
+
+    def _execute(self, stage: Stage, batch: list[ChunkJob]) -> list[tuple[ChunkJob, np.ndarray]]:
+        started = time.perf_counter()
+        done: list[tuple[ChunkJob, np.ndarray]] = []
+        if stage is Stage.PREPARE:
+            synthesis.prepare(self.runtime, batch, sample_rate=self.sample_rate, frame=self.frame)
+            frames = sum(j.frames for j in batch)
+        elif stage is Stage.DENOISE:
+            frames = max(j.frames for j in batch) * len(batch)
+            synthesis.denoise(self.runtime, batch)
+        else:
+            frames = batch[0].frames * len(batch)
+            wavs = synthesis.vocode(self.runtime, batch, sample_rate=self.sample_rate)
+            done = list(zip(batch, wavs, strict=True))
+        self.costs.record(stage, len(batch), frames // len(batch), time.perf_counter() - started)
+        self.batch_sizes[len(batch)] += 1
+        self.calls += 1
+        return done

@@ -1,0 +1,174 @@
+"""The synthesis loop, split into stages that run on batches of chunk jobs.
+
+One chunk goes duration → text encoding → N flow-matching steps → vocoder → trim. Each
+stage here takes any set of jobs, pads them into one ONNX call with masks and slices the
+results back, so the scheduler can batch rows of different streams, lengths, voices and
+speeds, and let rows join or leave between denoising steps. Every row's result equals its
+solo result: noise comes from the row's own seed, and padding is masked.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .voices import VoiceStyle
+
+if TYPE_CHECKING:
+    from .runtime import Runtime
+
+
+class Stage(enum.Enum):
+    PREPARE = "prepare"
+    DENOISE = "denoise"
+    VOCODE = "vocode"
+    DONE = "done"
+
+
+class CancelToken:
+    """Shared by every chunk of one request; checked by the scheduler before each step."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+@dataclass(eq=False)
+class ChunkJob:
+    """One chunk of one request, carrying its own synthesis state between stages."""
+
+    ids: np.ndarray  # int64 [T]
+    style: VoiceStyle
+    speed: float
+    steps: int
+    seed: int
+    token: CancelToken = field(default_factory=CancelToken)
+    # scheduling, filled by the scheduler and the stream that owns the job
+    stream_id: int = 0
+    index: int = 0
+    seq: int = 0
+    submitted: float = 0.0
+    deadline: float = math.inf
+    future: Future[np.ndarray] = field(default_factory=Future)
+    # synthesis state
+    stage: Stage = Stage.PREPARE
+    step: int = 0
+    duration: float = 0.0  # seconds of speech, after speed
+    text_emb: np.ndarray | None = None  # [256, T]
+    latent: np.ndarray | None = None  # [C, L]
+    compute_s: float = 0.0  # this job's share of the ONNX time it took part in
+
+    @property
+    def frames(self) -> int:
+        return 0 if self.latent is None else int(self.latent.shape[1])
+
+
+def _pad_ids(jobs: list[ChunkJob]) -> tuple[np.ndarray, np.ndarray]:
+    t_max = max(len(j.ids) for j in jobs)
+    ids = np.zeros((len(jobs), t_max), dtype=np.int64)
+    mask = np.zeros((len(jobs), 1, t_max), dtype=np.float32)
+    for row, job in enumerate(jobs):
+        ids[row, : len(job.ids)] = job.ids
+        mask[row, 0, : len(job.ids)] = 1.0
+    return ids, mask
+
+
+def _share(jobs: list[ChunkJob], started: float) -> None:
+    """Split a call's wall time over its rows, for per-request compute accounting."""
+    each = (time.perf_counter() - started) / len(jobs)
+    for job in jobs:
+        job.compute_s += each
+
+
+def prepare(rt: Runtime, jobs: list[ChunkJob], *, sample_rate: int, frame: int) -> None:
+    """Duration prediction and text encoding; leaves each job holding its start noise."""
+    started = time.perf_counter()
+    ids, mask = _pad_ids(jobs)
+    dp = np.stack([j.style.dp for j in jobs])
+    ttl = np.stack([j.style.ttl for j in jobs])
+    durations = rt.run("duration_predictor", {"text_ids": ids, "style_dp": dp, "text_mask": mask})
+    emb = rt.run("text_encoder", {"text_ids": ids, "style_ttl": ttl, "text_mask": mask})
+    channels = None
+    for row, job in enumerate(jobs):
+        job.duration = float(np.asarray(durations).reshape(-1)[row]) / job.speed
+        frames = max(1, math.ceil(job.duration * sample_rate / frame))
+        job.text_emb = np.asarray(emb)[row, :, : len(job.ids)]
+        channels = channels or _latent_channels(rt)
+        rng = np.random.default_rng(job.seed)
+        job.latent = rng.standard_normal((channels, frames), dtype=np.float32)
+        job.stage = Stage.DENOISE if job.steps > 0 else Stage.VOCODE
+    _share(jobs, started)
+
+
+def _latent_channels(rt: Runtime) -> int:
+    shape = rt.sessions["vector_estimator"].get_inputs()[0].shape
+    return int(shape[1]) if isinstance(shape[1], int) else 144
+
+
+def denoise(rt: Runtime, jobs: list[ChunkJob]) -> None:
+    """One flow-matching step for each job, whatever step each one is at."""
+    started = time.perf_counter()
+    ids_len = [len(j.ids) for j in jobs]
+    t_max, l_max = max(ids_len), max(j.frames for j in jobs)
+    b = len(jobs)
+    channels = jobs[0].latent.shape[0]  # type: ignore[union-attr]
+    latent = np.zeros((b, channels, l_max), dtype=np.float32)
+    emb = np.zeros((b, jobs[0].text_emb.shape[0], t_max), dtype=np.float32)  # type: ignore[union-attr]
+    text_mask = np.zeros((b, 1, t_max), dtype=np.float32)
+    latent_mask = np.zeros((b, 1, l_max), dtype=np.float32)
+    for row, job in enumerate(jobs):
+        latent[row, :, : job.frames] = job.latent
+        emb[row, :, : ids_len[row]] = job.text_emb
+        text_mask[row, 0, : ids_len[row]] = 1.0
+        latent_mask[row, 0, : job.frames] = 1.0
+    out = rt.run(
+        "vector_estimator",
+        {
+            "noisy_latent": latent,
+            "text_emb": emb,
+            "style_ttl": np.stack([j.style.ttl for j in jobs]),
+            "text_mask": text_mask,
+            "latent_mask": latent_mask,
+            "current_step": np.array([j.step for j in jobs], dtype=np.float32),
+            "total_step": np.array([j.steps for j in jobs], dtype=np.float32),
+        },
+    )
+    out = np.asarray(out)
+    for row, job in enumerate(jobs):
+        job.latent = out[row, :, : job.frames].copy()
+        job.step += 1
+        if job.step >= job.steps:
+            job.stage = Stage.VOCODE
+    _share(jobs, started)
+
+
+def vocode(rt: Runtime, jobs: list[ChunkJob], *, sample_rate: int) -> list[np.ndarray]:
+    """Latent to waveform, trimmed to each job's duration.
+
+    The vocoder graph has no mask, so only rows of equal length may share a call; the
+    scheduler groups them so.
+    """
+    started = time.perf_counter()
+    assert len({j.frames for j in jobs}) == 1, "vocoder rows must have equal length"
+    wav = np.asarray(rt.run("vocoder", {"latent": np.stack([j.latent for j in jobs])}))
+    results = []
+    for row, job in enumerate(jobs):
+        keep = min(wav.shape[1], max(1, round(job.duration * sample_rate)))
+        results.append(wav[row, :keep].astype(np.float32, copy=True))
+        job.stage = Stage.DONE
+        job.latent = job.text_emb = None  # free the state as soon as it is spent
+    _share(jobs, started)
+    return results

@@ -1,0 +1,183 @@
+"""Voice styles: the ten presets, OpenAI's names for them, custom style files and blends.
+
+A Supertonic voice is two small arrays (``style_ttl`` 50×256 for the flow model and
+``style_dp`` 8×16 for the duration predictor), so a blend is simply their weighted mean.
+Unknown names are always an error listing the valid ones: a silent fallback would hand a
+caller a voice they did not ask for.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import UnknownVoiceError, VoiceStyleError
+
+PRESETS: tuple[str, ...] = ("F1", "F2", "F3", "F4", "F5", "M1", "M2", "M3", "M4", "M5")
+
+#: OpenAI's 13 voice names, each mapped onto the preset nearest in character.
+OPENAI_VOICES: dict[str, str] = {
+    "alloy": "F1",
+    "coral": "F2",
+    "sage": "F5",
+    "verse": "F1",
+    "marin": "F3",
+    "nova": "F4",
+    "shimmer": "F2",
+    "onyx": "M1",
+    "ash": "M1",
+    "ballad": "M2",
+    "cedar": "M3",
+    "echo": "M4",
+    "fable": "M5",
+}
+
+TTL_SHAPE = (50, 256)
+DP_SHAPE = (8, 16)
+_BLEND_TERM = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(?:\*\s*([0-9]*\.?[0-9]+))?\s*$")
+
+
+@dataclass(frozen=True, eq=False)
+class VoiceStyle:
+    """One voice: ``ttl`` [50, 256] and ``dp`` [8, 16] float32 arrays, and the name it was asked by."""
+
+    name: str
+    ttl: np.ndarray
+    dp: np.ndarray
+
+
+def _array(obj: object, key: str, shape: tuple[int, ...], source: str) -> np.ndarray:
+    if not isinstance(obj, dict) or key not in obj:
+        raise VoiceStyleError(source, f"missing {key!r}")
+    entry = obj[key]
+    data = entry.get("data") if isinstance(entry, dict) else entry
+    try:
+        arr = np.asarray(data, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise VoiceStyleError(source, f"{key} is not a numeric array ({exc})") from None
+    if arr.size != int(np.prod(shape)):
+        want = "x".join(map(str, (1, *shape)))
+        raise VoiceStyleError(source, f"{key} has shape {list(arr.shape)}, expected {want}")
+    if not np.all(np.isfinite(arr)):
+        raise VoiceStyleError(source, f"{key} contains NaN or infinite values")
+    return arr.reshape(shape)
+
+
+def parse_style(obj: object, *, name: str, source: str) -> VoiceStyle:
+    """Validate a decoded style JSON object (the Voice Builder format) into a :class:`VoiceStyle`."""
+    ttl = _array(obj, "style_ttl", TTL_SHAPE, source)
+    dp = _array(obj, "style_dp", DP_SHAPE, source)
+    return VoiceStyle(name=name, ttl=ttl, dp=dp)
+
+
+def load_style_file(path: str | Path, *, name: str | None = None) -> VoiceStyle:
+    """Read one style JSON file; every problem names the file."""
+    path = Path(path)
+    try:
+        obj = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise VoiceStyleError(str(path), "file not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise VoiceStyleError(str(path), f"not valid JSON ({exc})") from None
+    return parse_style(obj, name=name or path.stem, source=str(path))
+
+
+def blend(styles: list[tuple[VoiceStyle, float]], *, name: str) -> VoiceStyle:
+    """Weighted mean of styles; weights are normalised so they need not sum to one."""
+    total = sum(w for _, w in styles)
+    ttl = sum(s.ttl * (w / total) for s, w in styles)
+    dp = sum(s.dp * (w / total) for s, w in styles)
+    return VoiceStyle(name=name, ttl=ttl.astype(np.float32), dp=dp.astype(np.float32))
+
+
+class VoiceLibrary:
+    """Resolves voice specs (presets, OpenAI names, custom files, blends) to styles.
+
+    Args:
+        presets_dir: the bundle's ``voice_styles`` folder.
+        custom_dir: optional folder of extra ``*.json`` styles; each file's stem is its name.
+            A custom voice may not reuse a preset or OpenAI name.
+    """
+
+    def __init__(self, presets_dir: str | Path, custom_dir: str | Path | None = None) -> None:
+        self._files: dict[str, Path] = {}
+        self._cache: dict[str, VoiceStyle] = {}
+        self._lock = threading.Lock()
+        presets_dir = Path(presets_dir)
+        for name in PRESETS:
+            self._files[name] = presets_dir / f"{name}.json"
+        if custom_dir is not None:
+            custom_dir = Path(custom_dir)
+            if not custom_dir.is_dir():
+                raise VoiceStyleError(str(custom_dir), "custom voice folder does not exist")
+            for path in sorted(custom_dir.glob("*.json")):
+                if path.stem in self._files or path.stem.lower() in OPENAI_VOICES:
+                    raise VoiceStyleError(str(path), f"name {path.stem!r} is taken by a preset")
+                self._files[path.stem] = path
+                self._load(path.stem)  # validate eagerly: a bad file fails at start-up
+
+    @property
+    def custom(self) -> list[str]:
+        """Names of the custom voices loaded from the custom folder."""
+        return [n for n in self._files if n not in PRESETS]
+
+    def names(self) -> list[str]:
+        """Every accepted single-voice name: presets, custom voices, then OpenAI names."""
+        return [*PRESETS, *self.custom, *OPENAI_VOICES]
+
+    def canonical(self, spec: str) -> str:
+        """The preset or custom name a single voice name maps to (``alloy`` → ``F1``)."""
+        key = spec.strip()
+        if key in self._files:
+            return key
+        upper, lower = key.upper(), key.lower()
+        if upper in PRESETS:
+            return upper
+        if lower in OPENAI_VOICES:
+            return OPENAI_VOICES[lower]
+        raise UnknownVoiceError(spec, self.names())
+
+    def resolve(self, spec: str) -> VoiceStyle:
+        """Return the style for ``spec``: a name, or a blend such as ``F1*0.7+M2*0.3``."""
+        if not isinstance(spec, str) or not spec.strip():
+            raise UnknownVoiceError(str(spec), self.names(), "empty voice name")
+        if "+" not in spec and "*" not in spec:
+            return self._load(self.canonical(spec))
+        terms: list[tuple[VoiceStyle, float]] = []
+        for part in spec.split("+"):
+            match = _BLEND_TERM.match(part)
+            if not match:
+                raise UnknownVoiceError(spec, self.names(), f"cannot read blend term {part!r}")
+            weight = float(match.group(2)) if match.group(2) else 1.0
+            if weight <= 0:
+                raise UnknownVoiceError(spec, self.names(), "blend weights must be positive")
+            terms.append((self._load(self.canonical(match.group(1))), weight))
+        return blend(terms, name=self.describe(spec))
+
+    def describe(self, spec: str) -> str:
+        """The canonical form of a spec, for headers and logs (``alloy*1+echo`` → ``F1*0.5+M4*0.5``)."""
+        if "+" not in spec and "*" not in spec:
+            return self.canonical(spec)
+        parts = []
+        for part in spec.split("+"):
+            match = _BLEND_TERM.match(part)
+            if not match:
+                raise UnknownVoiceError(spec, self.names(), f"cannot read blend term {part!r}")
+            parts.append((self.canonical(match.group(1)), float(match.group(2) or 1.0)))
+        total = sum(w for _, w in parts)
+        if total <= 0:
+            raise UnknownVoiceError(spec, self.names(), "blend weights must be positive")
+        return "+".join(f"{n}*{w / total:.3g}" for n, w in parts)
+
+    def _load(self, name: str) -> VoiceStyle:
+        with self._lock:
+            style = self._cache.get(name)
+            if style is None:
+                style = load_style_file(self._files[name], name=name)
+                self._cache[name] = style
+            return style

@@ -79,7 +79,9 @@ class StreamResampler:
         self.in_rate = in_rate
         self.out_rate = out_rate
         self._stream = (
-            None if in_rate == out_rate else soxr.ResampleStream(in_rate, out_rate, 1, "float32", "HQ")
+            None
+            if in_rate == out_rate
+            else soxr.ResampleStream(in_rate, out_rate, 1, "float32", "HQ")
         )
 
     def process(self, samples: np.ndarray, *, last: bool = False) -> np.ndarray:

@@ -135,16 +135,16 @@ def verify_bundle(path: str | Path, *, model: str = "supertonic-3") -> Bundle:
     try:
         config = json.loads((path / "onnx/tts.json").read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BundleInvalidError(f"bundle {path}: onnx/tts.json is not valid JSON ({exc})") from None
+        raise BundleInvalidError(
+            f"bundle {path}: onnx/tts.json is not valid JSON ({exc})"
+        ) from None
     absent = [
         f"{a}.{b}"
         for a, b in REQUIRED_CONFIG
         if not isinstance(config, dict) or not isinstance(config.get(a), dict) or b not in config[a]
     ]
     if absent:
-        raise BundleInvalidError(
-            f"bundle {path}: onnx/tts.json lacks the keys {', '.join(absent)}"
-        )
+        raise BundleInvalidError(f"bundle {path}: onnx/tts.json lacks the keys {', '.join(absent)}")
     empty = [f for f in REQUIRED_FILES if f.endswith(".onnx") and (path / f).stat().st_size == 0]
     if empty:
         raise BundleInvalidError(f"bundle {path} has empty graph files: {', '.join(empty)}")

@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from .audio import SAMPLE_RATES, StreamResampler, to_int16
 from .bundle import MODELS, download_bundle, synthetic_dir
-from .engine import Engine, SynthesisOptions
+from .engine import Engine
 from .errors import SupertonicError
 from .runtime import DEVICES, RuntimeOptions
 from .synthetic import PROFILES, make_synthetic_bundle
@@ -58,9 +58,12 @@ def _synth(args: argparse.Namespace) -> int:
         stream.add_text(text)
         stream.end()
         parts: list[np.ndarray] = []
-        with stream, tqdm(
-            total=stream.queued_chunks, unit="chunk", disable=args.quiet, file=sys.stderr
-        ) as bar:
+        with (
+            stream,
+            tqdm(
+                total=stream.queued_chunks, unit="chunk", disable=args.quiet, file=sys.stderr
+            ) as bar,
+        ):
             for chunk in stream:
                 parts.append(resampler.process(chunk.samples))
                 bar.update(1)

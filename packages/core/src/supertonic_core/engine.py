@@ -24,7 +24,7 @@ from .runtime import Runtime, RuntimeOptions
 from .scheduler import Scheduler
 from .stream import SynthesisStream
 from .synthesis import ChunkJob
-from .text import TextIndexer, normalize_text
+from .text import TextIndexer, is_speakable, normalize_text, prepare_text
 from .voices import VoiceLibrary, VoiceStyle
 
 logger = logging.getLogger("supertonic_core")
@@ -183,9 +183,15 @@ class Engine:
         bad = self.indexer.unsupported(normalize_text(text))
         if bad:
             raise UnsupportedCharactersError(bad)
-        del lang
+        if not is_speakable(text):
+            raise EmptyTextError(
+                f"nothing to speak in {text[:40]!r}: only punctuation, symbols or emoji"
+            )
+        check_language(lang, self.languages)
 
-    def make_job(self, model_text: str, style: VoiceStyle, opts: SynthesisOptions, seed: int) -> ChunkJob:
+    def make_job(
+        self, model_text: str, style: VoiceStyle, opts: SynthesisOptions, seed: int
+    ) -> ChunkJob:
         ids, _ = self.indexer.encode([model_text])
         return ChunkJob(ids=ids[0], style=style, speed=opts.speed, steps=opts.steps, seed=seed)
 
@@ -198,7 +204,9 @@ class Engine:
         return SynthesisStream(
             self,
             replace(opts, seed=seed),
-            first_chunk_chars=self.first_chunk_chars if first_chunk_chars == -1 else first_chunk_chars,
+            first_chunk_chars=self.first_chunk_chars
+            if first_chunk_chars == -1
+            else first_chunk_chars,
         )
 
     async def stream(
@@ -246,8 +254,6 @@ class Engine:
     # --------------------------------------------------------------- internals
 
     def _model_text(self, chunk: str, lang: str) -> str:
-        from .text import prepare_text
-
         if self.bundle.spec.tagged:
             return prepare_text(chunk, lang)
         return normalize_text(chunk)

@@ -98,10 +98,14 @@ def parse_config(msg: dict[str, Any]) -> SessionConfig:
         )
     binary = msg.get("binary")
     if binary is not None and not isinstance(binary, bool):
-        raise ProtocolError(f"config: binary must be true or false, got {binary!r}", code="invalid_config")
+        raise ProtocolError(
+            f"config: binary must be true or false, got {binary!r}", code="invalid_config"
+        )
     for name in ("voice", "lang"):
         if msg.get(name) is not None and not isinstance(msg[name], str):
-            raise ProtocolError(f"config: {name} must be a string, got {msg[name]!r}", code="invalid_config")
+            raise ProtocolError(
+                f"config: {name} must be a string, got {msg[name]!r}", code="invalid_config"
+            )
     return SessionConfig(
         voice=msg.get("voice"),
         lang=msg.get("lang"),
@@ -114,7 +118,9 @@ def parse_config(msg: dict[str, Any]) -> SessionConfig:
     )
 
 
-def parse_client_message(raw: str | bytes | dict[str, Any], *, max_bytes: int = 65536) -> dict[str, Any]:
+def parse_client_message(
+    raw: str | bytes | dict[str, Any], *, max_bytes: int = 65536
+) -> dict[str, Any]:
     """Decode and check one client message; raises ProtocolError naming what is wrong."""
     if isinstance(raw, bytes | bytearray):
         raise ProtocolError("binary frames are not accepted from clients; send JSON text")
@@ -124,7 +130,9 @@ def parse_client_message(raw: str | bytes | dict[str, Any], *, max_bytes: int = 
         try:
             msg = json.loads(raw)
         except json.JSONDecodeError as exc:
-            raise ProtocolError(f"malformed JSON: {exc.msg} at position {exc.pos}", code="invalid_json") from None
+            raise ProtocolError(
+                f"malformed JSON: {exc.msg} at position {exc.pos}", code="invalid_json"
+            ) from None
     else:
         msg = raw
     if not isinstance(msg, dict):
@@ -238,7 +246,8 @@ def to_message(event: Event, *, binary: bool = False) -> tuple[dict[str, Any], b
         "duration_s": round(event.duration_s, 4),
         "text": event.text,
         "words": [
-            {"word": w.word, "start": round(w.start, 4), "end": round(w.end, 4)} for w in event.words
+            {"word": w.word, "start": round(w.start, 4), "end": round(w.end, 4)}
+            for w in event.words
         ],
     }
     if binary:
@@ -258,6 +267,44 @@ _EVENTS: dict[str, type] = {
     "pong": Pong,
     "error": Error,
 }
+
+
+class SpeechConnection:
+    """Typed helpers over :meth:`send`, shared by the in-process session and the WebSocket
+    client: both speak exactly the same messages, so they behave the same.
+
+    Problems with a message come back as :class:`Error` events from ``events()``, in both.
+    """
+
+    async def send(self, msg: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    async def configure(self, context_id: str | None = None, **config: Any) -> None:
+        """Set voice, lang, speed, steps, seed, sample_rate, encoding or binary."""
+        await self.send(_message("config", context_id, **config))
+
+    async def send_text(self, text: str, context_id: str | None = None) -> None:
+        await self.send(_message("text", context_id, text=text))
+
+    async def flush(self, context_id: str | None = None) -> None:
+        await self.send(_message("flush", context_id))
+
+    async def cancel(self, context_id: str | None = None) -> None:
+        await self.send(_message("cancel", context_id))
+
+    async def close_context(self, context_id: str) -> None:
+        await self.send(_message("close_context", context_id))
+
+    async def close(self) -> None:
+        """Finish every context, then end the event stream."""
+        await self.send(_message("close", None))
+
+
+def _message(kind: str, context_id: str | None, **fields: Any) -> dict[str, Any]:
+    msg: dict[str, Any] = {"type": kind, **{k: v for k, v in fields.items() if v is not None}}
+    if context_id is not None:
+        msg["context_id"] = context_id
+    return msg
 
 
 def parse_server_message(msg: dict[str, Any], payload: bytes | None = None) -> Event:

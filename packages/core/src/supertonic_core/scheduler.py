@@ -269,14 +269,20 @@ class Scheduler:
             batched = self.costs.per_frame(Stage.DENOISE, len(group))
             gain = single / batched if single and batched else 1.0
             self._max_batch = 8 if gain > 1.2 else 1
-            logger.info("batching %s: a batch of %d costs %.2fx less per row",
-                        "on" if self._max_batch > 1 else "off", len(group), gain)
+            logger.info(
+                "batching %s: a batch of %d costs %.2fx less per row",
+                "on" if self._max_batch > 1 else "off",
+                len(group),
+                gain,
+            )
 
     # ------------------------------------------------------------------ internals
 
     @staticmethod
     def _copy(job: ChunkJob) -> ChunkJob:
-        return ChunkJob(ids=job.ids, style=job.style, speed=job.speed, steps=job.steps, seed=job.seed)
+        return ChunkJob(
+            ids=job.ids, style=job.style, speed=job.speed, steps=job.steps, seed=job.seed
+        )
 
     def _run_to_end(self, jobs: list[ChunkJob]) -> None:
         while jobs[0].stage is not Stage.DONE:

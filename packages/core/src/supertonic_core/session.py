@@ -38,6 +38,7 @@ from .protocol import (
     ProtocolError,
     Ready,
     SessionConfig,
+    SpeechConnection,
     parse_client_message,
     parse_config,
 )
@@ -77,9 +78,9 @@ class _Context:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
 
-class SpeechSession:
-    """Drive it with :meth:`handle` (protocol messages) or the typed methods; read
-    :meth:`events`.
+class SpeechSession(SpeechConnection):
+    """Drive it with :meth:`handle` (protocol messages) or the typed methods of
+    :class:`SpeechConnection`; read :meth:`events`.
 
     Args:
         engine: the engine to synthesize with.
@@ -129,37 +130,46 @@ class SpeechSession:
             synthetic=self.engine.synthetic is not None,
         )
 
+    async def send(self, msg: dict[str, Any]) -> None:
+        """The typed methods of :class:`SpeechConnection` land here, as for a remote client."""
+        await self.handle(msg)
+
     async def handle(self, raw: str | bytes | dict[str, Any]) -> None:
         """Act on one client message; problems become ``error`` events, never exceptions."""
+        msg: dict[str, Any] = {}
         try:
             msg = parse_client_message(raw)
             ctx = msg.get("context_id")
             kind = msg["type"]
             if kind == "config":
-                await self._emit(self.configure(parse_config(msg), ctx))
+                await self._emit(self._configure(parse_config(msg), ctx))
             elif kind == "text":
-                self.send_text(msg["text"], ctx)
+                self._send_text(msg["text"], ctx)
             elif kind == "flush":
-                self.flush(ctx)
+                self._flush(ctx)
             elif kind == "cancel":
-                await self.cancel(ctx)
+                await self._cancel(ctx)
             elif kind == "close_context":
-                self.close_context(ctx)
+                self._close_context(ctx)
             elif kind == "close":
-                await self.close()
+                await self._close()
             elif kind == "ping":
                 await self._emit(Pong())
             # "auth" is consumed by the transport before the session exists
         except ProtocolError as exc:
-            await self._emit(Error(str(exc), code=exc.code, fatal=exc.fatal))
+            await self._emit(
+                Error(str(exc), code=exc.code, context_id=msg.get("context_id"), fatal=exc.fatal)
+            )
         except CapacityError as exc:
-            await self._emit(Error(str(exc), code="busy", context_id=_ctx(raw)))
+            await self._emit(Error(str(exc), code="busy", context_id=msg.get("context_id")))
         except InvalidInputError as exc:
-            await self._emit(Error(str(exc), code="invalid_request", context_id=_ctx(raw)))
+            await self._emit(
+                Error(str(exc), code="invalid_request", context_id=msg.get("context_id"))
+            )
 
-    # ------------------------------------------------------------ typed API
+    # ------------------------------------------------------------ message handlers
 
-    def configure(self, config: SessionConfig, context_id: str | None = None) -> ConfigAck:
+    def _configure(self, config: SessionConfig, context_id: str | None) -> ConfigAck:
         """Change the session defaults, or one context's settings (for its next utterance)."""
         if context_id is None:
             self.config = self._checked(self.config.merged(config))
@@ -168,16 +178,16 @@ class SpeechSession:
         ctx.config = self._checked(ctx.config.merged(config))
         return ConfigAck(config=_public(ctx.config), context_id=context_id)
 
-    def send_text(self, text: str, context_id: str | None = None) -> None:
-        """Feed a text delta to a context; chunks are released as soon as their end is certain."""
+    def _send_text(self, text: str, context_id: str | None) -> None:
         ctx = self._context(context_id)
         if ctx.closing:
-            raise ProtocolError(f"context {ctx.id!r} is closed; open a new context_id", code="context_closed")
+            raise ProtocolError(
+                f"context {ctx.id!r} is closed; open a new context_id", code="context_closed"
+            )
         if not text:
             return
         if ctx.current is None:
-            opts = self._options(ctx.config)
-            utterance = _Utterance(self.engine.open_stream(opts))
+            utterance = _Utterance(self.engine.open_stream(self._options(ctx.config)))
             ctx.current = utterance
             ctx.utterances.append(utterance)
             self._ensure_task(ctx)
@@ -185,8 +195,7 @@ class SpeechSession:
         ctx.current.stream.add_text(text)
         ctx.wake.set()
 
-    def flush(self, context_id: str | None = None) -> None:
-        """Speak everything buffered in the context; its audio ends with ``audio_end``."""
+    def _flush(self, context_id: str | None) -> None:
         ctx = self._contexts.get(context_id or DEFAULT_CONTEXT)
         if ctx is None or ctx.current is None:
             return
@@ -194,57 +203,54 @@ class SpeechSession:
         ctx.current = None
         ctx.wake.set()
 
-    async def cancel(self, context_id: str | None = None) -> None:
-        """Stop the context now; ``cancelled`` is emitted once no more of its audio can follow."""
+    async def _cancel(self, context_id: str | None) -> None:
+        """Stop the context; ``cancelled`` goes out once no more of its audio can follow."""
         cid = context_id or DEFAULT_CONTEXT
         ctx = self._contexts.get(cid)
         if ctx is not None:
-            for utterance in ctx.utterances:
-                utterance.stream.cancel()
-            if ctx.task is not None:
-                ctx.task.cancel()
-                await asyncio.gather(ctx.task, return_exceptions=True)
-                ctx.task = None
-            for utterance in ctx.utterances:
-                utterance.stream.close()
-            ctx.utterances.clear()
-            ctx.current = None
+            await self._stop(ctx)
             if ctx.closing:
                 self._contexts.pop(cid, None)
             async with self._changed:
                 self._out = deque(
-                    e for e in self._out if not (isinstance(e, Audio | AudioStart) and e.context_id == cid)
+                    e
+                    for e in self._out
+                    if not (isinstance(e, Audio | AudioStart) and e.context_id == cid)
                 )
                 self._changed.notify_all()
         await self._emit(Cancelled(context_id=cid))
 
-    def close_context(self, context_id: str) -> None:
-        """Finish the context's text, then close it (``context_closed`` follows its audio)."""
+    def _close_context(self, context_id: str) -> None:
         ctx = self._context(context_id)
-        self.flush(context_id)
+        self._flush(context_id)
         ctx.closing = True
         self._ensure_task(ctx)
         ctx.wake.set()
 
-    async def close(self) -> None:
-        """Finish every context, then end :meth:`events`."""
+    async def _close(self) -> None:
         self._closing = True
         for cid in list(self._contexts):
-            self.close_context(cid)
+            self._close_context(cid)
         async with self._changed:
             self._changed.notify_all()
+
+    async def _stop(self, ctx: _Context) -> None:
+        for utterance in ctx.utterances:
+            utterance.stream.cancel()
+        if ctx.task is not None:
+            ctx.task.cancel()
+            await asyncio.gather(ctx.task, return_exceptions=True)
+            ctx.task = None
+        for utterance in ctx.utterances:
+            utterance.stream.close()
+        ctx.utterances.clear()
+        ctx.current = None
 
     async def aclose(self) -> None:
         """Cancel everything at once and end :meth:`events` (the transport went away)."""
         self._closing = True
         for ctx in list(self._contexts.values()):
-            for utterance in ctx.utterances:
-                utterance.stream.cancel()
-            if ctx.task is not None:
-                ctx.task.cancel()
-                await asyncio.gather(ctx.task, return_exceptions=True)
-            for utterance in ctx.utterances:
-                utterance.stream.close()
+            await self._stop(ctx)
         self._contexts.clear()
         self._closed = True
         async with self._changed:
@@ -350,7 +356,9 @@ class SpeechSession:
                 ttfb = (first_audio - utterance.started) * 1000
                 await self._emit(AudioStart(context_id=ctx.id, ttfb_ms=round(ttfb, 1)))
             samples = resampler.process(chunk.samples)
-            await self._send_audio(ctx, chunk.text, chunk.offset, chunk.words, samples, rate, encoding)
+            await self._send_audio(
+                ctx, chunk.text, chunk.offset, chunk.words, samples, rate, encoding
+            )
             audio_s += chunk.duration
             chunks += 1
             last = chunk
@@ -401,7 +409,3 @@ class SpeechSession:
 
 def _public(config: SessionConfig) -> dict[str, Any]:
     return {k: v for k, v in asdict(config).items() if v is not None}
-
-
-def _ctx(raw: object) -> str | None:
-    return raw.get("context_id") if isinstance(raw, dict) else None

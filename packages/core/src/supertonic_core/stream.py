@@ -146,7 +146,7 @@ class SynthesisStream:
         while True:
             head = self._next_ready()
             if head is None:
-                if self._ended and not self._pending or self.cancelled:
+                if (self._ended and not self._pending) or self.cancelled:
                     return
                 self._wakeup.clear()
                 await self._wakeup.wait()
@@ -164,7 +164,7 @@ class SynthesisStream:
         while True:
             head = self._next_ready()
             if head is None:
-                if self._ended and not self._pending or self.cancelled:
+                if (self._ended and not self._pending) or self.cancelled:
                     return
                 raise RuntimeError("blocking iteration needs end() before iterating")
             try:
@@ -236,7 +236,9 @@ class SynthesisStream:
             duration=len(samples) / rate,
             speech_duration=speech_s,
             words=tuple(
-                estimate_word_timings(item.text, speech_s, offset=self._offset, lang=self.options.lang)
+                estimate_word_timings(
+                    item.text, speech_s, offset=self._offset, lang=self.options.lang
+                )
             )
             if wav is not None
             else (),

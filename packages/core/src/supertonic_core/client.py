@@ -1,0 +1,128 @@
+"""Async client for the server's WebSocket speech protocol.
+
+It has the same methods and yields the same events as the in-process
+:class:`~supertonic_core.session.SpeechSession`, so the plugins' remote mode differs from
+their in-process mode only in how the connection is made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import websockets
+from websockets.asyncio.client import ClientConnection
+
+from .protocol import (
+    Audio,
+    Error,
+    Event,
+    ProtocolError,
+    Ready,
+    SpeechConnection,
+    parse_server_message,
+)
+
+STREAM_PATH = "/v1/audio/speech/stream"
+
+
+class SpeechClientError(ConnectionError):
+    """The server could not be reached, refused the connection, or closed it early."""
+
+
+class SpeechClient(SpeechConnection):
+    """Connect with ``async with SpeechClient(url) as client`` or :meth:`connect`.
+
+    Args:
+        url: ``ws://host:port`` (the stream path is added when missing) or the full URL.
+        api_key: sent as ``Authorization: Bearer``; None for an open server.
+        config: fields for an initial ``config`` message (voice, lang, sample_rate, ...).
+        open_timeout: seconds to wait for the connection and the ``ready`` greeting.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        api_key: str | None = None,
+        config: dict[str, Any] | None = None,
+        open_timeout: float = 10.0,
+    ) -> None:
+        if url.startswith("http"):
+            url = "ws" + url[4:]
+        self.url = url if url.rstrip("/").endswith(STREAM_PATH) else url.rstrip("/") + STREAM_PATH
+        self.api_key = api_key
+        self.initial_config = config or {}
+        self.open_timeout = open_timeout
+        self.ready: Ready | None = None
+        self._ws: ClientConnection | None = None
+
+    async def connect(self) -> Ready:
+        """Open the socket, read ``ready`` and send the initial config."""
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else None
+        try:
+            self._ws = await websockets.connect(
+                self.url,
+                additional_headers=headers,
+                open_timeout=self.open_timeout,
+                max_size=None,
+            )
+            first = await asyncio.wait_for(self._ws.recv(), self.open_timeout)
+        except (OSError, TimeoutError, websockets.WebSocketException) as exc:
+            await self.aclose()
+            raise SpeechClientError(f"cannot open {self.url}: {exc}") from exc
+        event = parse_server_message(json.loads(first))
+        if isinstance(event, Error):
+            await self.aclose()
+            raise SpeechClientError(f"{self.url} refused the session: {event.message}")
+        if not isinstance(event, Ready):
+            await self.aclose()
+            raise SpeechClientError(f"{self.url} did not greet with 'ready' but {event.type!r}")
+        self.ready = event
+        if self.initial_config:
+            await self.configure(**self.initial_config)
+        return event
+
+    async def send(self, msg: dict[str, Any]) -> None:
+        if self._ws is None:
+            raise SpeechClientError("not connected; call connect() first")
+        try:
+            await self._ws.send(json.dumps(msg))
+        except websockets.ConnectionClosed as exc:
+            raise SpeechClientError(f"connection to {self.url} closed: {exc}") from exc
+
+    async def events(self) -> AsyncIterator[Event]:
+        """Server events until the server ends the session; a dropped socket raises."""
+        if self._ws is None:
+            raise SpeechClientError("not connected; call connect() first")
+        try:
+            async for raw in self._ws:
+                if isinstance(raw, bytes):
+                    raise ProtocolError("binary frame without an audio header")
+                msg = json.loads(raw)
+                payload = None
+                if msg.get("type") == "audio" and "bytes" in msg:
+                    payload = await self._ws.recv()
+                    if not isinstance(payload, bytes):
+                        raise ProtocolError("audio header not followed by a binary frame")
+                yield parse_server_message(msg, payload)
+        except websockets.ConnectionClosedError as exc:
+            raise SpeechClientError(f"connection to {self.url} lost: {exc}") from exc
+
+    async def aclose(self) -> None:
+        """Drop the socket now (the server cancels whatever was still running)."""
+        if self._ws is not None:
+            ws, self._ws = self._ws, None
+            await ws.close()
+
+    async def __aenter__(self) -> SpeechClient:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+__all__ = ["Audio", "SpeechClient", "SpeechClientError"]

@@ -1,0 +1,72 @@
+"""The ``supertonic`` command line."""
+
+from __future__ import annotations
+
+import io
+import wave
+from pathlib import Path
+
+import pytest
+from supertonic_core.cli import main
+
+
+def test_synth_to_wav(tiny_bundle_dir: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "hello.wav"
+    code = main(
+        ["synth", "Hello from the command line. Two sentences.", "-o", str(out),
+         "--model-dir", str(tiny_bundle_dir), "--voice", "nova", "--steps", "2", "--seed", "1",
+         "--sample-rate", "16000", "-q"]
+    )  # fmt: skip
+    assert code == 0
+    with wave.open(str(out)) as wav:
+        assert wav.getframerate() == 16000 and wav.getnchannels() == 1
+        assert wav.getnframes() > 16000 * 0.5
+    assert "SYNTHETIC" in capsys.readouterr().err
+
+
+def test_synth_from_stdin_to_pcm(tiny_bundle_dir: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("Read from standard input."))
+    out = tmp_path / "x.pcm"
+    assert main(["synth", "-o", str(out), "--model-dir", str(tiny_bundle_dir), "-q"]) == 0
+    assert out.stat().st_size > 0 and out.stat().st_size % 2 == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--voice", "Z9"], "unknown voice 'Z9'"),
+        (["--speed", "9"], "speed must be between"),
+        (["--lang", "xx"], "unknown language 'xx'"),
+    ],
+)
+def test_synth_errors(tiny_bundle_dir: Path, tmp_path: Path, capsys, args, needle) -> None:
+    code = main(
+        ["synth", "Hi.", "-o", str(tmp_path / "o.wav"), "--model-dir", str(tiny_bundle_dir), *args]
+    )
+    assert code == 2
+    assert needle in capsys.readouterr().err
+
+
+def test_voices_lists_aliases(tiny_bundle_dir: Path, capsys) -> None:
+    assert main(["voices", "--model-dir", str(tiny_bundle_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "F1" in out and "alloy\t-> F1" in out
+
+
+def test_make_synthetic(tmp_path: Path, capsys) -> None:
+    assert main(["make-synthetic", str(tmp_path / "b"), "--profile", "tiny", "--seed", "3"]) == 0
+    assert (tmp_path / "b/onnx/tts.json").is_file()
+    assert "not speech" in capsys.readouterr().out
+
+
+def test_download_uses_the_hub(monkeypatch, tmp_path: Path, tiny_bundle_dir: Path, capsys) -> None:
+    import shutil
+
+    import huggingface_hub
+
+    def snapshot_download(*, repo_id, revision, local_dir):
+        shutil.copytree(tiny_bundle_dir, local_dir, dirs_exist_ok=True)
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
+    assert main(["download", "--dest", str(tmp_path / "m")]) == 0
+    assert "ready at" in capsys.readouterr().out

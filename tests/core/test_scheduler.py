@@ -1,0 +1,202 @@
+"""Scheduler behaviour, deterministic (no timing asserts): order, bounds, cancellation, fairness."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from supertonic_core import CapacityError, Engine, InvalidOptionError, SynthesisCancelledError
+from supertonic_core.scheduler import Scheduler
+from supertonic_core.synthesis import CancelToken
+
+
+class GatedRuntime:
+    """Wraps the real runtime; blocks the first call until released, records call order."""
+
+    def __init__(self, runtime) -> None:
+        self.runtime = runtime
+        self.sessions = runtime.sessions
+        self.gate = threading.Event()
+        self.entered = threading.Event()
+        self.order: list[int] = []  # text length of row 0 of each vector-estimator call
+        self.current: list = []
+
+    def run(self, graph, feeds):
+        self.entered.set()
+        self.gate.wait(30)
+        return self.runtime.run(graph, feeds)
+
+
+def _job(engine: Engine, text: str, seed: int = 0, steps: int = 2):
+    opts = engine.options(steps=steps)
+    return engine.make_job(engine._model_text(text, "en"), engine.style("F1"), opts, seed)
+
+
+def _scheduler(engine: Engine, runtime=None, **kwargs) -> Scheduler:
+    return Scheduler(
+        runtime or engine.runtime, sample_rate=engine.sample_rate, frame=3072, **kwargs
+    )
+
+
+def _first_calls(sched: Scheduler) -> list[int]:
+    """Order in which jobs (by seq) first took part in a call."""
+    seen: list[int] = []
+    original = sched._execute
+
+    def execute(stage, batch):
+        for job in batch:
+            if job.seq not in seen:
+                seen.append(job.seq)
+        return original(stage, batch)
+
+    sched._execute = execute  # type: ignore[method-assign]
+    return seen
+
+
+def test_first_chunks_and_earliest_deadline_go_first(engine: Engine) -> None:
+    gated = GatedRuntime(engine.runtime)
+    sched = _scheduler(engine, gated, max_batch=1)
+    seen = _first_calls(sched)
+    try:
+        blocker = sched.open_stream()
+        f0 = sched.submit(_job(engine, "Blocking first chunk."), blocker)
+        assert gated.entered.wait(10)
+        buffered_long = sched.open_stream()
+        buffered_long.delivered(30.0)  # 30 s of audio ahead of its listener
+        buffered_short = sched.open_stream()
+        buffered_short.delivered(20.0)
+        newcomer = sched.open_stream()
+        jobs = [
+            (_job(engine, "Later chunk, long buffer."), buffered_long),
+            (_job(engine, "Later chunk, shorter buffer."), buffered_short),
+            (_job(engine, "A new stream's first chunk."), newcomer),
+        ]
+        futures = [sched.submit(j, s) for j, s in jobs]
+        gated.gate.set()
+        for f in [f0, *futures]:
+            f.result(timeout=30)
+        long_seq, short_seq, new_seq = (j.seq for j, _ in jobs)
+        assert seen == [0, new_seq, short_seq, long_seq]
+    finally:
+        sched.close()
+
+
+def test_fifo_policy_keeps_arrival_order(engine: Engine) -> None:
+    gated = GatedRuntime(engine.runtime)
+    sched = _scheduler(engine, gated, policy="fifo")
+    seen = _first_calls(sched)
+    try:
+        first = sched.submit(_job(engine, "Blocking first chunk."))
+        assert gated.entered.wait(10)
+        streams = [sched.open_stream() for _ in range(3)]
+        streams[0].delivered(30.0)
+        futures = [
+            sched.submit(_job(engine, f"Chunk number {i}."), s) for i, s in enumerate(streams)
+        ]
+        gated.gate.set()
+        for f in [first, *futures]:
+            f.result(timeout=30)
+        assert seen == [0, 1, 2, 3]
+        assert sched.max_batch == 1
+    finally:
+        sched.close()
+
+
+def test_admission_queue_is_bounded(engine: Engine) -> None:
+    sched = _scheduler(engine, max_streams=1, max_queue=1)
+    try:
+        playing = sched.open_stream()
+        waiting = sched.open_stream()
+        assert playing.admitted.done() and not waiting.admitted.done()
+        with pytest.raises(CapacityError) as info:
+            sched.open_stream()
+        assert info.value.retry_after >= 1
+        sched.close_stream(playing)
+        assert waiting.admitted.done()
+        assert sched.state()["waiting_streams"] == 0
+    finally:
+        sched.close()
+
+
+def test_cancelled_row_leaves_and_frees_its_place(engine: Engine) -> None:
+    gated = GatedRuntime(engine.runtime)
+    sched = _scheduler(engine, gated)
+    try:
+        stream = sched.open_stream()
+        job = _job(engine, "This row will be cancelled.", steps=8)
+        job.token = CancelToken()
+        future = sched.submit(job, stream)
+        assert gated.entered.wait(10)
+        job.token.cancel()
+        gated.gate.set()
+        with pytest.raises(SynthesisCancelledError):
+            future.result(timeout=30)
+        assert job.step <= 1  # left after at most the step in progress
+        sched.close_stream(stream)
+        state = sched.state()
+        assert state["queued_jobs"] == 0 and state["active_streams"] == 0
+    finally:
+        sched.close()
+
+
+def test_no_stream_starves_under_mixed_load(engine: Engine) -> None:
+    """Many streams, long and short, urgent and buffered: every chunk completes."""
+    sched = _scheduler(engine, max_batch=4)
+    try:
+        futures = []
+        for i in range(12):
+            stream = sched.open_stream()
+            if i % 3 == 0:
+                stream.delivered(5.0 * i)
+            for k in range(3):
+                text = "Short." if (i + k) % 2 else "A much longer chunk of text for this stream."
+                futures.append(sched.submit(_job(engine, text, seed=i * 10 + k), stream))
+        deadline = time.monotonic() + 60
+        for f in futures:
+            f.result(timeout=max(0.1, deadline - time.monotonic()))
+        assert sched.state()["queued_jobs"] == 0
+        assert sum(sched.batch_sizes.values()) == sched.calls
+    finally:
+        sched.close()
+
+
+def test_state_reports_for_metrics(engine: Engine) -> None:
+    state = engine.scheduler.state()
+    for key in (
+        "queued_jobs",
+        "active_streams",
+        "waiting_streams",
+        "batch_sizes",
+        "capacity_audio_s_per_s",
+        "stream_leads_s",
+        "underruns",
+    ):
+        assert key in state
+    assert state["capacity_audio_s_per_s"] > 0  # measured at warm-up
+
+
+def test_listener_clock_counts_underruns() -> None:
+    from supertonic_core.scheduler import StreamState
+
+    s = StreamState(id=1, created=0.0)
+    s.delivered(1.0, now=10.0)  # plays 10..11
+    s.delivered(1.0, now=10.5)  # arrives early: plays 11..12
+    assert s.underruns == 0 and s.lead(now=10.5) == pytest.approx(1.5)
+    s.delivered(1.0, now=12.25)  # 0.25 s of silence before it
+    assert s.underruns == 1 and s.underrun_s == pytest.approx(0.25)
+    assert s.play_end == pytest.approx(13.25)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"policy": "lifo"}, "policy"),
+        ({"max_batch": 0}, "max_batch"),
+        ({"max_queue": -1}, "max_queue"),
+    ],
+)
+def test_bad_settings(engine: Engine, kwargs, name) -> None:
+    with pytest.raises(InvalidOptionError) as info:
+        _scheduler(engine, **kwargs)
+    assert name in str(info.value)

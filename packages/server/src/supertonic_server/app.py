@@ -1,0 +1,193 @@
+"""The application factory: ``create_app(settings)`` → a FastAPI app with a managed engine.
+
+Start-up does not block the listening socket: the engine is loaded and warmed in a worker
+thread while ``/healthz`` answers (``status: loading``) and ``/readyz`` says 503. Once warm,
+the app is ready. If loading fails, the error is logged, ``/readyz`` keeps answering 503
+with the reason, and ``on_fatal`` (the CLI passes one that stops the server with exit code
+1) is called.
+
+Shutdown: the server stops accepting connections and lets in-flight streams finish for up
+to ``settings.shutdown_grace`` seconds (uvicorn's graceful timeout); the lifespan then
+cancels what is still running, at the next denoising step, and closes the engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from supertonic_core import Engine, RuntimeOptions, SynthesisOptions
+from supertonic_core.bundle import synthetic_dir
+from supertonic_core.synthetic import make_synthetic_bundle
+
+from .auth import ApiKeyMiddleware
+from .errors import ErrorBoundaryMiddleware, install_error_handlers
+from .logs import RequestIdMiddleware
+from .metrics import Metrics
+from .routes import routers
+from .settings import Settings
+from .state import DRAINING, FAILED, READY, Lifecycle
+from .version import __version__
+
+logger = logging.getLogger("supertonic_server")
+
+EngineFactory = Callable[[Settings], Engine]
+
+#: Response headers a browser page may read (CORS).
+EXPOSED_HEADERS = [
+    "X-Request-ID",
+    "X-Sample-Rate",
+    "X-Voice",
+    "X-Language",
+    "X-Language-Detection",
+    "X-Audio-Encoding",
+    "X-Speed",
+    "X-Synthetic-Model",
+    "Retry-After",
+]
+
+
+def load_engine(settings: Settings) -> Engine:
+    """Build the engine the settings describe (blocking: run it in a thread)."""
+    model_dir = settings.model_dir
+    if settings.synthetic:
+        logger.warning(
+            "building/using the SYNTHETIC %r bundle: random weights, noise output",
+            settings.synthetic,
+        )
+        model_dir = str(
+            make_synthetic_bundle(synthetic_dir(settings.synthetic), profile=settings.synthetic)
+        )
+    return Engine.load(
+        settings.model,
+        model_dir=model_dir,
+        runtime=RuntimeOptions(
+            device=settings.device,
+            intra_threads=settings.intra_threads,
+            inter_threads=settings.inter_threads,
+        ),
+        voices_dir=settings.voices_dir,
+        defaults=SynthesisOptions(
+            voice=settings.voice,
+            lang=settings.lang,
+            speed=settings.speed,
+            steps=settings.total_steps,
+        ),
+        policy=settings.policy,
+        max_streams=settings.max_concurrent,
+        max_queue=settings.max_queue,
+    )
+
+
+async def _start(
+    app: FastAPI, factory: EngineFactory, on_fatal: Callable[[BaseException], None] | None
+) -> None:
+    settings: Settings = app.state.settings
+    lifecycle: Lifecycle = app.state.lifecycle
+    try:
+        engine = await asyncio.to_thread(factory, settings)
+        app.state.engine = engine
+        if settings.warmup:
+            await asyncio.to_thread(engine.warmup, settings.warmup_text)
+        lifecycle.status = READY
+        info = engine.info()
+        logger.info(
+            "ready: model=%s providers=%s sample_rate=%d warmup=%s max_streams=%s max_queue=%d",
+            info["model"],
+            ",".join(info["providers"]),
+            info["sample_rate"],
+            settings.warmup,
+            engine.scheduler.max_streams,
+            settings.max_queue,
+        )
+        if info["synthetic"]:
+            logger.warning("SYNTHETIC MODEL: every response is random-weight noise, not speech")
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        lifecycle.status = FAILED
+        lifecycle.error = str(exc)
+        logger.error(
+            "the model could not be loaded: %s",
+            exc,
+            exc_info=not isinstance(exc, ValueError | OSError),
+        )
+        if on_fatal is not None:
+            on_fatal(exc)
+
+
+async def _stop(app: FastAPI, starting: asyncio.Task[None]) -> None:
+    settings: Settings = app.state.settings
+    lifecycle: Lifecycle = app.state.lifecycle
+    lifecycle.status = DRAINING
+    if not starting.done():
+        starting.cancel()
+    waited = 0.0
+    while lifecycle.streams and waited < settings.shutdown_grace:
+        await asyncio.sleep(0.05)
+        waited += 0.05
+    if lifecycle.streams:
+        logger.warning("shutdown: cancelling %d stream(s) still running", len(lifecycle.streams))
+        for stream in list(lifecycle.streams):
+            stream.cancel()
+    engine: Engine | None = app.state.engine
+    if engine is not None:
+        await asyncio.to_thread(engine.close)
+    logger.info("shutdown complete")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine_factory: EngineFactory | None = None,
+    on_fatal: Callable[[BaseException], None] | None = None,
+) -> FastAPI:
+    """The FastAPI app for ``settings``.
+
+    Args:
+        settings: defaults to ``Settings()``.
+        engine_factory: builds the engine (in a thread); defaults to :func:`load_engine`.
+            Embedders can pass ``lambda s: my_engine`` to serve an engine they loaded.
+        on_fatal: called if the engine cannot be built or warmed.
+    """
+    settings = settings or Settings()
+    factory = engine_factory or load_engine
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        starting = asyncio.create_task(_start(app, factory, on_fatal))
+        try:
+            yield
+        finally:
+            await _stop(app, starting)
+
+    app = FastAPI(
+        title="Supertonic TTS server",
+        version=__version__,
+        description="OpenAI-compatible streaming text-to-speech for Supertonic-3.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = None
+    app.state.lifecycle = Lifecycle()
+    app.state.metrics = Metrics()
+    install_error_handlers(app)
+    # Added innermost first: CORS → request id → error boundary → API keys → routes.
+    app.add_middleware(ApiKeyMiddleware, keys=settings.api_keys)
+    app.add_middleware(ErrorBoundaryMiddleware)
+    app.add_middleware(RequestIdMiddleware)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=EXPOSED_HEADERS,
+        )
+    for router in routers(settings):
+        app.include_router(router)
+    return app

@@ -1,0 +1,93 @@
+"""API keys: ``Authorization: Bearer <key>`` or ``x-api-key: <key>`` on every ``/v1/`` route.
+
+No keys configured means the API is open (the default, bound to loopback). With keys, a
+request without a valid one gets 401 in OpenAI's envelope before its body is even read, so
+an unauthenticated client learns nothing about validation. WebSocket clients (browsers
+cannot set headers there) may also pass ``?api_key=``; a refused socket is closed with
+code 1008. Health, readiness and the docs stay open for probes. Keys are compared in
+constant time and never logged.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Iterable
+from urllib.parse import parse_qs
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .errors import APIError
+
+logger = logging.getLogger("supertonic_server")
+
+PROTECTED_PREFIXES = ("/v1/",)
+
+
+def presented_key(
+    headers: dict[bytes, bytes], query: bytes = b"", *, websocket: bool = False
+) -> str | None:
+    """The key a request presents, or None."""
+    auth = headers.get(b"authorization", b"").decode("latin-1").strip()
+    if auth[:7].lower() == "bearer " and auth[7:].strip():
+        return auth[7:].strip()
+    key = headers.get(b"x-api-key", b"").decode("latin-1").strip()
+    if key:
+        return key
+    if websocket:
+        values = parse_qs(query.decode("latin-1")).get("api_key")
+        return values[0] if values else None
+    return None
+
+
+def check_key(presented: str | None, keys: Iterable[str]) -> None:
+    """Raise a 401 :class:`APIError` unless ``presented`` is one of ``keys``."""
+    keys = list(keys)
+    if not keys:
+        return
+    if presented is None:
+        raise APIError(
+            401,
+            "Missing API key: send it as 'Authorization: Bearer <key>' or 'x-api-key: <key>'.",
+            code="missing_api_key",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    given = presented.encode()
+    if not any(hmac.compare_digest(given, k.encode()) for k in keys):
+        raise APIError(
+            401,
+            "Incorrect API key provided.",
+            code="invalid_api_key",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+class ApiKeyMiddleware:
+    """Refuse ``/v1/`` requests that do not present one of ``keys``."""
+
+    def __init__(self, app: ASGIApp, keys: Iterable[str]) -> None:
+        self.app = app
+        self.keys = tuple(keys)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if (
+            not self.keys
+            or kind not in ("http", "websocket")
+            or not scope["path"].startswith(PROTECTED_PREFIXES)
+            or (kind == "http" and scope["method"] == "OPTIONS")  # CORS preflight carries no key
+        ):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        key = presented_key(headers, scope.get("query_string", b""), websocket=kind == "websocket")
+        try:
+            check_key(key, self.keys)
+        except APIError as err:
+            logger.info("%s %s -> 401 %s", scope.get("method", "WS"), scope["path"], err.code)
+            if kind == "websocket":
+                await send({"type": "websocket.close", "code": 1008, "reason": err.message})
+            else:
+                await err.response()(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

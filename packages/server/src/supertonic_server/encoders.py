@@ -1,0 +1,263 @@
+"""Streaming audio encoders: one class per response format, mono samples in, bytes out.
+
+Every encoder takes float32 (-1..1) or int16 samples already at its own sample rate (the
+caller resamples with the core's stateful ``StreamResampler``), returns whatever bytes are
+ready after each :meth:`~Encoder.encode`, and closes the container in :meth:`~Encoder.finish`.
+The concatenated output is a valid file at every chunk boundary that a player can start on
+while it is still growing, and a complete file once ``finish()`` has been sent:
+
+* ``pcm``: raw little-endian int16, no header (OpenAI's ``pcm``).
+* ``wav``: a 44-byte header whose RIFF and data sizes are ``0xFFFFFFFF`` (the streaming
+  convention OpenAI and Kokoro use: "until the end of the stream"), then int16 samples.
+* ``mp3``: LAME frames as LAME releases them (``lameenc``), 128 kbit/s at 32 kHz and up.
+* ``opus``: Ogg/Opus pages (PyAV/libopus), one page per ~60 ms so audio leaves promptly;
+  always 48 kHz, as OpenAI sends it: Ogg/Opus decoders output 48 kHz whatever the encoder
+  ran at (RFC 7845), so any other rate would only make ``X-Sample-Rate`` lie.
+* ``aac``: AAC-LC in ADTS frames (PyAV), each frame self-delimiting.
+* ``flac``: a FLAC stream (PyAV); the header's total-sample count stays 0 ("unknown"), as
+  FLAC allows for streams, because a stream cannot be rewound to patch it.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import ClassVar
+
+import av
+import lameenc
+import numpy as np
+from supertonic_core.audio import to_int16
+
+FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")
+
+#: The only rate Ogg/Opus is decoded at; a request asking opus at another rate is refused.
+OPUS_RATE = 48000
+
+MEDIA_TYPES = {
+    "mp3": "audio/mpeg",
+    "opus": "audio/ogg; codecs=opus",
+    "aac": "audio/aac",
+    "flac": "audio/flac",
+    "wav": "audio/wav",
+    "pcm": "audio/pcm",
+}
+
+
+def _int16(samples: np.ndarray) -> np.ndarray:
+    if samples.dtype == np.int16:
+        return samples
+    return to_int16(samples.astype(np.float32, copy=False))
+
+
+def _float32(samples: np.ndarray) -> np.ndarray:
+    if samples.dtype == np.int16:
+        return samples.astype(np.float32) / 32768.0
+    return np.clip(samples.astype(np.float32, copy=False), -1.0, 1.0)
+
+
+class Encoder:
+    """Base class: ``encode(samples) -> bytes`` any number of times, then ``finish() -> bytes``."""
+
+    format: ClassVar[str]
+    codec: ClassVar[str]
+
+    def __init__(self, sample_rate: int) -> None:
+        self.sample_rate = sample_rate
+        self.samples_in = 0
+
+    @property
+    def encoding(self) -> str:
+        """Description for the ``X-Audio-Encoding`` header, e.g. ``pcm_s16le_24000_1ch``."""
+        return f"{self.codec}_{self.sample_rate}_1ch"
+
+    @property
+    def media_type(self) -> str:
+        return MEDIA_TYPES[self.format]
+
+    def encode(self, samples: np.ndarray) -> bytes:
+        self.samples_in += len(samples)
+        return self._encode(samples)
+
+    def _encode(self, samples: np.ndarray) -> bytes:
+        raise NotImplementedError
+
+    def finish(self) -> bytes:
+        """Flush what the codec holds and close the container; call once, at the end."""
+        return b""
+
+    def close(self) -> None:
+        """Release the codec without more output (the stream was abandoned); idempotent."""
+
+
+class PcmEncoder(Encoder):
+    format = "pcm"
+    codec = "pcm_s16le"
+
+    def _encode(self, samples: np.ndarray) -> bytes:
+        return _int16(samples).astype("<i2", copy=False).tobytes()
+
+
+class WavEncoder(PcmEncoder):
+    """PCM behind a RIFF header whose sizes are ``0xFFFFFFFF`` (unknown), then the samples."""
+
+    format = "wav"
+    codec = "wav_s16le"
+    UNKNOWN = 0xFFFFFFFF
+
+    def __init__(self, sample_rate: int) -> None:
+        super().__init__(sample_rate)
+        self._header_sent = False
+
+    def header(self) -> bytes:
+        rate = self.sample_rate
+        return (
+            b"RIFF"
+            + struct.pack("<I", self.UNKNOWN)
+            + b"WAVEfmt "
+            + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
+            + b"data"
+            + struct.pack("<I", self.UNKNOWN)
+        )
+
+    def _encode(self, samples: np.ndarray) -> bytes:
+        head = b"" if self._header_sent else self.header()
+        self._header_sent = True
+        return head + super()._encode(samples)
+
+    def finish(self) -> bytes:
+        return b"" if self._header_sent else self._encode(np.zeros(0, dtype=np.int16))
+
+
+class Mp3Encoder(Encoder):
+    format = "mp3"
+    codec = "mp3"
+
+    def __init__(self, sample_rate: int) -> None:
+        super().__init__(sample_rate)
+        # MPEG-1 (32-48 kHz) allows 128 kbit/s; MPEG-2 (16-24 kHz) tops out at 160, MPEG-2.5
+        # (8-12 kHz) at 64: pick a rate each layer carries without LAME resampling behind us.
+        kbps = 128 if sample_rate >= 32000 else 64 if sample_rate >= 16000 else 32
+        self.kbps = kbps
+        self._lame = lameenc.Encoder()
+        self._lame.set_channels(1)
+        self._lame.set_in_sample_rate(sample_rate)
+        self._lame.set_out_sample_rate(sample_rate)
+        self._lame.set_bit_rate(kbps)
+        self._lame.set_quality(2)
+
+    @property
+    def encoding(self) -> str:
+        return f"mp3_{self.sample_rate}_1ch_{self.kbps}kbps"
+
+    def _encode(self, samples: np.ndarray) -> bytes:
+        if not len(samples):
+            return b""
+        return bytes(self._lame.encode(_int16(samples).tobytes()))
+
+    def finish(self) -> bytes:
+        return bytes(self._lame.flush())
+
+
+class _Sink:
+    """A write-only, unseekable file for PyAV: what the muxer writes is collected for sending."""
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+
+    def write(self, data: bytes) -> int:
+        self._buf += data
+        return len(data)
+
+    def take(self) -> bytes:
+        data = bytes(self._buf)
+        self._buf.clear()
+        return data
+
+
+class _AvEncoder(Encoder):
+    """A PyAV (FFmpeg) codec in a container written to memory, drained after every call."""
+
+    container: ClassVar[str]
+    av_codec: ClassVar[str]
+    bit_rate: ClassVar[int | None] = None
+    container_options: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, sample_rate: int) -> None:
+        super().__init__(sample_rate)
+        self._sink = _Sink()
+        options = {"flush_packets": "1", **self.container_options}
+        self._out = av.open(self._sink, mode="w", format=self.container, container_options=options)
+        self._stream = self._out.add_stream(self.av_codec, rate=sample_rate, layout="mono")
+        if self.bit_rate:
+            self._stream.codec_context.bit_rate = self.bit_rate
+        self._pts = 0
+        self._closed = False
+
+    def _encode(self, samples: np.ndarray) -> bytes:
+        if not len(samples):
+            return self._sink.take()
+        frame = av.AudioFrame.from_ndarray(
+            _float32(samples).reshape(1, -1), format="flt", layout="mono"
+        )
+        frame.sample_rate = self.sample_rate
+        frame.pts = self._pts
+        self._pts += len(samples)
+        for packet in self._stream.encode(frame):
+            self._out.mux(packet)
+        return self._sink.take()
+
+    def finish(self) -> bytes:
+        if not self._closed:
+            self._closed = True
+            for packet in self._stream.encode(None):
+                self._out.mux(packet)
+            self._out.close()
+        return self._sink.take()
+
+    def close(self) -> None:
+        """Release the codec without producing output (the stream was abandoned)."""
+        if not self._closed:
+            self._closed = True
+            self._out.close()
+
+
+class OpusEncoder(_AvEncoder):
+    format = "opus"
+    codec = "opus"
+    container = "ogg"
+    av_codec = "libopus"
+    bit_rate = 48000
+    # One Ogg page per ~60 ms instead of the muxer's default second, so audio leaves promptly.
+    container_options: ClassVar[dict[str, str]] = {"page_duration": "60000"}
+
+
+class AacEncoder(_AvEncoder):
+    format = "aac"
+    codec = "aac"
+    container = "adts"
+    av_codec = "aac"
+    bit_rate = 96000
+
+
+class FlacEncoder(_AvEncoder):
+    format = "flac"
+    codec = "flac"
+    container = "flac"
+    av_codec = "flac"
+
+
+ENCODERS: dict[str, type[Encoder]] = {
+    "mp3": Mp3Encoder,
+    "opus": OpusEncoder,
+    "aac": AacEncoder,
+    "flac": FlacEncoder,
+    "wav": WavEncoder,
+    "pcm": PcmEncoder,
+}
+
+
+def create_encoder(fmt: str, sample_rate: int) -> Encoder:
+    """A fresh encoder for one response; ``fmt`` is one of :data:`FORMATS`."""
+    if fmt == "opus" and sample_rate != OPUS_RATE:
+        raise ValueError(f"opus is always decoded at {OPUS_RATE} Hz, not {sample_rate}")
+    return ENCODERS[fmt](sample_rate)

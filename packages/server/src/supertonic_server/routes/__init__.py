@@ -1,0 +1,17 @@
+"""The HTTP routes, one router per module; :func:`routers` is the list the app serves."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ..settings import Settings
+from . import catalog, health, speech
+
+
+def routers(settings: Settings) -> list[APIRouter]:
+    """Every router the app includes, in order.
+
+    Other transports plug in here: the WebSocket router only when ``settings.ws_enabled``,
+    the console only when ``settings.ui_enabled``, the metrics router always.
+    """
+    return [health.router, catalog.router, speech.router]

@@ -1,0 +1,238 @@
+"""Server settings: one dataclass, filled from CLI flags and ``SUPERTONIC_*`` variables.
+
+Every field has a flag (``--max-queue``) and a variable (``SUPERTONIC_MAX_QUEUE``); a flag
+wins over the variable, the variable over the default. On/off settings take
+``--warmup`` / ``--no-warmup`` and ``1 0 true false yes no on off`` in the environment.
+List settings (API keys, CORS origins) repeat the flag or separate values with commas in
+the variable. A value that cannot be read is an error naming the flag or the variable;
+nothing is silently replaced by a default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from supertonic_core.audio import SAMPLE_RATES
+from supertonic_core.engine import STEPS_RANGE, WARMUP_TEXT
+from supertonic_core.runtime import DEVICES
+from supertonic_core.scheduler import POLICIES
+from supertonic_core.synthetic import PROFILES
+
+ENV_PREFIX = "SUPERTONIC_"
+LOG_LEVELS = ("debug", "info", "warning", "error")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _opt(
+    help: str,
+    *,
+    choices: Sequence[Any] | None = None,
+    flag: str | None = None,
+    env: str | None = None,
+    **kw: Any,
+) -> Any:
+    return field(metadata={"help": help, "choices": choices, "flag": flag, "env": env}, **kw)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server can be told; see ``supertonic-server --help``."""
+
+    host: str = _opt("bind address (anything but loopback wants --api-key)", default="127.0.0.1")
+    port: int = _opt("bind port", default=8000)
+    device: str = _opt("ONNX execution provider", choices=DEVICES, default="auto")
+    model: str = _opt("model to serve", default="supertonic-3")
+    model_dir: str | None = _opt("bundle directory (else the cache, else download)", default=None)
+    voices_dir: str | None = _opt("folder of custom voice-style JSON files", default=None)
+    voice: str = _opt("default voice (preset, OpenAI name, custom or blend)", default="F1")
+    lang: str = _opt("default language code", default="en")
+    speed: float = _opt("default speed, 0.5..2.0", default=1.05)
+    total_steps: int = _opt("default flow-matching steps, 1..32 (fewer = faster)", default=8)
+    intra_threads: int | None = _opt("ONNX intra-op threads (default: all cores)", default=None)
+    inter_threads: int | None = _opt("ONNX inter-op threads", default=None)
+    max_concurrent: int | None = _opt(
+        "streams synthesized at once (default: from measured capacity)", default=None
+    )
+    max_queue: int = _opt("streams allowed to wait; one more gets 429", default=64)
+    policy: str = _opt(
+        "scheduling policy (fifo: the peers' model, for benchmarks)",
+        choices=POLICIES,
+        default="deadline",
+    )
+    warmup: bool = _opt("run one synthesis before reporting ready", default=True)
+    warmup_text: str = _opt("the warm-up utterance", default=WARMUP_TEXT)
+    ui_enabled: bool = _opt("serve the web console at /", flag="--ui", default=True)
+    ws_enabled: bool = _opt("serve the WebSocket endpoint", flag="--ws", default=True)
+    log_level: str = _opt("log level", choices=LOG_LEVELS, default="info")
+    max_input_chars: int = _opt("longest accepted input, in characters", default=4096)
+    api_keys: tuple[str, ...] = _opt(
+        "accepted API key (repeat the flag, or comma-separate in SUPERTONIC_API_KEY); none = open",
+        flag="--api-key",
+        env="SUPERTONIC_API_KEY",
+        default=(),
+    )
+    cors_origins: tuple[str, ...] = _opt(
+        "allowed CORS origin (repeatable / comma-separated; '*' for any)", default=()
+    )
+    synthetic: str | None = _opt(
+        "serve a generated random-weight bundle of this profile (output is noise): for tests "
+        "and benchmarks without the real weights",
+        choices=PROFILES,
+        default=None,
+    )
+    pcm_sample_rate: int = _opt(
+        "sample rate of response_format=pcm when the request names none (OpenAI: 24000)",
+        choices=SAMPLE_RATES,
+        default=24000,
+    )
+    shutdown_grace: float = _opt(
+        "seconds in-flight streams may take to finish at shutdown before they are cancelled",
+        default=10.0,
+    )
+
+    def __post_init__(self) -> None:
+        def bad(name: str, expected: str) -> ValueError:
+            return ValueError(
+                f"{_flag(name)} / {_env(name)} must be {expected}, got {getattr(self, name)!r}"
+            )
+
+        for f in fields(self):
+            choices = f.metadata.get("choices")
+            value = getattr(self, f.name)
+            if choices and value is not None and value not in choices:
+                raise bad(f.name, f"one of {', '.join(map(str, choices))}")
+        if not 0 < self.port < 65536:
+            raise bad("port", "between 1 and 65535")
+        lo, hi = STEPS_RANGE
+        if not lo <= self.total_steps <= hi:
+            raise bad("total_steps", f"between {lo} and {hi}")
+        for name in ("intra_threads", "inter_threads", "max_concurrent"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise bad(name, "at least 1")
+        if self.max_queue < 0:
+            raise bad("max_queue", "0 or more")
+        if self.max_input_chars < 1:
+            raise bad("max_input_chars", "at least 1")
+        if self.shutdown_grace < 0:
+            raise bad("shutdown_grace", "0 or more")
+        if self.synthetic and self.model_dir:
+            raise ValueError("--synthetic and --model-dir exclude each other: pick one bundle")
+        if any(not k for k in self.api_keys):
+            raise bad("api_keys", "non-empty keys")
+
+    @property
+    def exposed(self) -> bool:
+        """True when the bind address reaches beyond this machine."""
+        if self.host == "localhost":
+            return False
+        try:
+            return not ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return True  # a host name: assume it resolves beyond loopback
+
+    def public(self) -> dict[str, Any]:
+        """The settings for logs, with the API keys masked."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["api_keys"] = f"<{len(self.api_keys)} configured>"
+        return out
+
+
+def _field(name: str) -> Any:
+    return {f.name: f for f in fields(Settings)}[name]
+
+
+def _flag(name: str) -> str:
+    return _field(name).metadata.get("flag") or "--" + name.replace("_", "-")
+
+
+def _env(name: str) -> str:
+    return _field(name).metadata.get("env") or ENV_PREFIX + name.upper()
+
+
+def _kind(f: Any) -> str:
+    t = str(f.type)
+    if t.startswith("bool"):
+        return "bool"
+    if t.startswith("tuple"):
+        return "list"
+    if t.startswith("int"):
+        return "int"
+    if t.startswith("float"):
+        return "float"
+    return "str"
+
+
+def _from_env(f: Any, raw: str) -> Any:
+    kind, name = _kind(f), _env(f.name)
+    try:
+        if kind == "bool":
+            low = raw.strip().lower()
+            if low in _TRUE | _FALSE:
+                return low in _TRUE
+            raise ValueError
+        if kind == "list":
+            return tuple(v.strip() for v in raw.split(",") if v.strip())
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        return raw
+    except ValueError:
+        expected = {
+            "bool": "one of 1 0 true false yes no on off",
+            "int": "an integer",
+            "float": "a number",
+        }[kind]
+        raise ValueError(f"{name} must be {expected}, got {raw!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="supertonic-server",
+        description="OpenAI-compatible streaming TTS server for Supertonic-3. Every flag also "
+        "reads a SUPERTONIC_* environment variable (shown in brackets).",
+    )
+    for f in fields(Settings):
+        kind = _kind(f)
+        help_ = f"{f.metadata['help']} [{_env(f.name)}]"
+        kw: dict[str, Any] = {"dest": f.name, "default": argparse.SUPPRESS, "help": help_}
+        if f.metadata.get("choices"):
+            kw["choices"] = f.metadata["choices"]
+        if kind == "bool":
+            parser.add_argument(_flag(f.name), action=argparse.BooleanOptionalAction, **kw)
+        elif kind == "list":
+            parser.add_argument(_flag(f.name), action="append", metavar="VALUE", **kw)
+        else:
+            conv = {"int": int, "float": float, "str": str}[kind]
+            parser.add_argument(_flag(f.name), type=conv, metavar=f.name.upper(), **kw)
+    return parser
+
+
+def load_settings(
+    argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Settings from ``argv`` (flags) over ``environ`` (``SUPERTONIC_*``) over the defaults.
+
+    Raises:
+        ValueError: a variable or a combination of values that cannot be used, named.
+        SystemExit: a flag argparse cannot read (argparse prints the usage).
+    """
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        raw = environ.get(_env(f.name))
+        if raw is not None and raw != "":
+            values[f.name] = _from_env(f, raw)
+    args = vars(build_parser().parse_args(argv))
+    for name, value in args.items():
+        if isinstance(value, list):  # repeated flags, each may itself be comma-separated
+            value = tuple(v.strip() for item in value for v in item.split(",") if v.strip())
+        values[name] = value
+    return Settings(**values)

@@ -1,0 +1,53 @@
+"""The server's lifecycle: loading → ready → draining (or failed), and the open streams."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from starlette.requests import HTTPConnection
+
+from .errors import SERVER, APIError
+
+if TYPE_CHECKING:
+    from supertonic_core import Engine, SynthesisStream
+
+LOADING, READY, FAILED, DRAINING = "loading", "ready", "failed", "draining"
+
+
+@dataclass(eq=False)
+class Lifecycle:
+    """Kept in ``app.state.lifecycle``; ``streams`` holds every synthesis stream in flight."""
+
+    status: str = LOADING
+    error: str | None = None
+    streams: set[SynthesisStream] = field(default_factory=set)
+
+    @property
+    def ready(self) -> bool:
+        return self.status == READY
+
+    def unavailable(self) -> APIError:
+        """The 503 that explains why requests cannot be served right now."""
+        if self.status == LOADING:
+            return APIError(
+                503,
+                "The model is still loading; retry in a few seconds.",
+                type=SERVER,
+                code="model_loading",
+                headers={"Retry-After": "2"},
+            )
+        if self.status == DRAINING:
+            return APIError(503, "The server is shutting down.", type=SERVER, code="shutting_down")
+        return APIError(
+            503, f"The model failed to load: {self.error}", type=SERVER, code="model_unavailable"
+        )
+
+
+def require_engine(conn: HTTPConnection) -> Engine:
+    """The loaded engine, or the 503 saying why there is none (usable by any route)."""
+    lifecycle: Lifecycle = conn.app.state.lifecycle
+    engine = conn.app.state.engine
+    if not lifecycle.ready or engine is None:
+        raise lifecycle.unavailable()
+    return engine

@@ -199,9 +199,11 @@ class SpeechSession(SpeechConnection):
         ctx = self._contexts.get(context_id or DEFAULT_CONTEXT)
         if ctx is None or ctx.current is None:
             return
-        ctx.current.stream.end()
-        ctx.current = None
-        ctx.wake.set()
+        try:
+            ctx.current.stream.end()
+        finally:
+            ctx.current = None
+            ctx.wake.set()
 
     async def _cancel(self, context_id: str | None) -> None:
         """Stop the context; ``cancelled`` goes out once no more of its audio can follow."""

@@ -21,7 +21,7 @@ import numpy as np
 
 from .audio import fade_edges, pause_after, to_int16
 from .chunking import IncrementalSplitter
-from .errors import SynthesisCancelledError
+from .errors import InvalidInputError, SynthesisCancelledError
 from .synthesis import CancelToken, ChunkJob
 from .text import is_speakable
 from .timing import WordTiming, estimate_word_timings
@@ -87,15 +87,13 @@ class SynthesisStream:
     def add_text(self, delta: str) -> list[str]:
         """Feed a text delta; returns the chunks it released (their end is certain)."""
         chunks = self._splitter.push(delta)
-        for chunk in chunks:
-            self.add_chunk(chunk)
+        self._add_all(chunks)
         return chunks
 
     def flush(self) -> list[str]:
         """Release whatever text is buffered as chunks now, without ending the stream."""
         chunks = self._splitter.flush()
-        for chunk in chunks:
-            self.add_chunk(chunk)
+        self._add_all(chunks)
         return chunks
 
     def add_chunk(self, text: str) -> None:
@@ -116,10 +114,11 @@ class SynthesisStream:
 
     def end(self) -> list[str]:
         """No more text: flush the splitter and let the iteration finish after the last chunk."""
-        chunks = self.flush()
-        self._ended = True
-        self._wake()
-        return chunks
+        try:
+            return self.flush()
+        finally:
+            self._ended = True
+            self._wake()
 
     def cancel(self) -> None:
         """Stop synthesis at the next step; queued text is dropped."""
@@ -194,6 +193,17 @@ class SynthesisStream:
         self.engine.scheduler.close_stream(self.state)
 
     # ------------------------------------------------------------------ internals
+
+    def _add_all(self, chunks: list[str]) -> None:
+        """Queue every good chunk; a bad one is reported after the rest are queued."""
+        error: InvalidInputError | None = None
+        for chunk in chunks:
+            try:
+                self.add_chunk(chunk)
+            except InvalidInputError as exc:
+                error = error or exc
+        if error is not None:
+            raise error
 
     def _pending_add(self, item: _Pending) -> None:
         self._pending.append(item)

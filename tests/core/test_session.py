@@ -1,0 +1,289 @@
+"""The speech session (in-process): contexts, auto-release, flush, cancel, errors, encodings."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+
+import numpy as np
+import pytest
+from supertonic_core import Engine
+from supertonic_core.audio import from_mulaw
+from supertonic_core.protocol import (
+    Audio,
+    AudioEnd,
+    AudioStart,
+    Cancelled,
+    ConfigAck,
+    ContextClosed,
+    Error,
+    Event,
+    Pong,
+    parse_server_message,
+    to_message,
+)
+from supertonic_core.session import SpeechSession
+
+
+class Reader:
+    """Reads a session's events in the background so tests can wait for what they expect."""
+
+    def __init__(self, session: SpeechSession) -> None:
+        self.events: list[Event] = []
+        self._new = asyncio.Event()
+        self.task = asyncio.create_task(self._read(session.events()))
+
+    async def _read(self, events: AsyncIterator[Event]) -> None:
+        async for event in events:
+            self.events.append(event)
+            self._new.set()
+
+    async def wait_for(self, predicate: Callable[[Event], bool], timeout: float = 20.0) -> Event:
+        async with asyncio.timeout(timeout):
+            while True:
+                for event in self.events:
+                    if predicate(event):
+                        return event
+                self._new.clear()
+                await self._new.wait()
+
+    def of(self, kind: type, context_id: str | None = None) -> list:
+        return [
+            e
+            for e in self.events
+            if isinstance(e, kind)
+            and (context_id is None or getattr(e, "context_id", None) == context_id)
+        ]
+
+
+@pytest.fixture
+async def session(engine: Engine):
+    s = SpeechSession(engine, max_contexts=3)
+    yield s
+    await s.aclose()
+
+
+async def test_config_text_flush_flow(session: SpeechSession) -> None:
+    reader = Reader(session)
+    await session.handle(
+        json.dumps(
+            {"type": "config", "voice": "alloy", "lang": "en", "speed": 1.05, "total_steps": 4}
+        )
+    )
+    ack = await reader.wait_for(lambda e: isinstance(e, ConfigAck))
+    assert ack.config["voice"] == "alloy" and ack.config["steps"] == 4
+    await session.handle(json.dumps({"type": "text", "text": "Hello, "}))
+    await session.handle(json.dumps({"type": "text", "text": "world."}))
+    await session.handle(json.dumps({"type": "flush"}))
+    end = await reader.wait_for(lambda e: isinstance(e, AudioEnd))
+    kinds = [type(e) for e in reader.events]
+    assert kinds.index(AudioStart) < kinds.index(Audio) < kinds.index(AudioEnd)
+    audio = reader.of(Audio)
+    assert "".join(a.text for a in audio if a.text) == "Hello, world."
+    assert end.stats["audio_s"] > 0 and end.stats["chunks"] >= 1 and end.stats["synthetic"] is True
+    total = sum(len(a.audio) for a in audio) / 2 / 44100
+    assert total == pytest.approx(end.stats["audio_s"], abs=0.05)
+
+
+async def test_token_stream_yields_audio_before_the_text_ends(session: SpeechSession) -> None:
+    reader = Reader(session)
+    text = "The first sentence arrives token by token. The second one is still being written"
+    for token in text.split(" ")[:9]:
+        await session.send_text(token + " ")
+    first = await reader.wait_for(lambda e: isinstance(e, Audio))  # no flush sent yet
+    assert first.text == "The first sentence arrives token by token."
+    assert first.words[0].word == "The" and first.words[0].start == pytest.approx(0.0)
+    for token in text.split(" ")[9:]:
+        await session.send_text(token + " ")
+    await session.flush()
+    await reader.wait_for(lambda e: isinstance(e, AudioEnd))
+    spoken = " ".join(a.text for a in reader.of(Audio) if a.text)
+    assert spoken.split() == text.split()
+
+
+async def test_two_contexts_interleave(session: SpeechSession) -> None:
+    reader = Reader(session)
+    for ctx, text in (
+        ("turn-1", "This is the current turn, speaking now."),
+        ("turn-2", "And this is the next turn, prefetched."),
+    ):
+        await session.configure(context_id=ctx, voice="F2" if ctx == "turn-1" else "M1")
+        await session.send_text(text, ctx)
+        await session.flush(ctx)
+    await reader.wait_for(lambda e: isinstance(e, AudioEnd) and e.context_id == "turn-1")
+    await reader.wait_for(lambda e: isinstance(e, AudioEnd) and e.context_id == "turn-2")
+    for ctx in ("turn-1", "turn-2"):
+        audio = reader.of(Audio, ctx)
+        assert [a.seq for a in audio] == list(range(len(audio)))
+        offsets = [a.offset_s for a in audio]
+        assert offsets == sorted(offsets) and offsets[0] == 0.0
+    acks = reader.of(ConfigAck)
+    assert {a.context_id for a in acks} == {"turn-1", "turn-2"}
+
+
+async def test_cancel_stops_a_context_and_nothing_follows(session: SpeechSession) -> None:
+    reader = Reader(session)
+    await session.configure(context_id="long", total_steps=32)
+    await session.send_text("One sentence. " * 40, "long")
+    await session.send_text("Other context keeps going.", "other")
+    await session.flush("other")
+    await reader.wait_for(lambda e: isinstance(e, Audio) and e.context_id == "long")
+    await session.cancel("long")
+    ack = await reader.wait_for(lambda e: isinstance(e, Cancelled))
+    assert ack.context_id == "long"
+    await reader.wait_for(lambda e: isinstance(e, AudioEnd) and e.context_id == "other")
+    after = reader.events[reader.events.index(ack) + 1 :]
+    assert not [e for e in after if getattr(e, "context_id", None) == "long"]
+    assert not reader.of(AudioEnd, "long")
+    # the context is usable again after a cancel
+    await session.send_text("Fresh start.", "long")
+    await session.flush("long")
+    await reader.wait_for(lambda e: isinstance(e, AudioEnd) and e.context_id == "long")
+    for _ in range(100):
+        if session.engine.scheduler.state()["queued_jobs"] == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert session.engine.scheduler.state()["queued_jobs"] == 0
+
+
+@pytest.mark.parametrize(
+    ("raw", "code", "needle"),
+    [
+        ("{not json", "invalid_json", "malformed JSON"),
+        (json.dumps({"type": "dance"}), "unknown_type", "'dance'"),
+        (json.dumps(["text"]), "invalid_message", "JSON object"),
+        (json.dumps({"type": "text", "text": 5}), "invalid_text", "must be a string"),
+        (json.dumps({"type": "text", "text": "x" * 70000}), "message_too_large", "larger than"),
+        (json.dumps({"type": "config", "sample_rate": 12345}), "invalid_config", "sample_rate"),
+        (json.dumps({"type": "config", "encoding": "ogg"}), "invalid_config", "encoding"),
+        (json.dumps({"type": "config", "pitch": 3}), "invalid_config", "pitch"),
+        (json.dumps({"type": "config", "voice": "Z9"}), "invalid_request", "unknown voice 'Z9'"),
+        (json.dumps({"type": "config", "speed": 9}), "invalid_request", "speed"),
+        (json.dumps({"type": "config", "lang": "xx"}), "invalid_request", "'xx'"),
+        (json.dumps({"type": "close_context"}), "invalid_message", "context_id"),
+        (
+            json.dumps({"type": "text", "text": "hi", "context_id": ""}),
+            "invalid_message",
+            "context_id",
+        ),
+        (b"\x00\x01", "invalid_message", "binary"),
+    ],
+)
+async def test_bad_messages_get_errors_and_the_session_survives(
+    session: SpeechSession, raw, code: str, needle: str
+) -> None:
+    reader = Reader(session)
+    await session.handle(raw)
+    error = await reader.wait_for(lambda e: isinstance(e, Error))
+    assert error.code == code and needle in error.message and not error.fatal
+    await session.send_text("Still works.")
+    await session.flush()
+    await reader.wait_for(lambda e: isinstance(e, AudioEnd))
+
+
+async def test_too_many_contexts(session: SpeechSession) -> None:
+    reader = Reader(session)
+    for i in range(4):
+        await session.send_text("Hi.", f"c{i}")
+    error = await reader.wait_for(lambda e: isinstance(e, Error))
+    assert error.code == "too_many_contexts" and error.context_id == "c3"
+
+
+async def test_text_after_close_context(session: SpeechSession) -> None:
+    reader = Reader(session)
+    await session.send_text("Last words.", "c")
+    await session.close_context("c")
+    await session.send_text("Too late.", "c")
+    error = await reader.wait_for(lambda e: isinstance(e, Error))
+    assert error.code == "context_closed"
+    await reader.wait_for(lambda e: isinstance(e, ContextClosed) and e.context_id == "c")
+    assert "c" not in session.contexts
+
+
+async def test_unsupported_characters_error_names_them(session: SpeechSession) -> None:
+    reader = Reader(session)
+    await session.send_text("Fine first sentence here. Math ∑ here. And a fine last one.")
+    await session.flush()
+    error = await reader.wait_for(lambda e: isinstance(e, Error))
+    assert "∑" in error.message and error.code == "invalid_request"
+    await reader.wait_for(lambda e: isinstance(e, AudioEnd))  # the rest is still spoken
+    spoken = [a.text for a in reader.of(Audio) if a.text]
+    assert spoken == ["Fine first sentence here.", "And a fine last one."]
+
+
+async def test_punctuation_only_is_not_an_error(session: SpeechSession) -> None:
+    reader = Reader(session)
+    await session.send_text("...")
+    await session.flush()
+    end = await reader.wait_for(lambda e: isinstance(e, AudioEnd))
+    assert not reader.of(Error)
+    assert end.stats["chunks"] == 1
+
+
+@pytest.mark.parametrize(
+    ("encoding", "rate", "width"),
+    [("pcm_s16le", 16000, 2), ("pcm_f32le", 24000, 4), ("mulaw", 8000, 1)],
+)
+async def test_encodings_and_rates(
+    session: SpeechSession, encoding: str, rate: int, width: int
+) -> None:
+    reader = Reader(session)
+    await session.configure(encoding=encoding, sample_rate=rate)
+    await session.send_text("Resampled and encoded audio, please.")
+    await session.flush()
+    end = await reader.wait_for(lambda e: isinstance(e, AudioEnd))
+    audio = reader.of(Audio)
+    assert {a.encoding for a in audio} == {encoding} and {a.sample_rate for a in audio} == {rate}
+    samples = sum(len(a.audio) for a in audio) / width
+    assert samples / rate == pytest.approx(end.stats["audio_s"], abs=0.05)
+    if encoding == "mulaw":
+        decoded = from_mulaw(b"".join(a.audio for a in audio))
+        assert np.abs(decoded).max() <= 1.0
+
+
+async def test_close_ends_events_after_audio(engine: Engine) -> None:
+    session = SpeechSession(engine)
+    reader = Reader(session)
+    await session.send_text("Goodbye now.")
+    await session.close()
+    await asyncio.wait_for(reader.task, 20)
+    assert reader.of(AudioEnd) and isinstance(reader.events[-1], ContextClosed)
+
+
+async def test_ping(session: SpeechSession) -> None:
+    reader = Reader(session)
+    await session.handle('{"type": "ping"}')
+    await reader.wait_for(lambda e: isinstance(e, Pong))
+
+
+async def test_slow_reader_bounds_the_queue(engine: Engine) -> None:
+    session = SpeechSession(engine, max_queued_audio=2)
+    try:
+        await session.send_text("One. Two. Three. Four. Five. Six. Seven. Eight.")
+        await session.flush()
+        await asyncio.sleep(0.5)  # nobody reads: synthesis must wait, not pile up
+        assert sum(isinstance(e, Audio) for e in session._out) <= 2
+    finally:
+        await session.aclose()
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_audio_message_round_trip(binary: bool) -> None:
+    from supertonic_core.timing import WordTiming
+
+    event = Audio(
+        context_id="c",
+        seq=3,
+        audio=b"\x01\x02\x03\x04",
+        encoding="pcm_s16le",
+        sample_rate=24000,
+        offset_s=1.5,
+        duration_s=0.25,
+        text="Hi there.",
+        words=(WordTiming("Hi", 1.5, 1.6), WordTiming("there.", 1.6, 1.75)),
+    )
+    msg, payload = to_message(event, binary=binary)
+    json.dumps(msg)
+    assert (payload is not None) == binary
+    assert parse_server_message(json.loads(json.dumps(msg)), payload) == event

@@ -3,8 +3,8 @@
 No keys configured means the API is open (the default, bound to loopback). With keys, a
 request without a valid one gets 401 in OpenAI's envelope before its body is even read, so
 an unauthenticated client learns nothing about validation. WebSocket clients (browsers
-cannot set headers there) may also pass ``?api_key=``; a refused socket is closed with
-code 1008. Health, readiness and the docs stay open for probes. Keys are compared in
+cannot set headers there) may also pass ``?api_key=`` or authenticate with a first
+``auth`` message (checked by the WebSocket route); a refused socket is closed with code 1008. Health, readiness and the docs stay open for probes. Keys are compared in
 constant time and never logged.
 """
 
@@ -81,6 +81,10 @@ class ApiKeyMiddleware:
             return
         headers = dict(scope["headers"])
         key = presented_key(headers, scope.get("query_string", b""), websocket=kind == "websocket")
+        if kind == "websocket" and key is None:
+            # A socket may authenticate with its first message instead; the route checks it.
+            await self.app(scope, receive, send)
+            return
         try:
             check_key(key, self.keys)
         except APIError as err:

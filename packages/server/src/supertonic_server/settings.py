@@ -69,6 +69,15 @@ class Settings:
     warmup_text: str = _opt("the warm-up utterance", default=WARMUP_TEXT)
     ui_enabled: bool = _opt("serve the web console at /", flag="--ui", default=True)
     ws_enabled: bool = _opt("serve the WebSocket endpoint", flag="--ws", default=True)
+    ws_max_contexts: int = _opt("open contexts allowed on one WebSocket", default=8)
+    ws_idle_timeout: float = _opt(
+        "seconds a WebSocket may stay silent (no messages, no audio) before it is closed",
+        default=60.0,
+    )
+    ws_send_queue: int = _opt(
+        "audio messages buffered per WebSocket for a slow reader before synthesis waits",
+        default=16,
+    )
     log_level: str = _opt("log level", choices=LOG_LEVELS, default="info")
     max_input_chars: int = _opt("longest accepted input, in characters", default=4096)
     api_keys: tuple[str, ...] = _opt(
@@ -118,6 +127,11 @@ class Settings:
                 raise bad(name, "at least 1")
         if self.max_queue < 0:
             raise bad("max_queue", "0 or more")
+        for name in ("ws_max_contexts", "ws_send_queue"):
+            if getattr(self, name) < 1:
+                raise bad(name, "at least 1")
+        if self.ws_idle_timeout <= 0:
+            raise bad("ws_idle_timeout", "more than 0")
         if self.max_input_chars < 1:
             raise bad("max_input_chars", "at least 1")
         if self.shutdown_grace < 0:

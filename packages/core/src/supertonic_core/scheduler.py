@@ -23,8 +23,9 @@ import math
 import threading
 import time
 from collections import Counter, deque
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -38,6 +39,22 @@ logger = logging.getLogger("supertonic_core")
 POLICIES = ("deadline", "fifo")
 _EMA = 0.2
 _URGENT_MARGIN_S = 0.15
+
+
+def _settle(future: Future[Any], result: Any = None, *, exc: BaseException | None = None) -> None:
+    """Resolve ``future`` unless its waiter already cancelled it.
+
+    An asyncio task awaiting ``asyncio.wrap_future(f)`` that is cancelled (a client that
+    disconnected) cancels ``f`` too; setting a cancelled future raises InvalidStateError,
+    which must not kill the worker thread.
+    """
+    try:
+        if exc is not None:
+            future.set_exception(exc)
+        else:
+            future.set_result(result)
+    except InvalidStateError:
+        pass
 
 
 @dataclass(eq=False)
@@ -191,7 +208,7 @@ class Scheduler:
             stream = StreamState(id=next(self._ids), created=time.monotonic())
             active = sum(1 for s in self._streams.values() if s.admitted.done())
             if active < self.max_streams and not self._waiting:
-                stream.admitted.set_result(None)
+                _settle(stream.admitted, None)
             elif len(self._waiting) >= self.max_queue:
                 raise CapacityError(
                     f"server busy: {active} streams playing and {len(self._waiting)} waiting",
@@ -210,7 +227,7 @@ class Scheduler:
             if stream in self._waiting:
                 self._waiting.remove(stream)
             if not stream.admitted.done():
-                stream.admitted.set_exception(SynthesisCancelledError("stream closed"))
+                _settle(stream.admitted, exc=SynthesisCancelledError("stream closed"))
             self._admit_waiting()
             self._cond.notify_all()
 
@@ -301,7 +318,7 @@ class Scheduler:
         active = sum(1 for s in self._streams.values() if s.admitted.done())
         while self._waiting and active < self.max_streams:
             stream = self._waiting.popleft()
-            stream.admitted.set_result(None)
+            _settle(stream.admitted, None)
             active += 1
 
     def _priority(self, job: ChunkJob, now: float) -> tuple[float, ...]:
@@ -326,7 +343,7 @@ class Scheduler:
         now = time.monotonic()
         for job in [j for j in self._jobs if j.token.cancelled]:
             self._jobs.remove(job)
-            job.future.set_exception(SynthesisCancelledError("synthesis cancelled"))
+            _settle(job.future, exc=SynthesisCancelledError("synthesis cancelled"))
         if not self._jobs:
             return None
         ranked = sorted(self._jobs, key=lambda j: self._priority(j, now))
@@ -354,7 +371,7 @@ class Scheduler:
                     self._cond.wait()
                 if self._closed:
                     for job in self._jobs:
-                        job.future.set_exception(EngineClosedError("the engine is closed"))
+                        _settle(job.future, exc=EngineClosedError("the engine is closed"))
                     self._jobs.clear()
                     return
                 stage, batch = picked  # type: ignore[misc]
@@ -365,12 +382,12 @@ class Scheduler:
                 with self._cond:
                     for job in batch:
                         self._jobs.remove(job)
-                        job.future.set_exception(exc)
+                        _settle(job.future, exc=exc)
                 continue
             with self._cond:
                 for job, wav in results:
                     self._jobs.remove(job)
-                    job.future.set_result(wav)
+                    _settle(job.future, wav)
 
     def _execute(self, stage: Stage, batch: list[ChunkJob]) -> list[tuple[ChunkJob, np.ndarray]]:
         started = time.perf_counter()

@@ -212,6 +212,29 @@ async def test_unsupported_characters_error_names_them(session: SpeechSession) -
     assert spoken == ["Fine first sentence here.", "And a fine last one."]
 
 
+async def test_a_failing_graph_is_reported_and_the_context_survives(
+    session: SpeechSession, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = engine.runtime.run
+    failures = iter([True])
+
+    def flaky(graph: str, feeds: dict) -> object:
+        if next(failures, False):
+            raise RuntimeError("onnxruntime failed")
+        return original(graph, feeds)
+
+    monkeypatch.setattr(engine.runtime, "run", flaky)
+    reader = Reader(session)
+    await session.send_text("This chunk fails.", "f")
+    await session.flush("f")
+    error = await reader.wait_for(lambda e: isinstance(e, Error))
+    assert error.code == "synthesis_failed" and error.context_id == "f"
+    assert "onnxruntime" not in error.message  # internals stay in the log
+    await session.send_text("This one works.", "f")
+    await session.flush("f")
+    await reader.wait_for(lambda e: isinstance(e, AudioEnd) and e.context_id == "f")
+
+
 async def test_punctuation_only_is_not_an_error(session: SpeechSession) -> None:
     reader = Reader(session)
     await session.send_text("...")

@@ -338,6 +338,15 @@ class SpeechSession(SpeechConnection):
                 await self._play(ctx, utterance)
             except SupertonicError as exc:
                 await self._emit(Error(str(exc), code="synthesis_failed", context_id=ctx.id))
+            except Exception:  # a failed ONNX call: report it, keep the context usable
+                logger.exception("context %s: synthesis failed", ctx.id)
+                await self._emit(
+                    Error(
+                        "synthesis failed (internal error; the details are in the log)",
+                        code="synthesis_failed",
+                        context_id=ctx.id,
+                    )
+                )
             finally:
                 utterance.stream.close()
             if ctx.utterances and ctx.utterances[0] is utterance:

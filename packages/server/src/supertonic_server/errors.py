@@ -148,7 +148,9 @@ def _validation_error(exc: RequestValidationError) -> APIError:
     param = ".".join(loc) or None
     code = _VALIDATION_CODES.get(kind, "invalid_value")
     if kind == "json_invalid":
-        message = f"the request body is not valid JSON ({first.get('ctx', {}).get('error', '')})"
+        where = f" at character {loc[0]}" if loc else ""
+        message = f"the request body is not valid JSON{where}: {first.get('ctx', {}).get('error')}"
+        param = None
     elif kind in ("model_attributes_type", "dict_type") and not loc:
         message = "the request body must be a JSON object (send Content-Type: application/json)"
     elif kind == "extra_forbidden":
@@ -163,17 +165,22 @@ def _validation_error(exc: RequestValidationError) -> APIError:
 
 async def _handle_api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, APIError)
-    if exc.status >= 500:
-        logger.error("%s %s -> %d %s", request.method, request.url.path, exc.status, exc.message)
-    else:
-        logger.info(
-            "%s %s -> %d %s: %s",
-            request.method,
-            request.url.path,
-            exc.status,
-            exc.code,
-            exc.message,
-        )
+    level = (
+        logging.ERROR
+        if exc.status == 500
+        else logging.WARNING
+        if exc.status >= 500
+        else logging.INFO
+    )
+    logger.log(
+        level,
+        "%s %s -> %d %s: %s",
+        request.method,
+        request.url.path,
+        exc.status,
+        exc.code,
+        exc.message,
+    )
     return exc.response()
 
 

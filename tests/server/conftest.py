@@ -1,0 +1,194 @@
+"""Live servers for the server tests: real uvicorn on 127.0.0.1, a random free port, in a thread.
+
+Each serves the session's tiny synthetic bundle (``tiny_bundle_dir`` from the root conftest).
+Waits are bounded polls, never sleeps of a guessed length.
+"""
+
+from __future__ import annotations
+
+import io
+import socket
+import threading
+import time
+import wave
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import av
+import httpx
+import numpy as np
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from supertonic_core import Engine
+from supertonic_server import Settings, create_app
+
+
+def wait_for(
+    predicate: Callable[[], Any], *, timeout: float = 20.0, what: str = "condition"
+) -> Any:
+    """Poll ``predicate`` every 20 ms until it returns something truthy, at most ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+class LiveServer:
+    """A uvicorn server running ``create_app(settings, ...)`` in a background thread."""
+
+    def __init__(self, settings: Settings, **app_kwargs: Any) -> None:
+        self.app: FastAPI = create_app(settings, **app_kwargs)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            self.app,
+            log_config=None,
+            lifespan="on",
+            timeout_graceful_shutdown=max(1, int(settings.shutdown_grace)),
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
+
+    def start(self, *, wait_ready: bool = True) -> LiveServer:
+        self.thread.start()
+        wait_for(lambda: self.server.started, what="uvicorn to start")
+        if wait_ready:
+            wait_for(self.ready, what="/readyz to say 200")
+        return self
+
+    def ready(self) -> bool:
+        return httpx.get(f"{self.base_url}/readyz").status_code == 200
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+        self.sock.close()
+        assert not self.thread.is_alive(), "the server thread did not stop"
+
+    @property
+    def engine(self) -> Engine:
+        return self.app.state.engine
+
+    def idle(self) -> bool:
+        """No stream active or waiting and no job queued in the scheduler."""
+        state = self.engine.scheduler.state()
+        return (
+            state["active_streams"] == 0
+            and state["waiting_streams"] == 0
+            and state["queued_jobs"] == 0
+        )
+
+
+@pytest.fixture(scope="session")
+def base_settings(tiny_bundle_dir: Path) -> Settings:
+    return Settings(model_dir=str(tiny_bundle_dir), shutdown_grace=2.0)
+
+
+@pytest.fixture(scope="session")
+def live(base_settings: Settings) -> Iterator[LiveServer]:
+    server = LiveServer(base_settings).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def busy(base_settings: Settings) -> Iterator[LiveServer]:
+    """One stream at a time and no queue: the second concurrent request gets 429."""
+    server = LiveServer(
+        replace(base_settings, max_concurrent=1, max_queue=0, total_steps=32, warmup=False)
+    ).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def client(live: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live.base_url, timeout=60) as c:
+        yield c
+
+
+# --------------------------------------------------------------------------- metrics recorder
+
+
+@dataclass
+class RecordedRequest:
+    meta: dict[str, Any]
+    first_byte: int = 0
+    bytes: int = 0
+    audio_s: float = 0.0
+    finished: list[tuple[str, str | None]] = field(default_factory=list)
+
+
+class RecordingTracker:
+    def __init__(self, record: RecordedRequest) -> None:
+        self.record = record
+
+    def first_byte(self) -> None:
+        self.record.first_byte += 1
+
+    def add(self, *, bytes_: int, audio_s: float) -> None:
+        self.record.bytes += bytes_
+        self.record.audio_s += audio_s
+
+    def finish(self, *, status: str, error: str | None = None) -> None:
+        self.record.finished.append((status, error))
+
+
+class RecordingMetrics:
+    """A stand-in for the observability module, through the same interface."""
+
+    def __init__(self) -> None:
+        self.records: list[RecordedRequest] = []
+
+    def start(self, **meta: Any) -> RecordingTracker:
+        record = RecordedRequest(meta)
+        self.records.append(record)
+        return RecordingTracker(record)
+
+
+@pytest.fixture()
+def recorder(live: LiveServer) -> Iterator[RecordingMetrics]:
+    previous = live.app.state.metrics
+    live.app.state.metrics = rec = RecordingMetrics()
+    yield rec
+    live.app.state.metrics = previous
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+def decode(fmt: str, data: bytes, *, pcm_rate: int = 24000) -> tuple[np.ndarray, int]:
+    """Audio bytes of any response format → (float32 mono samples, sample rate)."""
+    if fmt == "pcm":
+        return np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0, pcm_rate
+    if fmt == "wav":
+        with wave.open(io.BytesIO(data)) as w:
+            assert w.getnchannels() == 1 and w.getsampwidth() == 2
+            frames = w.readframes(w.getnframes())
+            return np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0, w.getframerate()
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.audio[0]
+        rate = stream.rate
+        parts = [_as_float(f.to_ndarray().reshape(-1)) for f in container.decode(stream)]
+    samples = np.concatenate(parts) if parts else np.zeros(0, np.float32)
+    return samples, rate
+
+
+def _as_float(samples: np.ndarray) -> np.ndarray:
+    if samples.dtype == np.int16:
+        return samples.astype(np.float32) / 32768.0
+    if samples.dtype == np.int32:
+        return samples.astype(np.float32) / 2147483648.0
+    return samples.astype(np.float32)

@@ -1,0 +1,43 @@
+"""``lang: auto``: the script/letter/word heuristic (lingua, when installed, is tried first)."""
+
+from __future__ import annotations
+
+import pytest
+from supertonic_core import LANGUAGES
+from supertonic_server.language import detect, heuristic
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("안녕하세요, 반갑습니다.", "ko"),
+        ("こんにちは、元気ですか。", "ja"),
+        ("مرحبا بكم في البيت", "ar"),
+        ("नमस्ते, आप कैसे हैं?", "hi"),
+        ("Καλημέρα σας, τι κάνετε;", "el"),
+        ("Привет, как у тебя дела?", "ru"),
+        ("Привіт, як справи? Їжак.", "uk"),
+        ("Здравей, как си? Всичко ъгъл.", "bg"),
+        ("The weather is nice and the sun is out.", "en"),
+        ("Der Hund ist nicht in dem Haus und die Katze auch nicht.", "de"),
+        ("El perro no está en la casa y los niños juegan.", "es"),
+        ("Le chat est dans la maison et il dort.", "fr"),
+        ("Xin chào, bạn có khỏe không?", "vi"),
+        ("Güzel bir gün, çok teşekkürler ve iyi akşamlar.", "tr"),
+        ("Dziękuję bardzo, to jest piękny dzień.", "pl"),
+    ],
+)
+def test_heuristic(text: str, lang: str) -> None:
+    assert heuristic(text) == lang
+
+
+def test_no_evidence_falls_back_to_the_default_and_says_so() -> None:
+    assert heuristic("12345 !!!") is None
+    assert detect("12345", tuple(LANGUAGES), "en") == ("en", "default")
+    lang, method = detect("안녕하세요", tuple(LANGUAGES), "en")
+    assert lang == "ko" and method in ("heuristic", "lingua")
+
+
+def test_languages_outside_the_model_are_never_returned() -> None:
+    lang, method = detect("안녕하세요", ("en", "es"), "en")
+    assert (lang, method) == ("en", "default")

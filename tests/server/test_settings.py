@@ -1,0 +1,80 @@
+"""Settings from flags over SUPERTONIC_* variables over defaults; bad values are named."""
+
+from __future__ import annotations
+
+import pytest
+from supertonic_server.settings import Settings, load_settings
+
+
+def test_defaults() -> None:
+    s = load_settings([], {})
+    assert s == Settings()
+    assert (s.host, s.port, s.pcm_sample_rate, s.max_input_chars) == (
+        "127.0.0.1",
+        8000,
+        24000,
+        4096,
+    )
+    assert s.warmup and s.ui_enabled and s.ws_enabled
+    assert s.api_keys == () and not s.exposed
+
+
+def test_environment_then_flags_win() -> None:
+    env = {
+        "SUPERTONIC_PORT": "9001",
+        "SUPERTONIC_MAX_QUEUE": "3",
+        "SUPERTONIC_WARMUP": "off",
+        "SUPERTONIC_WS_ENABLED": "0",
+        "SUPERTONIC_API_KEY": "a, b",
+        "SUPERTONIC_CORS_ORIGINS": "http://x,http://y",
+        "SUPERTONIC_SYNTHETIC": "tiny",
+        "SUPERTONIC_SPEED": "1.2",
+    }
+    argv = [
+        "--port",
+        "9002",
+        "--api-key",
+        "sk-c",
+        "--api-key",
+        "sk-d,sk-e",
+        "--no-ui",
+        "--policy",
+        "fifo",
+    ]
+    s = load_settings(argv, env)
+    assert s.port == 9002 and s.max_queue == 3 and s.speed == 1.2
+    assert not s.warmup and not s.ws_enabled and not s.ui_enabled
+    assert s.api_keys == ("sk-c", "sk-d", "sk-e")  # the flag replaces the variable
+    assert s.cors_origins == ("http://x", "http://y")
+    assert s.synthetic == "tiny" and s.policy == "fifo"
+    assert "sk-" not in str(s.public())
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "needle"),
+    [
+        ([], {"SUPERTONIC_WARMUP": "maybe"}, "SUPERTONIC_WARMUP must be one of"),
+        ([], {"SUPERTONIC_PORT": "http"}, "SUPERTONIC_PORT must be an integer"),
+        (["--total-steps", "40"], {}, "--total-steps / SUPERTONIC_TOTAL_STEPS must be between 1"),
+        ([], {"SUPERTONIC_PCM_SAMPLE_RATE": "12345"}, "one of 8000"),
+        (["--synthetic", "tiny", "--model-dir", "/m"], {}, "exclude each other"),
+        (["--max-queue", "-1"], {}, "0 or more"),
+        ([], {"SUPERTONIC_DEVICE": "tpu"}, "one of auto, cpu"),
+    ],
+)
+def test_bad_values_are_named(argv: list[str], env: dict[str, str], needle: str) -> None:
+    with pytest.raises(ValueError, match=needle.replace("(", r"\(")):
+        load_settings(argv, env)
+
+
+def test_a_bad_flag_exits_with_usage() -> None:
+    with pytest.raises(SystemExit):
+        load_settings(["--pcm-sample-rate", "12345"], {})
+
+
+def test_exposed_bind_addresses() -> None:
+    assert not Settings(host="127.0.0.1").exposed
+    assert not Settings(host="localhost").exposed
+    assert not Settings(host="::1").exposed
+    assert Settings(host="0.0.0.0").exposed
+    assert Settings(host="example.org").exposed

@@ -1,0 +1,108 @@
+"""Cancellation, back-pressure and shutdown: nothing leaks, every outcome is reported."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from dataclasses import replace
+
+import httpx
+import openai
+import pytest
+from supertonic_server import Settings
+
+from .conftest import LiveServer, RecordingMetrics, wait_for
+
+#: Long enough that synthesizing all of it at 32 steps takes far longer than any test.
+LONG = " ".join(f"Sentence number {i} keeps the synthesizer busy for a while." for i in range(60))
+SLOW = {"input": LONG, "response_format": "pcm", "total_steps": 32}
+
+
+def test_client_disconnect_mid_stream_stops_synthesis(
+    live: LiveServer, recorder: RecordingMetrics
+) -> None:
+    with (
+        httpx.Client(base_url=live.base_url, timeout=60) as client,
+        client.stream("POST", "/v1/audio/speech", json=SLOW) as response,
+    ):
+        assert response.status_code == 200
+        first = next(response.iter_bytes())
+        assert first
+    # The connection is closed here, long before the text is spoken.
+    wait_for(live.idle, what="the scheduler to drop the stream and its jobs")
+    record = wait_for(
+        lambda: recorder.records and recorder.records[0].finished and recorder.records[0]
+    )
+    assert record.finished == [("cancelled", None)]
+    assert not live.app.state.lifecycle.streams
+
+
+def test_client_gone_before_the_first_byte_leaks_nothing(
+    live: LiveServer, recorder: RecordingMetrics
+) -> None:
+    payload = json.dumps(SLOW)
+    request = (
+        f"POST /v1/audio/speech HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(payload)}\r\n\r\n{payload}"
+    )
+    with socket.create_connection(("127.0.0.1", live.port), timeout=30) as sock:
+        sock.sendall(request.encode())
+    wait_for(lambda: recorder.records and recorder.records[0].finished, what="the request to end")
+    wait_for(live.idle, what="the scheduler to be idle")
+    assert recorder.records[0].finished == [("cancelled", None)]
+
+
+def test_full_queue_answers_429_with_retry_after(busy: LiveServer) -> None:
+    with httpx.Client(base_url=busy.base_url, timeout=60) as client:
+        with client.stream("POST", "/v1/audio/speech", json=SLOW) as holding:
+            assert holding.status_code == 200
+            pieces = holding.iter_bytes()  # kept referenced: dropping it closes the connection
+            next(pieces)  # admitted and playing: the only slot is taken
+
+            refused = client.post("/v1/audio/speech", json={"input": "Me too."})
+            assert refused.status_code == 429
+            assert int(refused.headers["retry-after"]) >= 1
+            error = refused.json()["error"]
+            assert error["type"] == "rate_limit_error"
+            assert error["code"] == "server_busy"
+            assert "busy" in error["message"]
+
+            sdk = openai.OpenAI(base_url=f"{busy.base_url}/v1", api_key="x", max_retries=0)
+            with pytest.raises(openai.RateLimitError) as caught:
+                sdk.audio.speech.create(model="tts-1", voice="alloy", input="Me too.")
+            assert caught.value.code == "server_busy"
+
+        wait_for(busy.idle, what="the held stream to be released")
+        again = client.post("/v1/audio/speech", json={"input": "Now there is room."})
+        assert again.status_code == 200
+
+
+def test_shutdown_cancels_streams_that_outlive_the_grace(base_settings: Settings) -> None:
+    server = LiveServer(replace(base_settings, shutdown_grace=1.0, warmup=False)).start()
+    engine = server.engine
+    outcome: dict[str, object] = {}
+
+    def listen() -> None:
+        try:
+            with (
+                httpx.Client(base_url=server.base_url, timeout=60) as client,
+                client.stream("POST", "/v1/audio/speech", json=SLOW) as response,
+            ):
+                for piece in response.iter_bytes():
+                    outcome.setdefault("first", piece)
+                outcome["ended"] = "cleanly"
+        except httpx.HTTPError as exc:
+            outcome["ended"] = type(exc).__name__
+
+    listener = threading.Thread(target=listen)
+    listener.start()
+    wait_for(lambda: "first" in outcome, what="the first audio bytes")
+    server.stop()  # bounded: raises if the thread is still alive after 30 s
+    listener.join(timeout=30)
+    assert not listener.is_alive()
+    assert "ended" in outcome
+    assert server.app.state.lifecycle.status == "draining"
+    assert not server.app.state.lifecycle.streams
+    state = engine.scheduler.state()
+    assert state["active_streams"] == 0 and state["queued_jobs"] == 0

@@ -212,6 +212,23 @@ async def test_unsupported_characters_error_names_them(session: SpeechSession) -
     assert spoken == ["Fine first sentence here.", "And a fine last one."]
 
 
+async def test_close_context_closes_even_when_its_last_text_is_unspeakable(
+    session: SpeechSession,
+) -> None:
+    # The bad sentence is still buffered when close_context flushes it: the error must
+    # not leave the context open (each one would hold one of max_contexts for good).
+    reader = Reader(session)
+    for i in range(4):  # more than max_contexts=3
+        await session.send_text("Math \u2211 here.", f"bad{i}")
+        await session.close_context(f"bad{i}")
+        await reader.wait_for(
+            lambda e, i=i: isinstance(e, ContextClosed) and e.context_id == f"bad{i}"
+        )
+    assert len(reader.of(Error)) == 4
+    assert all("\u2211" in e.message for e in reader.of(Error))
+    assert session.contexts == []
+
+
 async def test_a_failing_graph_is_reported_and_the_context_survives(
     session: SpeechSession, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

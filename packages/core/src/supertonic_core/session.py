@@ -224,17 +224,25 @@ class SpeechSession(SpeechConnection):
 
     def _close_context(self, context_id: str) -> None:
         ctx = self._context(context_id)
-        self._flush(context_id)
-        ctx.closing = True
-        self._ensure_task(ctx)
-        ctx.wake.set()
+        try:
+            self._flush(context_id)  # raises for unspeakable buffered text, after queueing
+        finally:
+            ctx.closing = True
+            self._ensure_task(ctx)
+            ctx.wake.set()
 
     async def _close(self) -> None:
         self._closing = True
+        error: InvalidInputError | None = None
         for cid in list(self._contexts):
-            self._close_context(cid)
+            try:
+                self._close_context(cid)
+            except InvalidInputError as exc:
+                error = error or exc
         async with self._changed:
             self._changed.notify_all()
+        if error is not None:
+            raise error
 
     async def _stop(self, ctx: _Context) -> None:
         for utterance in ctx.utterances:

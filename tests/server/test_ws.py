@@ -1,0 +1,254 @@
+"""``WS /v1/audio/speech/stream`` on the real server, with the real ``websockets`` client."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from dataclasses import replace
+from typing import Any
+
+import pytest
+import websockets
+from supertonic_core.client import SpeechClient, SpeechClientError
+from supertonic_core.protocol import Audio, AudioEnd, Cancelled, Error
+
+from .conftest import LiveServer
+
+PATH = "/v1/audio/speech/stream"
+
+
+def ws_url(server: LiveServer) -> str:
+    return "ws://127.0.0.1:%d%s" % (server.port, PATH)
+
+
+async def recv_json(ws, timeout: float = 20.0) -> dict[str, Any]:
+    while True:
+        raw = await asyncio.wait_for(ws.recv(), timeout)
+        if isinstance(raw, str):
+            return json.loads(raw)
+
+
+async def recv_until(ws, kind: str, timeout: float = 30.0) -> list[dict[str, Any]]:
+    seen = []
+    async with asyncio.timeout(timeout):
+        while True:
+            msg = await recv_json(ws)
+            seen.append(msg)
+            if msg["type"] == kind:
+                return seen
+
+
+async def test_seed_message_flow(live: LiveServer) -> None:
+    """config → text → flush → audio_start / audio / audio_end, as the seed's README shows."""
+    async with websockets.connect(ws_url(live)) as ws:
+        ready = await recv_json(ws)
+        assert (
+            ready["type"] == "ready"
+            and ready["sample_rate"] == 44100
+            and ready["synthetic"] is True
+        )
+        await ws.send(
+            json.dumps(
+                {"type": "config", "voice": "alloy", "lang": "en", "speed": 1.05, "total_steps": 8}
+            )
+        )
+        ack = await recv_json(ws)
+        assert ack["type"] == "config_ack" and ack["config"]["voice"] == "alloy"
+        await ws.send(json.dumps({"type": "text", "text": "Hello, "}))
+        await ws.send(json.dumps({"type": "text", "text": "world."}))
+        await ws.send(json.dumps({"type": "flush"}))
+        msgs = await recv_until(ws, "audio_end")
+        kinds = [m["type"] for m in msgs]
+        assert kinds[0] == "audio_start" and "ttfb_ms" in msgs[0]
+        audio = [m for m in msgs if m["type"] == "audio"]
+        pcm = b"".join(base64.b64decode(m["chunk"]) for m in audio)
+        assert len(pcm) % 2 == 0
+        assert len(pcm) / 2 / 44100 == pytest.approx(msgs[-1]["stats"]["audio_s"], abs=0.05)
+        assert all(m["context_id"] == "default" for m in audio)
+        await ws.send(json.dumps({"type": "close"}))
+        with pytest.raises(websockets.ConnectionClosedOK):
+            await recv_until(ws, "never", timeout=10)
+
+
+async def test_tokens_produce_audio_before_the_text_ends(live: LiveServer) -> None:
+    async with websockets.connect(ws_url(live)) as ws:
+        await recv_json(ws)
+        for token in ["The", "first", "sentence", "is", "complete.", "The", "second"]:
+            await ws.send(json.dumps({"type": "text", "text": token + " "}))
+        first = await recv_until(ws, "audio")
+        assert first[-1]["text"] == "The first sentence is complete."
+        words = first[-1]["words"]
+        assert [w["word"] for w in words] == ["The", "first", "sentence", "is", "complete."]
+        assert words[0]["start"] == 0.0 and all(
+            a["end"] <= b["start"] + 1e-6 for a, b in zip(words, words[1:], strict=False)
+        )
+        await ws.send(json.dumps({"type": "text", "text": "one arrives later."}))
+        await ws.send(json.dumps({"type": "flush"}))
+        rest = await recv_until(ws, "audio_end")
+        spoken = [m["text"] for m in first + rest if m["type"] == "audio" and m["text"]]
+        assert spoken == ["The first sentence is complete.", "The second one arrives later."]
+
+
+async def test_two_contexts_interleave_and_cancel_is_final(live: LiveServer) -> None:
+    async with websockets.connect(ws_url(live)) as ws:
+        await recv_json(ws)
+        await ws.send(json.dumps({"type": "config", "context_id": "long", "total_steps": 32}))
+        await ws.send(
+            json.dumps({"type": "text", "context_id": "long", "text": "A long turn. " * 30})
+        )
+        await ws.send(
+            json.dumps({"type": "text", "context_id": "next", "text": "The prefetched next turn."})
+        )
+        await ws.send(json.dumps({"type": "flush", "context_id": "next"}))
+        seen: list[dict] = []
+        async with asyncio.timeout(30):
+            while not (
+                any(m["type"] == "audio_end" and m.get("context_id") == "next" for m in seen)
+                and any(m["type"] == "audio" and m.get("context_id") == "long" for m in seen)
+            ):
+                seen.append(await recv_json(ws))
+        await ws.send(json.dumps({"type": "cancel", "context_id": "long"}))
+        after = await recv_until(ws, "cancelled")
+        assert after[-1]["context_id"] == "long"
+        await ws.send(json.dumps({"type": "ping"}))
+        tail = await recv_until(ws, "pong")
+        assert not [m for m in tail if m.get("context_id") == "long"]  # nothing after the ack
+        seqs = [m["seq"] for m in seen if m["type"] == "audio" and m["context_id"] == "next"]
+        assert seqs == list(range(len(seqs)))
+    assert_idle(live)
+
+
+def assert_idle(live: LiveServer) -> None:
+    from .conftest import wait_for
+
+    wait_for(live.idle, what="the scheduler to be idle")
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("{oops", "invalid_json"),
+        (json.dumps({"type": "sing"}), "unknown_type"),
+        (json.dumps({"type": "text", "text": "x" * 70000}), "message_too_large"),
+        (json.dumps({"type": "config", "voice": "nobody"}), "invalid_request"),
+        (json.dumps({"type": "config", "encoding": "flac"}), "invalid_config"),
+    ],
+)
+async def test_errors_keep_the_socket_usable(live: LiveServer, raw: str, code: str) -> None:
+    async with websockets.connect(ws_url(live)) as ws:
+        await recv_json(ws)
+        await ws.send(raw)
+        error = await recv_json(ws)
+        assert error["type"] == "error" and error["code"] == code and error["fatal"] is False
+        await ws.send(json.dumps({"type": "text", "text": "Still alive."}))
+        await ws.send(json.dumps({"type": "flush"}))
+        await recv_until(ws, "audio_end")
+
+
+async def test_binary_frames_and_mulaw(live: LiveServer) -> None:
+    async with websockets.connect(ws_url(live)) as ws:
+        await recv_json(ws)
+        await ws.send(
+            json.dumps({"type": "config", "binary": True, "encoding": "mulaw", "sample_rate": 8000})
+        )
+        await recv_json(ws)
+        await ws.send(json.dumps({"type": "text", "text": "Telephony audio at eight kilohertz."}))
+        await ws.send(json.dumps({"type": "flush"}))
+        total = 0
+        async with asyncio.timeout(30):
+            while True:
+                msg = json.loads(await ws.recv())
+                if msg["type"] == "audio":
+                    payload = await ws.recv()
+                    assert isinstance(payload, bytes) and len(payload) == msg["bytes"]
+                    assert (
+                        msg["encoding"] == "mulaw"
+                        and msg["sample_rate"] == 8000
+                        and "chunk" not in msg
+                    )
+                    total += len(payload)
+                elif msg["type"] == "audio_end":
+                    assert total / 8000 == pytest.approx(msg["stats"]["audio_s"], abs=0.05)
+                    break
+
+
+async def test_disconnect_mid_stream_frees_the_scheduler(live: LiveServer) -> None:
+    async with websockets.connect(ws_url(live)) as ws:
+        await recv_json(ws)
+        await ws.send(json.dumps({"type": "config", "total_steps": 32}))
+        await ws.send(json.dumps({"type": "text", "text": "Talking for a long while. " * 30}))
+        await recv_until(ws, "audio")
+    assert_idle(live)
+
+
+async def test_python_client(live: LiveServer) -> None:
+    async with SpeechClient(live.base_url, config={"voice": "M2", "sample_rate": 24000}) as client:
+        assert client.ready is not None and client.ready.synthetic
+        await client.send_text("The client speaks the same protocol.", "c1")
+        await client.flush("c1")
+        got = []
+        async for event in client.events():
+            got.append(event)
+            if isinstance(event, AudioEnd):
+                break
+        audio = [e for e in got if isinstance(e, Audio)]
+        assert audio and {a.sample_rate for a in audio} == {24000}
+        await client.cancel("c1")
+        async for event in client.events():
+            if isinstance(event, Cancelled):
+                break
+
+
+async def test_client_connection_errors() -> None:
+    with pytest.raises(SpeechClientError, match="cannot open"):
+        await SpeechClient("ws://127.0.0.1:9", open_timeout=2).connect()
+
+
+@pytest.fixture(scope="module")
+def keyed(base_settings) -> LiveServer:
+    server = LiveServer(replace(base_settings, api_keys=("sekrit",), warmup=False)).start()
+    yield server
+    server.stop()
+
+
+async def test_auth_by_header_first_message_or_refusal(keyed: LiveServer) -> None:
+    async with websockets.connect(
+        ws_url(keyed), additional_headers={"Authorization": "Bearer sekrit"}
+    ) as ws:
+        assert (await recv_json(ws))["type"] == "ready"
+    async with websockets.connect(ws_url(keyed)) as ws:
+        await ws.send(json.dumps({"type": "auth", "api_key": "sekrit"}))
+        assert (await recv_json(ws))["type"] == "ready"
+    async with websockets.connect(ws_url(keyed)) as ws:
+        await ws.send(json.dumps({"type": "auth", "api_key": "wrong"}))
+        error = await recv_json(ws)
+        assert error["type"] == "error" and error["code"] == "unauthorized" and error["fatal"]
+        with pytest.raises(websockets.ConnectionClosed) as info:
+            await ws.recv()
+        assert info.value.rcvd.code == 1008
+    with pytest.raises(SpeechClientError) as refused:
+        await SpeechClient(keyed.base_url, api_key="wrong").connect()
+    assert refused.value.status == 403  # a wrong header key is refused at the handshake
+
+
+async def test_idle_timeout(base_settings) -> None:
+    server = LiveServer(replace(base_settings, ws_idle_timeout=0.3, warmup=False)).start()
+    try:
+        async with websockets.connect(ws_url(server)) as ws:
+            await recv_json(ws)
+            error = await recv_json(ws, timeout=10)
+            assert error["code"] == "idle_timeout"
+            with pytest.raises(websockets.ConnectionClosed):
+                await asyncio.wait_for(ws.recv(), 10)
+    finally:
+        server.stop()
+
+
+async def test_error_event_type(live: LiveServer) -> None:
+    async with SpeechClient(live.base_url) as client:
+        await client.configure(voice="Q7")
+        async for event in client.events():
+            if isinstance(event, Error):
+                assert "unknown voice 'Q7'" in event.message
+                break

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 import json
 from dataclasses import replace
 from typing import Any
@@ -19,7 +20,7 @@ PATH = "/v1/audio/speech/stream"
 
 
 def ws_url(server: LiveServer) -> str:
-    return "ws://127.0.0.1:%d%s" % (server.port, PATH)
+    return f"ws://127.0.0.1:{server.port}{PATH}"
 
 
 async def recv_json(ws, timeout: float = 20.0) -> dict[str, Any]:
@@ -81,7 +82,7 @@ async def test_tokens_produce_audio_before_the_text_ends(live: LiveServer) -> No
         words = first[-1]["words"]
         assert [w["word"] for w in words] == ["The", "first", "sentence", "is", "complete."]
         assert words[0]["start"] == 0.0 and all(
-            a["end"] <= b["start"] + 1e-6 for a, b in zip(words, words[1:], strict=False)
+            a["end"] <= b["start"] + 1e-6 for a, b in itertools.pairwise(words)
         )
         await ws.send(json.dumps({"type": "text", "text": "one arrives later."}))
         await ws.send(json.dumps({"type": "flush"}))

@@ -174,7 +174,9 @@ def create_app(
     app.state.settings = settings
     app.state.engine = None
     app.state.lifecycle = Lifecycle()
-    app.state.metrics = Metrics()
+    app.state.metrics = Metrics(
+        buffer_size=settings.observability_buffer_size, engine=lambda: app.state.engine
+    )
     install_error_handlers(app)
     # Added innermost first: CORS → request id → error boundary → API keys → routes.
     app.add_middleware(ApiKeyMiddleware, keys=settings.api_keys)

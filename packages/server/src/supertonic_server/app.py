@@ -25,6 +25,7 @@ from supertonic_core.bundle import synthetic_dir
 from supertonic_core.synthetic import make_synthetic_bundle
 
 from .auth import ApiKeyMiddleware
+from .encoders import warm_up as warm_encoders
 from .errors import ErrorBoundaryMiddleware, install_error_handlers
 from .logs import RequestIdMiddleware
 from .metrics import Metrics
@@ -93,6 +94,7 @@ async def _start(
         app.state.engine = engine
         if settings.warmup:
             await asyncio.to_thread(engine.warmup, settings.warmup_text)
+            await asyncio.to_thread(warm_encoders, engine.sample_rate, (settings.pcm_sample_rate,))
         lifecycle.status = READY
         info = engine.info()
         logger.info(

@@ -256,6 +256,20 @@ ENCODERS: dict[str, type[Encoder]] = {
 }
 
 
+def warm_up(native_rate: int, rates: tuple[int, ...]) -> None:
+    """Run every encoder and the resampler once, so the first request pays no set-up."""
+    from supertonic_core import StreamResampler
+
+    silence = np.zeros(native_rate // 10, dtype=np.float32)
+    for rate in {*rates, native_rate, OPUS_RATE}:
+        audio = StreamResampler(native_rate, rate).process(silence, last=True)
+        for fmt in FORMATS:
+            if fmt != "opus" or rate == OPUS_RATE:
+                encoder = create_encoder(fmt, rate)
+                encoder.encode(audio)
+                encoder.finish()
+
+
 def create_encoder(fmt: str, sample_rate: int) -> Encoder:
     """A fresh encoder for one response; ``fmt`` is one of :data:`FORMATS`."""
     if fmt == "opus" and sample_rate != OPUS_RATE:

@@ -23,6 +23,8 @@ from supertonic_core.runtime import DEVICES
 from supertonic_core.scheduler import POLICIES
 from supertonic_core.synthetic import PROFILES
 
+from .metrics import BUFFER_RANGE
+
 ENV_PREFIX = "SUPERTONIC_"
 LOG_LEVELS = ("debug", "info", "warning", "error")
 _TRUE = {"1", "true", "yes", "on"}
@@ -100,6 +102,10 @@ class Settings:
         choices=SAMPLE_RATES,
         default=24000,
     )
+    observability_buffer_size: int = _opt(
+        "finished requests kept for /metrics/recent and the percentiles, 10..10000",
+        default=100,
+    )
     shutdown_grace: float = _opt(
         "seconds in-flight streams may take to finish at shutdown before they are cancelled",
         default=10.0,
@@ -134,6 +140,9 @@ class Settings:
             raise bad("ws_idle_timeout", "more than 0")
         if self.max_input_chars < 1:
             raise bad("max_input_chars", "at least 1")
+        lo, hi = BUFFER_RANGE
+        if not lo <= self.observability_buffer_size <= hi:
+            raise bad("observability_buffer_size", f"between {lo} and {hi}")
         if self.shutdown_grace < 0:
             raise bad("shutdown_grace", "0 or more")
         if self.synthetic and self.model_dir:

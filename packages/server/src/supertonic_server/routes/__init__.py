@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from ..settings import Settings
-from . import catalog, health, speech, ws
+from . import catalog, health, metrics, speech, ui, ws
 
 
 def routers(settings: Settings) -> list[APIRouter]:
@@ -14,7 +14,9 @@ def routers(settings: Settings) -> list[APIRouter]:
     Other transports plug in here: the WebSocket router only when ``settings.ws_enabled``,
     the console only when ``settings.ui_enabled``, the metrics router always.
     """
-    found = [health.router, catalog.router, speech.router]
+    found = [health.router, catalog.router, speech.router, metrics.router]
     if settings.ws_enabled:
         found.append(ws.router)
+    if settings.ui_enabled:
+        found.append(ui.router)
     return found

@@ -1,0 +1,180 @@
+"""``GET /metrics``: the recorder's numbers and the scheduler's state as Prometheus text.
+
+Everything is read at scrape time from :class:`~supertonic_server.metrics.Metrics` and the
+served engine, through one custom collector in a registry of its own per app (tests run
+several apps in one process). ``supertonic_ttfb_ms`` and ``supertonic_rtf`` are summaries
+the way Prometheus' own clients keep them: quantiles over the recent window (the ring
+buffer), ``_sum`` and ``_count`` cumulative since start.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    Metric,
+    SummaryMetricFamily,
+)
+
+from .metrics import QUANTILES, STATUSES, TRANSPORTS, min_lead
+
+if TYPE_CHECKING:
+    from supertonic_core import Engine
+
+    from .metrics import Metrics
+
+P = "supertonic_"
+
+
+def build_registry(metrics: Metrics) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(SupertonicCollector(metrics))
+    return registry
+
+
+def render(metrics: Metrics) -> bytes:
+    """The text exposition of ``metrics`` (and of the engine it watches)."""
+    return generate_latest(metrics.registry)
+
+
+def _gauge(name: str, doc: str, value: float) -> GaugeMetricFamily:
+    return GaugeMetricFamily(P + name, doc, value=value)
+
+
+class SupertonicCollector:
+    """Yields every ``supertonic_*`` family from the recorder's state at scrape time."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self._requests()
+        yield from self._latency()
+        engine = self.metrics.engine()
+        if engine is not None:
+            yield from self._model(engine)
+            yield from self._scheduler(engine)
+
+    def _requests(self) -> Iterator[Metric]:
+        m = self.metrics
+        with m._lock:
+            requests = dict(m.requests)
+            bytes_ = dict(m.bytes)
+            audio = dict(m.audio_s)
+            active = len(m._active)
+        fam = CounterMetricFamily(
+            P + "requests",
+            "Number of synthesis requests since process start, by terminal status and transport",
+            labels=["status", "transport"],
+        )
+        for status in STATUSES:
+            for transport in TRANSPORTS:
+                fam.add_metric([status, transport], requests.get((status, transport), 0))
+        yield fam
+        for name, doc, values in (
+            ("bytes", "Audio bytes sent to clients since process start", bytes_),
+            ("audio_seconds", "Seconds of audio sent to clients since process start", audio),
+        ):
+            fam = CounterMetricFamily(P + name, doc, labels=["transport"])
+            for transport in TRANSPORTS:
+                fam.add_metric([transport], values.get(transport, 0))
+            yield fam
+        rps, error_rate = m.window()
+        yield _gauge("active_synth", "Synthesis requests in flight", active)
+        yield _gauge("uptime_seconds", "Seconds since the server started", m.uptime_s)
+        yield _gauge("rps_1m", "Requests finished per second over the last minute", rps)
+        yield _gauge(
+            "error_rate", "Share of the last minute's finished requests that failed", error_rate
+        )
+        yield _gauge(
+            "observability_buffer_records",
+            "Finished requests held in the recent-requests ring buffer",
+            len(m.records()),
+        )
+
+    def _latency(self) -> Iterator[Metric]:
+        m = self.metrics
+        pct = m.percentiles()
+        with m._lock:
+            sums = {"ttfb_ms": (m.ttfb_count, m.ttfb_sum_ms), "rtf": (m.rtf_count, m.rtf_sum)}
+        docs = {
+            "ttfb_ms": "Time-to-first-byte (ms) over the recent window",
+            "rtf": "Real-time factor (wall time / audio seconds) over the recent window",
+        }
+        for key, doc in docs.items():
+            count, total = sums[key]
+            fam = SummaryMetricFamily(P + key, doc, count_value=count, sum_value=total)
+            for q in QUANTILES:
+                value = pct[key][f"p{round(q * 100)}"]
+                fam.add_sample(P + key, {"quantile": str(q)}, math.nan if value is None else value)
+            yield fam
+
+    def _model(self, engine: Engine) -> Iterator[Metric]:
+        info = engine.info()
+        yield _gauge(
+            "model_synthetic",
+            "1 when the served bundle is synthetic (random weights: the audio is noise)",
+            1 if info["synthetic"] else 0,
+        )
+        fam = GaugeMetricFamily(
+            P + "model_info",
+            "The served model (always 1; the facts are labels)",
+            labels=["model", "sample_rate", "providers"],
+        )
+        fam.add_metric(
+            [str(info["model"]), str(info["sample_rate"]), ",".join(info["providers"])], 1
+        )
+        yield fam
+
+    def _scheduler(self, engine: Engine) -> Iterator[Metric]:
+        state = engine.scheduler.state()
+        s = P + "scheduler_"
+        for key, doc in (
+            ("queued_jobs", "Chunk jobs waiting for the model"),
+            ("active_streams", "Streams being synthesized"),
+            ("waiting_streams", "Streams admitted to the queue, waiting for a slot"),
+            ("max_streams", "Streams synthesized at once (admission limit)"),
+            ("max_batch", "Most rows in one model call"),
+            ("underruns", "Underruns (listener ran dry) among the open streams"),
+        ):
+            if key in state:
+                yield GaugeMetricFamily(s + key, doc, value=float(state[key]))  # type: ignore[arg-type]
+        info = GaugeMetricFamily(s + "info", "Scheduling policy (always 1)", labels=["policy"])
+        info.add_metric([str(state.get("policy", ""))], 1)
+        yield info
+        if "calls" in state:
+            yield CounterMetricFamily(s + "calls", "Model calls made", value=state["calls"])  # type: ignore[arg-type]
+        batches = CounterMetricFamily(
+            s + "batch_calls", "Model calls, by how many rows they carried", labels=["size"]
+        )
+        for size, count in sorted(dict(state.get("batch_sizes") or {}).items()):  # type: ignore[call-overload]
+            batches.add_metric([str(size)], count)
+        yield batches
+        capacity = state.get("capacity_audio_s_per_s")
+        if capacity is not None:
+            yield GaugeMetricFamily(
+                s + "capacity_audio_seconds_per_second",
+                "Estimated audio seconds produced per wall second at 8 steps",
+                value=float(capacity),  # type: ignore[arg-type]
+            )
+        lead = min_lead(state)
+        if lead is not None:
+            yield GaugeMetricFamily(
+                s + "min_lead_seconds",
+                "Audio buffered ahead of playback by the stream closest to running dry",
+                value=lead,
+            )
+        costs = GaugeMetricFamily(
+            s + "cost_seconds_per_frame",
+            "Measured wall seconds per latent frame, by stage and batch size",
+            labels=["stage", "batch"],
+        )
+        for key, value in dict(state.get("costs_s_per_frame") or {}).items():  # type: ignore[call-overload]
+            stage, _, batch = str(key).partition("@")
+            costs.add_metric([stage, batch], value)
+        yield costs

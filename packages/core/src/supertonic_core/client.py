@@ -14,6 +14,7 @@ from typing import Any
 
 import websockets
 from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import InvalidStatus
 
 from .protocol import (
     Audio,
@@ -29,7 +30,17 @@ STREAM_PATH = "/v1/audio/speech/stream"
 
 
 class SpeechClientError(ConnectionError):
-    """The server could not be reached, refused the connection, or closed it early."""
+    """The server could not be reached, refused the connection, or closed it early.
+
+    ``code`` is the server's error code when it refused the session with an ``error``
+    message (``unauthorized``, ``model_loading``, ...); ``status`` the HTTP status when it
+    refused the WebSocket handshake itself (403 for a wrong key). Both are None otherwise.
+    """
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
 
 
 class SpeechClient(SpeechConnection):
@@ -72,11 +83,14 @@ class SpeechClient(SpeechConnection):
             first = await asyncio.wait_for(self._ws.recv(), self.open_timeout)
         except (OSError, TimeoutError, websockets.WebSocketException) as exc:
             await self.aclose()
-            raise SpeechClientError(f"cannot open {self.url}: {exc}") from exc
+            status = exc.response.status_code if isinstance(exc, InvalidStatus) else None
+            raise SpeechClientError(f"cannot open {self.url}: {exc}", status=status) from exc
         event = parse_server_message(json.loads(first))
         if isinstance(event, Error):
             await self.aclose()
-            raise SpeechClientError(f"{self.url} refused the session: {event.message}")
+            raise SpeechClientError(
+                f"{self.url} refused the session: {event.message}", code=event.code
+            )
         if not isinstance(event, Ready):
             await self.aclose()
             raise SpeechClientError(f"{self.url} did not greet with 'ready' but {event.type!r}")

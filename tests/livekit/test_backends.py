@@ -1,0 +1,234 @@
+"""Backend-specific behaviour: capacity, keys, lost connections, loading, and the error
+mapping that gives each failure its LiveKit type and retryability."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+
+import pytest
+from livekit.agents import (
+    APIConnectionError,
+    APIConnectOptions,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+)
+from livekit.plugins import supertonic
+from livekit.plugins.supertonic.backends import RemoteBackend, api_error, api_error_from_event
+from supertonic_core import (
+    BundleNotFoundError,
+    CapacityError,
+    Engine,
+    UnknownVoiceError,
+)
+from supertonic_core.bundle import Bundle
+from supertonic_core.client import SpeechClientError
+from supertonic_core.protocol import Error
+
+from .conftest import API_KEY, NO_RETRY, Backend, capture, wait_for
+
+TEXT = "Hello there, this is a test."
+
+
+@pytest.fixture(params=["in-process", "remote"])
+async def busy_backend(request: pytest.FixtureRequest, tiny_bundle: Bundle):
+    """A backend whose engine runs one stream at a time with no queue."""
+    if request.param == "remote":
+        server = request.getfixturevalue("lk_busy_server")
+        backend = Backend(
+            "remote", server.engine, base_url=server.base_url, tts_kwargs={"api_key": API_KEY}
+        )
+        yield backend
+        await backend.aclose()
+    else:
+        engine = Engine(tiny_bundle, max_streams=1, max_queue=0)
+        backend = Backend("in-process", engine)
+        yield backend
+        await backend.aclose()
+        engine.close()
+
+
+async def test_busy_engine_is_a_retryable_429(busy_backend: Backend) -> None:
+    tts_ = busy_backend.tts()
+    holder = tts_.stream()
+    holder.push_text("This stream holds the only place. And it keeps it")  # not ended
+    await asyncio.wait_for(anext(holder), 20)  # admitted and speaking
+    with pytest.raises(APIStatusError) as info:
+        await tts_.synthesize(TEXT, conn_options=NO_RETRY).collect()
+    assert info.value.status_code == 429 and info.value.retryable
+    assert "busy" in info.value.message
+    await holder.aclose()
+    await asyncio.to_thread(wait_for, busy_backend.idle, timeout=10, what="the holder to leave")
+    # once the place is free the same request succeeds
+    assert (await tts_.synthesize(TEXT, conn_options=NO_RETRY).collect()).duration > 0
+
+
+async def test_wrong_api_key_is_a_non_retryable_401(lk_busy_server) -> None:
+    tts_ = supertonic.TTS(base_url=lk_busy_server.base_url, api_key="wrong-key-123")
+    errors = capture(tts_, "error")
+    try:
+        with pytest.raises(APIStatusError) as info:
+            await tts_.synthesize(TEXT, conn_options=APIConnectOptions(max_retry=2)).collect()
+        assert info.value.status_code == 401 and not info.value.retryable
+        assert "wrong-key-123" not in repr(info.value) and "wrong-key-123" not in str(info.value)
+        assert [e.recoverable for e in errors()] == [False]
+    finally:
+        await tts_.aclose()
+
+
+async def test_api_key_from_the_environment(
+    lk_busy_server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SUPERTONIC_API_KEY", API_KEY)
+    tts_ = supertonic.TTS(base_url=lk_busy_server.base_url)
+    try:
+        assert (await tts_.synthesize(TEXT, conn_options=NO_RETRY).collect()).duration > 0
+    finally:
+        await tts_.aclose()
+
+
+async def test_unreachable_server_is_a_connection_error() -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    tts_ = supertonic.TTS(base_url=f"http://127.0.0.1:{port}")
+    try:
+        with pytest.raises(APIConnectionError) as info:
+            await tts_.synthesize(TEXT, conn_options=NO_RETRY).collect()
+        assert info.value.retryable and not isinstance(info.value, APIStatusError)
+    finally:
+        await tts_.aclose()
+
+
+async def test_connection_lost_mid_stream(lk_server) -> None:
+    tts_ = supertonic.TTS(base_url=lk_server.base_url, steps=32)
+    try:
+        stream = tts_.stream(conn_options=NO_RETRY)
+        stream.push_text(" ".join(["A long sentence that takes a while to say."] * 20))
+        stream.end_input()
+        await asyncio.wait_for(anext(stream), 20)
+        backend = tts_._backend
+        assert isinstance(backend, RemoteBackend)
+        (connection,) = backend._pool._connections
+        connection.conn._ws.transport.abort()  # the network drops the socket
+        with pytest.raises(APIConnectionError) as info:
+            async for _ in stream:
+                pass
+        assert info.value.retryable
+        await stream.aclose()
+        # the server notices the dead socket and stops synthesizing
+        await asyncio.to_thread(wait_for, lk_server.idle, timeout=10, what="the server to stop")
+        # and the next stream gets a fresh connection
+        assert (await tts_.synthesize(TEXT, conn_options=NO_RETRY).collect()).duration > 0
+    finally:
+        await tts_.aclose()
+
+
+async def test_pooled_socket_is_reused(lk_server) -> None:
+    tts_ = supertonic.TTS(base_url=lk_server.base_url)
+    try:
+        tts_.prewarm()
+        backend = tts_._backend
+        assert isinstance(backend, RemoteBackend)
+        await asyncio.to_thread(wait_for, lambda: backend._pool._connections, what="prewarm")
+        (first,) = backend._pool._connections
+        for _ in range(2):
+            await tts_.synthesize(TEXT).collect()
+        # an interrupted stream's socket is reused too, once the server confirmed the cancel
+        stream = tts_.stream()
+        stream.push_text(" ".join(["A sentence to interrupt."] * 10))
+        stream.end_input()
+        await asyncio.wait_for(anext(stream), 20)
+        await stream.aclose()
+        await tts_.synthesize(TEXT).collect()
+        assert list(backend._pool._connections) == [first]
+    finally:
+        await tts_.aclose()
+
+
+async def test_in_process_prewarm_loads_and_aclose_frees(tiny_bundle_dir: Path) -> None:
+    tts_ = supertonic.TTS(model_dir=tiny_bundle_dir)
+    assert tts_.engine is None
+    tts_.prewarm()
+    await asyncio.to_thread(wait_for, lambda: tts_.engine, what="the model to load")
+    engine = tts_.engine
+    assert engine.scheduler.calls > 0  # warmed up: the first request pays no set-up
+    assert (await tts_.synthesize(TEXT).collect()).duration > 0
+    await tts_.aclose()
+    assert tts_.engine is None
+    assert not engine.scheduler._thread.is_alive()
+    with pytest.raises(APIConnectionError):
+        await tts_.synthesize(TEXT, conn_options=NO_RETRY).collect()
+
+
+async def test_model_dir_from_the_environment(
+    tiny_bundle_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SUPERTONIC_MODEL_DIR", str(tiny_bundle_dir))
+    tts_ = supertonic.TTS()
+    try:
+        assert (await tts_.synthesize(TEXT).collect()).duration > 0
+    finally:
+        await tts_.aclose()
+
+
+async def test_missing_model_is_a_non_retryable_error(tmp_path: Path) -> None:
+    tts_ = supertonic.TTS(model_dir=tmp_path / "nothing-here")
+    errors = capture(tts_, "error")
+    try:
+        with pytest.raises(APIError) as info:
+            await tts_.synthesize(TEXT, conn_options=APIConnectOptions(max_retry=2)).collect()
+        assert not info.value.retryable and "download-files" in str(info.value)
+        assert len(errors()) == 1
+    finally:
+        await tts_.aclose()
+
+
+def test_constructor_checks() -> None:
+    with pytest.raises(ValueError, match="sample_rate"):
+        supertonic.TTS(sample_rate=12345)
+    with pytest.raises(ValueError, match="speed"):
+        supertonic.TTS(speed=0.1)
+    with pytest.raises(ValueError, match="base_url"):
+        supertonic.TTS(base_url="http://127.0.0.1:1", model_dir="/models")
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "retryable"),
+    [
+        ("invalid_request", 400, False),
+        ("invalid_config", 400, False),
+        ("unauthorized", 401, False),
+        ("busy", 429, True),
+        ("synthesis_failed", 500, True),
+        ("model_loading", 503, True),
+        ("something_new", 500, True),
+    ],
+)
+def test_error_events_map_to_status(code: str, status: int, retryable: bool) -> None:
+    error = api_error_from_event(Error("why", code=code, context_id="c"))
+    assert isinstance(error, APIStatusError)
+    assert (error.status_code, error.retryable) == (status, retryable)
+
+
+def test_exceptions_map_to_livekit_errors() -> None:
+    assert isinstance(api_error_from_event(Error("bye", code="idle_timeout")), APIConnectionError)
+    lost = api_error(SpeechClientError("connection to ws://h lost"))
+    assert type(lost) is APIConnectionError and lost.retryable
+    timeout = SpeechClientError("cannot open ws://h")
+    timeout.__cause__ = TimeoutError()
+    assert isinstance(api_error(timeout), APITimeoutError)
+    assert isinstance(api_error(TimeoutError()), APITimeoutError)
+    refused = api_error(SpeechClientError("refused: key sk-1", status=403), secret="sk-1")
+    assert isinstance(refused, APIStatusError) and refused.status_code == 401
+    assert "sk-1" not in repr(refused)
+    voice = api_error(UnknownVoiceError("X", ["F1"]))
+    assert isinstance(voice, APIStatusError) and voice.status_code == 400
+    busy = api_error(CapacityError("full", retry_after=2.0))
+    assert isinstance(busy, APIStatusError) and busy.status_code == 429 and busy.retryable
+    missing = api_error(BundleNotFoundError("no bundle"))
+    assert not missing.retryable
+    other = api_error(RuntimeError("boom"))
+    assert type(other) is APIConnectionError

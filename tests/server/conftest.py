@@ -12,6 +12,7 @@ import threading
 import time
 import wave
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ import uvicorn
 from fastapi import FastAPI
 from supertonic_core import Engine
 from supertonic_server import Settings, create_app
+from supertonic_server.metrics import Metrics
 
 
 def wait_for(
@@ -192,3 +194,31 @@ def _as_float(samples: np.ndarray) -> np.ndarray:
     if samples.dtype == np.int32:
         return samples.astype(np.float32) / 2147483648.0
     return samples.astype(np.float32)
+
+
+# --------------------------------------------------------------------------- observability
+
+
+@contextmanager
+def fresh_metrics(server: LiveServer, *, buffer_size: int = 100) -> Iterator[Metrics]:
+    """A new, empty :class:`Metrics` on ``server`` for the block (the session servers are shared,
+    so counts start from zero here whatever ran before); the previous one is put back after."""
+    previous = server.app.state.metrics
+    server.app.state.metrics = metrics = Metrics(
+        buffer_size=buffer_size, engine=lambda: server.app.state.engine
+    )
+    try:
+        yield metrics
+    finally:
+        server.app.state.metrics = previous
+
+
+API_KEY = "sk-test-console-0123456789"
+
+
+@pytest.fixture(scope="session")
+def keyed(base_settings: Settings) -> Iterator[LiveServer]:
+    """A server that asks for ``API_KEY`` on the ``/v1/`` routes (and ``/metrics/recent``)."""
+    server = LiveServer(replace(base_settings, api_keys=(API_KEY,), warmup=False)).start()
+    yield server
+    server.stop()

@@ -278,7 +278,14 @@ class Metrics:
             active = list(self._active.values())
             buffered = len(self._records)
         by_status = {s: sum(n for (st, _), n in requests.items() if st == s) for s in STATUSES}
-        by_transport = {t: {s: requests.get((s, t), 0) for s in STATUSES} for t in TRANSPORTS}
+        by_transport = {
+            t: {
+                **{s: requests.get((s, t), 0) for s in STATUSES},
+                "bytes": bytes_.get(t, 0),
+                "audio_s": audio.get(t, 0.0),
+            }
+            for t in TRANSPORTS
+        }
         engine = self.engine()
         scheduler = scheduler_state(engine)
         if scheduler is not None:

@@ -84,7 +84,7 @@ function renderSummary(s) {
   set("st-errors", t.error.toLocaleString(), ["bad", t.error > 0]);
   set("st-errors-sub", `${(s.error_rate_1m * 100).toFixed(1)}% of the last minute`);
   set("st-audio", fmtSeconds(t.audio_s));
-  set("st-audio-sub", `http ${t.by_transport.http.ok} ok · ws ${t.by_transport.ws.ok} ok`);
+  set("st-audio-sub", `http ${fmtSeconds(t.by_transport.http.audio_s)} · ws ${fmtSeconds(t.by_transport.ws.audio_s)}`);
   set("st-bytes", fmtBytes(t.bytes));
   set("st-uptime", `up ${fmtSeconds(s.uptime_s)}`);
   const p = s.percentiles;
@@ -191,6 +191,7 @@ function row(r, scale) {
 function select(id, record) {
   selected = id;
   for (const n of document.querySelectorAll(".wf-row")) n.classList.toggle("selected", Number(n.dataset.id) === id);
+  $("waterfall-body").classList.toggle("with-detail", id != null);
   if (id == null) $("detail").hidden = true;
   else showDetail(record);
 }

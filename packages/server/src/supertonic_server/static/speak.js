@@ -26,13 +26,13 @@ export const LANGUAGES = {
   ru: "Russian", sk: "Slovak", sl: "Slovenian", sv: "Swedish", tr: "Turkish", uk: "Ukrainian",
   vi: "Vietnamese", na: "Other / fallback",
 };
-const FORMAT_HINTS = {
-  mp3: "mp3 · streams, plays while loading",
-  opus: "opus · Ogg, small",
-  aac: "aac · ADTS",
-  flac: "flac · lossless",
-  wav: "wav · 16-bit PCM",
-  pcm: "pcm · raw s16le, live Web Audio",
+const FORMAT_LABELS = {
+  mp3: "mp3",
+  opus: "opus (Ogg)",
+  aac: "aac (ADTS)",
+  flac: "flac (lossless)",
+  wav: "wav (16-bit)",
+  pcm: "pcm (raw s16le)",
 };
 const EXTENSIONS = { mp3: "mp3", opus: "ogg", aac: "aac", flac: "flac", wav: "wav", pcm: "wav" };
 const FALLBACK_CONFIG = {
@@ -76,7 +76,7 @@ export function initSpeak(serverConfig) {
   Object.assign(fields.speed, { min: slo, max: shi, value: saved.speed ?? config.defaults.speed });
   const [tlo, thi] = config.steps_range;
   Object.assign(fields.steps, { min: tlo, max: thi, value: saved.steps ?? config.defaults.steps });
-  for (const f of config.formats) fields.format.append(el("option", { value: f }, FORMAT_HINTS[f] || f));
+  for (const f of config.formats) fields.format.append(el("option", { value: f }, FORMAT_LABELS[f] || f));
   fields.format.value = config.formats.includes(saved.format) ? saved.format : config.defaults.format;
   if (typeof saved.text === "string" && saved.text.trim()) fields.text.value = saved.text;
   if (typeof saved.livePlay === "boolean") fields.livePlay.checked = saved.livePlay;

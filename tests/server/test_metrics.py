@@ -1,0 +1,281 @@
+"""Observability: the recorder, ``/metrics`` (Prometheus text), ``/metrics/summary``, ``/metrics/recent``.
+
+The server tests share session servers, so each test here swaps in an empty recorder
+(``fresh_metrics``) and counts from zero.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+from dataclasses import replace
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.parser import text_string_to_metric_families
+from supertonic_server import Settings
+from supertonic_server.metrics import Metrics, quantile, snippet
+from supertonic_server.settings import load_settings
+
+from .conftest import API_KEY, LiveServer, fresh_metrics, wait_for
+
+SHORT = {"input": "Hello there. This is a short test.", "voice": "alloy"}
+#: Long enough that synthesizing all of it at 32 steps takes far longer than any test.
+LONG = " ".join(f"Sentence number {i} keeps the synthesizer busy for a while." for i in range(60))
+
+
+def scrape(server: LiveServer) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """``/metrics`` parsed by Prometheus' own parser: (sample name, labels) → value."""
+    response = httpx.get(f"{server.base_url}/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == CONTENT_TYPE_LATEST
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(response.text)
+        for s in family.samples
+    }
+
+
+def sample(samples: dict, name: str, **labels: str) -> float:
+    return samples[(name, frozenset(labels.items()))]
+
+
+def speak(client: httpx.Client, **body: Any) -> httpx.Response:
+    response = client.post("/v1/audio/speech", json={**SHORT, **body})
+    assert response.status_code == 200, response.text
+    return response
+
+
+# --------------------------------------------------------------------------- the recorder alone
+
+
+def test_quantiles_interpolate_like_numpy() -> None:
+    assert quantile([], 0.5) is None
+    assert quantile([7.0], 0.99) == 7.0
+    values = [float(v) for v in range(1, 101)]
+    assert quantile(values, 0.5) == pytest.approx(50.5)
+    assert quantile(values, 0.95) == pytest.approx(95.05)
+    assert quantile(values, 0.99) == pytest.approx(99.01)
+
+
+def test_snippet_is_one_line_and_at_most_80_chars() -> None:
+    assert snippet("  Hello\n  world  ") == "Hello world"
+    cut = snippet("word " * 50)
+    assert len(cut) == 80 and cut.endswith("…")
+
+
+def test_a_tracker_counts_once_and_totals_survive_eviction() -> None:
+    metrics = Metrics(buffer_size=10)
+    for i in range(25):
+        t = metrics.start(transport="http", text=f"t{i}", voice="F1", lang="en", format="mp3")
+        t.first_byte()
+        t.add(bytes_=100, audio_s=0.5)
+        t.finish(status="ok")
+        t.finish(status="error", error="late")  # a second finish is ignored
+    assert len(metrics.records()) == 10
+    summary = metrics.summary()
+    assert summary["totals"]["requests"] == 25 and summary["totals"]["ok"] == 25
+    assert summary["totals"]["error"] == 0
+    assert summary["totals"]["bytes"] == 2500
+    assert summary["totals"]["audio_s"] == pytest.approx(12.5)
+    assert [r["text"] for r in metrics.recent(3)] == ["t24", "t23", "t22"]
+    assert summary["active"] == 0 and summary["model"] is None and summary["scheduler"] is None
+
+
+def test_each_recorder_has_its_own_registry() -> None:
+    a, b = Metrics(), Metrics()
+    assert a.registry is not b.registry
+    a.start(transport="ws", text="x", voice="F1", lang="en", format="pcm").finish(status="ok")
+    from supertonic_server.exposition import render
+
+    assert b'supertonic_requests_total{status="ok",transport="ws"} 1.0' in render(a)
+    assert b'supertonic_requests_total{status="ok",transport="ws"} 0.0' in render(b)
+
+
+def test_buffer_size_setting_range_flag_and_variable() -> None:
+    assert Settings().observability_buffer_size == 100
+    env = {"SUPERTONIC_OBSERVABILITY_BUFFER_SIZE": "500"}
+    assert load_settings([], env).observability_buffer_size == 500
+    assert load_settings(["--observability-buffer-size", "10"], env).observability_buffer_size == 10
+    for bad in ("9", "10001"):
+        with pytest.raises(ValueError, match=r"SUPERTONIC_OBSERVABILITY_BUFFER_SIZE.*10 and 10000"):
+            load_settings([], {"SUPERTONIC_OBSERVABILITY_BUFFER_SIZE": bad})
+    with pytest.raises(ValueError, match="buffer_size"):
+        Metrics(buffer_size=5)
+
+
+# --------------------------------------------------------------------------- on the live server
+
+
+def test_every_outcome_is_counted_in_prometheus_text(busy: LiveServer) -> None:
+    """Three ok, one cancelled by the client going away, one refused (queue full: error)."""
+    with (
+        fresh_metrics(busy) as metrics,
+        httpx.Client(base_url=busy.base_url, timeout=60) as client,
+    ):
+        sizes = [len(speak(client, response_format=f).content) for f in ("mp3", "wav", "pcm")]
+        with client.stream(
+            "POST", "/v1/audio/speech", json={"input": LONG, "response_format": "pcm"}
+        ) as holding:
+            assert holding.status_code == 200
+            pieces = holding.iter_bytes()
+            assert next(pieces)
+            # While it plays: it is active everywhere, and the next request finds no room.
+            during = scrape(busy)
+            assert sample(during, "supertonic_active_synth") == 1
+            assert sample(during, "supertonic_scheduler_active_streams") == 1
+            recent = client.get("/metrics/recent").json()
+            assert [a["status"] for a in recent["active"]] == ["active"]
+            assert recent["active"][0]["ttfb_ms"] is not None
+            refused = client.post("/v1/audio/speech", json=SHORT)
+            assert refused.status_code == 429
+        wait_for(busy.idle, what="the held stream to be released")
+        wait_for(lambda: not metrics.active(), what="the cancelled request to be recorded")
+        samples = scrape(busy)
+        error = next(r for r in metrics.recent(10) if r["status"] == "error")
+
+    def count(status: str) -> float:
+        return sample(samples, "supertonic_requests_total", status=status, transport="http")
+
+    assert (count("ok"), count("cancelled"), count("error")) == (3, 1, 1)
+    assert sample(samples, "supertonic_requests_total", status="ok", transport="ws") == 0
+    assert sample(samples, "supertonic_bytes_total", transport="http") > sum(sizes)
+    assert sample(samples, "supertonic_audio_seconds_total", transport="http") > 0
+    assert sample(samples, "supertonic_active_synth") == 0
+    # TTFB: every request that sent audio (3 ok + the cancelled one); RTF: ok requests only.
+    assert sample(samples, "supertonic_ttfb_ms_count") == 4
+    assert sample(samples, "supertonic_rtf_count") == 3
+    for q in ("0.5", "0.95", "0.99"):
+        assert sample(samples, "supertonic_ttfb_ms", quantile=q) > 0
+        assert 0 < sample(samples, "supertonic_rtf", quantile=q) < math.inf
+    assert sample(samples, "supertonic_error_rate") == pytest.approx(1 / 5)
+    assert sample(samples, "supertonic_rps_1m") > 0
+    assert sample(samples, "supertonic_uptime_seconds") > 0
+    assert sample(samples, "supertonic_model_synthetic") == 1
+    assert sample(samples, "supertonic_scheduler_max_streams") == 1
+    assert sample(samples, "supertonic_scheduler_queued_jobs") == 0
+    assert sample(samples, "supertonic_scheduler_info", policy="deadline") == 1
+    assert sample(samples, "supertonic_scheduler_calls_total") > 0
+    assert any(name == "supertonic_scheduler_batch_calls_total" for name, _ in samples)
+    assert error["error"] == "CapacityError" and error["ttfb_ms"] is None and error["rtf"] is None
+
+
+def test_summary_shape(live: LiveServer) -> None:
+    with fresh_metrics(live), httpx.Client(base_url=live.base_url, timeout=60) as client:
+        for fmt in ("mp3", "opus"):
+            speak(client, response_format=fmt)
+        summary = client.get("/metrics/summary").json()
+    assert summary["totals"]["requests"] == 2 and summary["totals"]["ok"] == 2
+    assert summary["totals"]["by_transport"]["http"]["ok"] == 2
+    assert summary["totals"]["bytes"] > 0 and summary["totals"]["audio_s"] > 0
+    assert summary["active"] == 0 and summary["rps_1m"] > 0 and summary["error_rate_1m"] == 0
+    for key in ("ttfb_ms", "rtf"):
+        assert set(summary["percentiles"][key]) == {"p50", "p95", "p99"}
+        assert all(v > 0 for v in summary["percentiles"][key].values())
+    assert summary["buffer"] == {"size": 100, "records": 2}
+    assert summary["uptime_s"] > 0
+    assert summary["model"]["synthetic"] is True and summary["model"]["sample_rate"] == 44100
+    scheduler = summary["scheduler"]
+    for key in ("queued_jobs", "active_streams", "waiting_streams", "max_streams", "max_batch"):
+        assert isinstance(scheduler[key], int)
+    assert scheduler["policy"] == "deadline" and "min_lead_s" in scheduler
+    json.dumps(summary, allow_nan=False)  # strict JSON: no NaN or Infinity anywhere
+
+
+def test_recent_is_newest_first_with_checked_limits(live: LiveServer) -> None:
+    long_text = "A fairly long sentence that goes on and on, well past the snippet limit. " * 3
+    with (
+        fresh_metrics(live, buffer_size=10),
+        httpx.Client(base_url=live.base_url, timeout=60) as client,
+    ):
+        first = speak(client, response_format="wav", voice="F2")
+        speak(client, response_format="mp3", input=long_text, lang="en")
+        body = client.get("/metrics/recent", params={"limit": 2}).json()
+        assert body["limit"] == 2 and body["buffer_size"] == 10 and body["active"] == []
+        newest, older = body["data"]
+        assert newest["id"] > older["id"]
+        assert older["request_id"] == first.headers["X-Request-ID"]
+        assert (older["voice"], older["format"], older["status"]) == ("F2", "wav", "ok")
+        assert older["bytes"] == len(first.content)
+        assert newest["text_chars"] == len(long_text) and len(newest["text"]) == 80
+        for record in body["data"]:
+            assert record["transport"] == "http" and record["error"] is None
+            assert 0 < record["ttfb_ms"] <= record["total_ms"]
+            assert record["audio_s"] > 0
+            assert record["rtf"] == pytest.approx(record["total_ms"] / 1000 / record["audio_s"])
+        assert len(client.get("/metrics/recent").json()["data"]) == 2
+        for bad in (0, 11, -1):
+            refused = client.get("/metrics/recent", params={"limit": bad})
+            assert refused.status_code == 400
+            error = refused.json()["error"]
+            assert error["param"] == "limit" and error["code"] == "invalid_value"
+            assert "between 1 and 10" in error["message"]
+        assert client.get("/metrics/recent", params={"limit": "many"}).status_code == 400
+
+
+def test_eviction_keeps_the_totals(live: LiveServer) -> None:
+    with (
+        fresh_metrics(live, buffer_size=10),
+        httpx.Client(base_url=live.base_url, timeout=60) as client,
+    ):
+        for i in range(13):
+            speak(client, input=f"Request number {i}.", response_format="pcm")
+        recent = client.get("/metrics/recent", params={"limit": 10}).json()["data"]
+        assert [r["text"] for r in recent] == [f"Request number {i}." for i in range(12, 2, -1)]
+        summary = client.get("/metrics/summary").json()
+        assert summary["totals"]["requests"] == 13 and summary["buffer"]["records"] == 10
+        samples = scrape(live)
+    assert sample(samples, "supertonic_requests_total", status="ok", transport="http") == 13
+    assert sample(samples, "supertonic_ttfb_ms_count") == 13
+    assert sample(samples, "supertonic_observability_buffer_records") == 10
+
+
+async def test_websocket_utterances_share_the_recorder(live: LiveServer) -> None:
+    with fresh_metrics(live) as metrics:
+        async with websockets.connect(f"ws://127.0.0.1:{live.port}/v1/audio/speech/stream") as ws:
+            await ws.send(json.dumps({"type": "config", "voice": "nova", "lang": "en"}))
+            await ws.send(json.dumps({"type": "text", "text": "Hello over the socket."}))
+            await ws.send(json.dumps({"type": "flush"}))
+            async with asyncio.timeout(30):
+                while True:
+                    raw = await ws.recv()
+                    if isinstance(raw, str) and json.loads(raw)["type"] == "audio_end":
+                        break
+        await asyncio.to_thread(
+            wait_for, lambda: metrics.records(), what="the utterance to be recorded"
+        )
+        (record,) = metrics.recent(10)
+        summary = metrics.summary()
+    assert record["transport"] == "ws" and record["status"] == "ok"
+    assert record["bytes"] > 0 and record["audio_s"] > 0
+    assert summary["totals"]["by_transport"]["ws"]["ok"] == 1
+
+
+def test_aggregates_are_open_but_recent_texts_need_the_key(keyed: LiveServer) -> None:
+    with httpx.Client(base_url=keyed.base_url, timeout=60) as client:
+        assert client.get("/metrics").status_code == 200
+        assert client.get("/metrics/summary").status_code == 200
+        refused = client.get("/metrics/recent")
+        assert refused.status_code == 401
+        assert refused.json()["error"]["code"] == "missing_api_key"
+        wrong = client.get("/metrics/recent", headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401
+        ok = client.get("/metrics/recent", headers={"Authorization": f"Bearer {API_KEY}"})
+        assert ok.status_code == 200 and ok.json()["object"] == "list"
+        assert client.get("/metrics/recent", headers={"x-api-key": API_KEY}).status_code == 200
+
+
+def test_buffer_size_reaches_the_server(base_settings: Settings) -> None:
+    server = LiveServer(replace(base_settings, observability_buffer_size=25, warmup=False))
+    try:
+        server.start(wait_ready=False)
+        with httpx.Client(base_url=server.base_url, timeout=60) as client:
+            assert client.get("/metrics/summary").json()["buffer"]["size"] == 25
+            assert client.get("/metrics/recent", params={"limit": 26}).status_code == 400
+            assert client.get("/metrics/recent", params={"limit": 25}).status_code == 200
+    finally:
+        server.stop()

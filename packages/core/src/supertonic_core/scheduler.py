@@ -179,6 +179,8 @@ class Scheduler:
     def max_streams(self) -> int:
         if self._max_streams is not None:
             return self._max_streams
+        if self.policy == "fifo":
+            return 1_000_000  # the peers admit everyone and queue chunks in arrival order
         capacity = self.capacity()
         # Admit up to the capacity in real-time streams (at least one, and never fewer than two
         # when the device can carry more than one and a half).

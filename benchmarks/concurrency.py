@@ -1,0 +1,174 @@
+"""Many concurrent streams through the real server: deadline scheduler against arrival order.
+
+For each policy, starts ``supertonic-server`` on the ``full`` synthetic bundle (real
+dimensions, random weights) on 127.0.0.1, then runs 1, 2, 4, 8 and 16 closed-loop streams
+(each sends its next request as soon as the previous one has arrived) of mixed-length
+English text with ``response_format=pcm``. Every byte's arrival time is recorded, and each
+stream is played back in real time from its first byte to count underruns. Bounded: each
+level runs for ``--seconds`` of wall time (requests in flight then finish).
+
+    uv run python benchmarks/concurrency.py [--levels 1,2,4,8,16] [--seconds 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+import httpx
+
+from supertonic_core.bundle import synthetic_dir
+from supertonic_core.synthetic import make_synthetic_bundle
+
+TEXTS = [
+    "Sure, I can help with that.",
+    "Your order has shipped and should arrive on Thursday.",
+    "I found three flights that match, and the cheapest one leaves at seven in the morning.",
+    "Okay.",
+    "Before we continue, could you please confirm the last four digits of the card on file?",
+    "The weather tomorrow looks mostly sunny, with a light breeze from the west and a high of twenty degrees.",
+    "Thanks for waiting. I checked with the team, and the replacement part will ship today.",
+    "Got it. I have updated your address.",
+]
+RATE = 24000  # pcm default of the server (OpenAI's)
+
+
+@dataclass
+class Request:
+    ttfb: float = 0.0
+    audio_s: float = 0.0
+    underruns: int = 0
+    underrun_s: float = 0.0
+
+
+@dataclass
+class Stream:
+    requests: list[Request] = field(default_factory=list)
+
+    @property
+    def underruns(self) -> int:
+        return sum(r.underruns for r in self.requests)
+
+
+async def one_request(client: httpx.AsyncClient, text: str) -> Request:
+    body = {"model": "tts-1", "input": text, "voice": "alloy", "response_format": "pcm"}
+    started = time.perf_counter()
+    req = Request()
+    play_end = None
+    async with client.stream("POST", "/v1/audio/speech", json=body) as resp:
+        resp.raise_for_status()
+        async for piece in resp.aiter_bytes():
+            now = time.perf_counter()
+            seconds = len(piece) / 2 / RATE
+            if play_end is None:
+                req.ttfb = now - started
+                play_end = now
+            elif now > play_end:
+                req.underruns += 1
+                req.underrun_s += now - play_end
+                play_end = now
+            play_end += seconds
+            req.audio_s += seconds
+    return req
+
+
+async def closed_loop(base_url: str, stream: Stream, stop_at: float, seed: int) -> None:
+    rng = random.Random(seed)
+    async with httpx.AsyncClient(base_url=base_url, timeout=300) as client:
+        while time.perf_counter() < stop_at:
+            stream.requests.append(await one_request(client, rng.choice(TEXTS)))
+
+
+async def level(base_url: str, n: int, seconds: float) -> dict[str, float]:
+    streams = [Stream() for _ in range(n)]
+    started = time.perf_counter()
+    await asyncio.gather(*(closed_loop(base_url, s, started + seconds, i) for i, s in enumerate(streams)))
+    wall = time.perf_counter() - started
+    reqs = [r for s in streams for r in s.requests]
+    ttfbs = sorted(r.ttfb for r in reqs)
+    return {
+        "streams": n,
+        "requests": len(reqs),
+        "ttfb_p50": statistics.median(ttfbs),
+        "ttfb_p95": ttfbs[min(len(ttfbs) - 1, int(0.95 * len(ttfbs)))],
+        "throughput": sum(r.audio_s for r in reqs) / wall,
+        "underruns": sum(s.underruns for s in streams),
+        "underrun_s": sum(r.underrun_s for r in reqs),
+        "clean_streams": sum(1 for s in streams if s.underruns == 0),
+    }
+
+
+def start_server(policy: str, port: int, extra: list[str]) -> subprocess.Popen[bytes]:
+    cmd = [
+        sys.executable, "-m", "supertonic_server.cli", "--synthetic", "full",
+        "--port", str(port), "--policy", policy, "--log-level", "warning", *extra,
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "server died")
+        time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError("server did not become ready")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--levels", default="1,2,4,8,16")
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--port", type=int, default=8931)
+    parser.add_argument(
+        "--configs",
+        default="deadline,fifo",
+        help="comma list of policy[:extra server flags separated by +], e.g. deadline:--max-concurrent+64",
+    )
+    args = parser.parse_args()
+    make_synthetic_bundle(synthetic_dir("full"), profile="full")
+    levels = [int(x) for x in args.levels.split(",")]
+    results: dict[str, list[dict[str, float]]] = {}
+    for config in args.configs.split(","):
+        policy, _, extra = config.partition(":")
+        proc = start_server(policy, args.port, extra.split("+") if extra else [])
+        try:
+            base = f"http://127.0.0.1:{args.port}"
+            state = httpx.get(f"{base}/metrics/summary", timeout=10).json().get("scheduler", {})
+            print(f"{config}: scheduler {state.get('policy')} max_streams={state.get('max_streams')} "
+                  f"max_batch={state.get('max_batch')} capacity={state.get('capacity_audio_s_per_s')}", flush=True)
+            results[config] = []
+            for n in levels:
+                row = asyncio.run(level(base, n, args.seconds))
+                results[config].append(row)
+                print(f"  {n:2d} streams: {row}", flush=True)
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=60)
+
+    print()
+    print(f"machine: {os.cpu_count()} cores; {args.seconds:g} s per level; pcm 24 kHz; closed loop")
+    print()
+    print("| policy | streams | requests | TTFB p50 (s) | TTFB p95 (s) | audio-s / wall-s | underruns | underrun s | streams without underrun |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for config, rows in results.items():
+        for r in rows:
+            print(
+                f"| {config} | {r['streams']} | {r['requests']} | {r['ttfb_p50']:.2f} | {r['ttfb_p95']:.2f} | "
+                f"{r['throughput']:.2f} | {r['underruns']} | {r['underrun_s']:.1f} | {r['clean_streams']}/{r['streams']} |"
+            )
+
+
+if __name__ == "__main__":
+    main()

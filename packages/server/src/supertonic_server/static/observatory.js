@@ -167,6 +167,7 @@ function row(r, scale) {
       role: "listitem",
       tabindex: "0",
       "data-id": String(r.id),
+      "data-request-id": r.request_id,
       "data-status": r.status,
     },
     el("span", { class: "t" }, fmtClock(r.started)),

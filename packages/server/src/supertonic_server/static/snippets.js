@@ -29,7 +29,7 @@ function curl(body, ctx) {
     `  -H "Content-Type: application/json" \\`,
   ];
   if (ctx.key) lines.push(`  -H "Authorization: Bearer $SUPERTONIC_API_KEY" \\`);
-  lines.push(`  -d ${shellQuote(JSON.stringify(body, null, 2)).replace(/\n/g, "\n      ")} \\`);
+  lines.push(`  -d ${shellQuote(JSON.stringify(body, null, 2)).replace(/\n/g, "\n    ")} \\`);
   lines.push(`  --output speech.${EXT[body.response_format]}`);
   return lines.join("\n");
 }

@@ -196,6 +196,7 @@ export function initSpeak(serverConfig) {
       delete $(id).dataset.ms;
     }
     $("response-meta").textContent = "";
+    delete $("response-meta").dataset.requestId;
     showError("");
   }
 
@@ -255,6 +256,7 @@ export function initSpeak(serverConfig) {
         throw new Error(message);
       }
       $("response-meta").textContent = describe(res, v);
+      $("response-meta").dataset.requestId = res.headers.get("X-Request-ID") || "";
       const rate = Number(res.headers.get("X-Sample-Rate")) || 24000;
       const mediaType = (res.headers.get("Content-Type") || "").split(";")[0].trim();
       if (v.livePlay) current.live = livePlayback(v.format, mediaType, rate, player);

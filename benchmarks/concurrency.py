@@ -24,7 +24,6 @@ import time
 from dataclasses import dataclass, field
 
 import httpx
-
 from supertonic_core.bundle import synthetic_dir
 from supertonic_core.synthetic import make_synthetic_bundle
 
@@ -90,7 +89,9 @@ async def closed_loop(base_url: str, stream: Stream, stop_at: float, seed: int) 
 async def level(base_url: str, n: int, seconds: float) -> dict[str, float]:
     streams = [Stream() for _ in range(n)]
     started = time.perf_counter()
-    await asyncio.gather(*(closed_loop(base_url, s, started + seconds, i) for i, s in enumerate(streams)))
+    await asyncio.gather(
+        *(closed_loop(base_url, s, started + seconds, i) for i, s in enumerate(streams))
+    )
     wall = time.perf_counter() - started
     reqs = [r for s in streams for r in s.requests]
     ttfbs = sorted(r.ttfb for r in reqs)
@@ -127,7 +128,9 @@ def start_server(policy: str, port: int, extra: list[str]) -> subprocess.Popen[b
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--levels", default="1,2,4,8,16")
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--port", type=int, default=8931)
@@ -146,8 +149,11 @@ def main() -> None:
         try:
             base = f"http://127.0.0.1:{args.port}"
             state = httpx.get(f"{base}/metrics/summary", timeout=10).json().get("scheduler", {})
-            print(f"{config}: scheduler {state.get('policy')} max_streams={state.get('max_streams')} "
-                  f"max_batch={state.get('max_batch')} capacity={state.get('capacity_audio_s_per_s')}", flush=True)
+            print(
+                f"{config}: scheduler {state.get('policy')} max_streams={state.get('max_streams')} "
+                f"max_batch={state.get('max_batch')} capacity={state.get('capacity_audio_s_per_s')}",
+                flush=True,
+            )
             results[config] = []
             for n in levels:
                 row = asyncio.run(level(base, n, args.seconds))
@@ -160,7 +166,9 @@ def main() -> None:
     print()
     print(f"machine: {os.cpu_count()} cores; {args.seconds:g} s per level; pcm 24 kHz; closed loop")
     print()
-    print("| policy | streams | requests | TTFB p50 (s) | TTFB p95 (s) | audio-s / wall-s | underruns | underrun s | streams without underrun |")
+    print(
+        "| policy | streams | requests | TTFB p50 (s) | TTFB p95 (s) | audio-s / wall-s | underruns | underrun s | streams without underrun |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for config, rows in results.items():
         for r in rows:

@@ -27,7 +27,19 @@ def player(rate: int) -> subprocess.Popen[bytes] | None:
     if shutil.which("aplay"):
         cmd = ["aplay", "-q", "-f", "S16_LE", "-c", "1", "-r", str(rate)]
     elif shutil.which("ffplay"):
-        cmd = ["ffplay", "-nodisp", "-autoexit", "-loglevel", "quiet", "-f", "s16le", "-ar", str(rate), "-i", "-"]
+        cmd = [
+            "ffplay",
+            "-nodisp",
+            "-autoexit",
+            "-loglevel",
+            "quiet",
+            "-f",
+            "s16le",
+            "-ar",
+            str(rate),
+            "-i",
+            "-",
+        ]
     else:
         print("no aplay or ffplay found; saving only", file=sys.stderr)
         return None
@@ -82,7 +94,9 @@ async def run(args: argparse.Namespace) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("text", help="text to speak, or - for stdin")
     parser.add_argument("--url", default="ws://127.0.0.1:8000")
     parser.add_argument("--api-key")

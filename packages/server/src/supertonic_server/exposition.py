@@ -137,7 +137,7 @@ class SupertonicCollector:
         for key, doc in (
             ("queued_jobs", "Chunk jobs waiting for the model"),
             ("active_streams", "Streams being synthesized"),
-            ("waiting_streams", "Streams admitted to the queue, waiting for a slot"),
+            ("waiting_streams", "Streams queued for a synthesis slot"),
             ("max_streams", "Streams synthesized at once (admission limit)"),
             ("max_batch", "Most rows in one model call"),
             ("underruns", "Underruns (listener ran dry) among the open streams"),
@@ -166,7 +166,8 @@ class SupertonicCollector:
         if lead is not None:
             yield GaugeMetricFamily(
                 s + "min_lead_seconds",
-                "Audio buffered ahead of playback by the stream closest to running dry",
+                "Audio buffered ahead of playback by the open stream closest to running dry "
+                "(0 also for a stream that has not started)",
                 value=lead,
             )
         costs = GaugeMetricFamily(

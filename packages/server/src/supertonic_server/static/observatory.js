@@ -116,11 +116,19 @@ function renderScheduler(state) {
     ["queued jobs", String(state.queued_jobs)],
     ["max batch", String(state.max_batch)],
     ["capacity", state.capacity_audio_s_per_s == null ? "not measured yet" : `${state.capacity_audio_s_per_s.toFixed(1)} s of audio per s`],
-    ["min lead", state.min_lead_s == null ? "—" : `${state.min_lead_s.toFixed(2)} s buffered`],
+    ["lead", leadText(Object.values(state.stream_leads_s || {}))],
     ["underruns", String(state.underruns)],
     ["model calls", `${state.calls}${batches ? ` · by batch size ${batches}` : ""}`],
   ];
   box.replaceChildren(...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
+}
+
+/** Audio buffered ahead of playback per open stream (0 also for streams not started yet). */
+function leadText(leads) {
+  if (!leads.length) return "— (no open stream)";
+  const n = `${leads.length} stream${leads.length > 1 ? "s" : ""}`;
+  if (leads.length === 1) return `${leads[0].toFixed(2)} s buffered · ${n}`;
+  return `min ${Math.min(...leads).toFixed(2)} s · max ${Math.max(...leads).toFixed(2)} s · ${n}`;
 }
 
 // ------------------------------------------------------------------ waterfall

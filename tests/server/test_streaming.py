@@ -12,7 +12,7 @@ import openai
 import pytest
 from supertonic_server import Settings
 
-from .conftest import LiveServer, RecordingMetrics, wait_for
+from .conftest import LiveServer, RecordingMetrics, decode, wait_for
 
 #: Long enough that synthesizing all of it at 32 steps takes far longer than any test.
 LONG = " ".join(f"Sentence number {i} keeps the synthesizer busy for a while." for i in range(60))
@@ -106,3 +106,62 @@ def test_shutdown_cancels_streams_that_outlive_the_grace(base_settings: Settings
     assert not server.app.state.lifecycle.streams
     state = engine.scheduler.state()
     assert state["active_streams"] == 0 and state["queued_jobs"] == 0
+
+
+THREE = "First sentence is here. Second sentence follows it. Third one ends the text."
+
+
+@pytest.fixture()
+def vocoder_fails_after_first_chunk(live: LiveServer, monkeypatch: pytest.MonkeyPatch) -> float:
+    """The second vocoder call of the request raises, as a broken device would.
+
+    Returns the duration the whole of ``THREE`` has (seed 0) when nothing fails.
+    """
+    engine = live.engine
+    full_s = len(engine.synthesize(THREE, engine.options(seed=0))) / engine.sample_rate
+    runtime = engine.runtime
+    real = runtime.run
+    calls = {"vocoder": 0}
+
+    def flaky(graph: str, feeds: dict) -> object:
+        if graph == "vocoder":
+            calls["vocoder"] += 1
+            if calls["vocoder"] >= 2:
+                raise RuntimeError("simulated device failure")
+        return real(graph, feeds)
+
+    monkeypatch.setattr(runtime, "run", flaky)
+    return full_s
+
+
+def test_failure_after_the_first_byte_ends_audio_cleanly_and_counts_an_error(
+    live: LiveServer,
+    client: httpx.Client,
+    recorder: RecordingMetrics,
+    vocoder_fails_after_first_chunk: float,
+) -> None:
+    body = {"input": THREE, "response_format": "wav", "seed": 0}
+    response = client.post("/v1/audio/speech", json=body)
+    assert response.status_code == 200  # already sent when the failure happened
+    samples, rate = decode("wav", response.content)  # a valid file: the first chunk only
+    (record,) = recorder.records
+    assert abs(len(samples) / rate - record.audio_s) < 0.01
+    assert 0 < record.audio_s < vocoder_fails_after_first_chunk * 0.8
+    assert record.finished == [("error", "RuntimeError: simulated device failure")]
+    wait_for(live.idle, what="the failed stream to be released")
+
+
+@pytest.mark.usefixtures("vocoder_fails_after_first_chunk")
+def test_failure_after_the_first_event_ends_sse_with_an_error_event(
+    client: httpx.Client, recorder: RecordingMetrics
+) -> None:
+    body = {"input": THREE, "response_format": "pcm", "stream_format": "sse"}
+    with client.stream("POST", "/v1/audio/speech", json=body) as response:
+        rid = response.headers["x-request-id"]
+        events = [json.loads(line[6:]) for line in response.iter_lines() if line]
+    types = [e["type"] for e in events]
+    assert types[0] == "speech.audio.delta"
+    assert types[-1] == "error" and "speech.audio.done" not in types
+    error = events[-1]["error"]
+    assert error["code"] == "synthesis_failed" and rid in error["message"]
+    assert recorder.records[0].finished[0][0] == "error"

@@ -234,7 +234,8 @@ def build_parser() -> argparse.ArgumentParser:
             parser.add_argument(_flag(f.name), action="append", metavar="VALUE", **kw)
         else:
             conv = {"int": int, "float": float, "str": str}[kind]
-            parser.add_argument(_flag(f.name), type=conv, metavar=f.name.upper(), **kw)
+            metavar = None if "choices" in kw else f.name.upper()  # argparse lists the choices
+            parser.add_argument(_flag(f.name), type=conv, metavar=metavar, **kw)
     return parser
 
 

@@ -29,13 +29,18 @@ from supertonic_core.synthetic import make_synthetic_bundle
 
 TEXTS = [
     "Sure, I can help with that.",
-    "Your order has shipped and should arrive on Thursday.",
-    "I found three flights that match, and the cheapest one leaves at seven in the morning.",
-    "Okay.",
-    "Before we continue, could you please confirm the last four digits of the card on file?",
-    "The weather tomorrow looks mostly sunny, with a light breeze from the west and a high of twenty degrees.",
-    "Thanks for waiting. I checked with the team, and the replacement part will ship today.",
     "Got it. I have updated your address.",
+    "Your order has shipped and should arrive on Thursday. You will get a tracking link by email.",
+    "I found three flights that match. The cheapest one leaves at seven in the morning, "
+    "and it has one stop in Denver.",
+    "Before we continue, could you please confirm the last four digits of the card on file? "
+    "I need them to verify the account.",
+    "The weather tomorrow looks mostly sunny, with a light breeze from the west. Expect a high "
+    "of twenty degrees in the afternoon. It should cool down quickly after sunset, so bring a jacket.",
+    "Thanks for waiting. I checked with the team, and the replacement part will ship today. "
+    "It should reach you within two business days. If it does not, just reply to this message "
+    "and we will send another one right away.",
+    "Okay.",
 ]
 RATE = 24000  # pcm default of the server (OpenAI's)
 

@@ -18,7 +18,6 @@ import time
 
 import numpy as np
 import onnxruntime as ort
-
 from supertonic_core.bundle import synthetic_dir
 from supertonic_core.synthetic import make_synthetic_bundle
 

@@ -1,0 +1,377 @@
+"""The Supertonic Pipecat services in real pipelines, driven by Pipecat's own ``run_test``.
+
+Every behavioural test runs twice: in-process and against the real server (``variant``).
+The bundle is synthetic (random weights), so audio is checked by rate, length, order and
+determinism, never by how it sounds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+import pytest
+from pipecat.frames.frames import (
+    EndWorkerFrame,
+    ErrorFrame,
+    Frame,
+    InterruptionFrame,
+    LLMFullResponseEndFrame,
+    LLMFullResponseStartFrame,
+    LLMTextFrame,
+    MetricsFrame,
+    TTSAudioRawFrame,
+    TTSSpeakFrame,
+    TTSStartedFrame,
+    TTSStoppedFrame,
+    TTSTextFrame,
+    TTSUpdateSettingsFrame,
+)
+from pipecat.metrics.metrics import ProcessingMetricsData, TTFBMetricsData, TTSUsageMetricsData
+from pipecat.observers.base_observer import BaseObserver, FramePushed
+from pipecat.pipeline.worker import PipelineParams
+from pipecat.services.openai.tts import OpenAITTSService
+from pipecat.tests.utils import run_test
+from pipecat.transcriptions.language import Language
+from pipecat_supertonic import (
+    SupertonicServerTTSService,
+    SupertonicTTSService,
+    language_to_supertonic_language,
+)
+from supertonic_core import LANGUAGES, Engine
+from supertonic_core.audio import pause_after
+
+from .conftest import LiveServer, Variant, eventually
+
+SENTENCE = "Hello there, this is a short test of the speech service."
+#: Long enough that speaking all of it at 32 steps takes far longer than any test.
+LONG_SENTENCE = "Sentence number {} keeps the synthesizer busy for a while."
+LONG = " ".join(LONG_SENTENCE.format(i) for i in range(40))
+TOKENS = ["Hi", " there", ". How", " are you", " doing", " today? I", " am fine", ", thanks."]
+SENTENCES = ["Hi there.", "How are you doing today?", "I am fine, thanks."]
+
+
+def audio_of(frames: Sequence[Frame], context_id: str | None = None) -> list[TTSAudioRawFrame]:
+    return [
+        f
+        for f in frames
+        if isinstance(f, TTSAudioRawFrame) and (context_id is None or f.context_id == context_id)
+    ]
+
+
+def seconds(frames: Sequence[TTSAudioRawFrame]) -> float:
+    return sum(len(f.audio) / 2 / f.sample_rate for f in frames)
+
+
+def lifecycle(frames: Sequence[Frame]) -> list[type]:
+    """The TTS frame types in order, consecutive audio frames collapsed into one."""
+    kinds: list[type] = []
+    for f in frames:
+        kind = type(f)
+        if kind not in (TTSStartedFrame, TTSAudioRawFrame, TTSStoppedFrame, InterruptionFrame):
+            continue
+        if not (kinds and kind is TTSAudioRawFrame and kinds[-1] is TTSAudioRawFrame):
+            kinds.append(kind)
+    return kinds
+
+
+def reference_seconds(engine: Engine, text: str, **options: Any) -> float:
+    """How long the engine makes ``text`` (durations do not depend on the noise seed)."""
+    return len(engine.synthesize(text, engine.options(**options))) / engine.sample_rate
+
+
+def errors(frames: Sequence[Frame]) -> list[str]:
+    return [f.error for f in frames if isinstance(f, ErrorFrame)]
+
+
+class WhenFirst(BaseObserver):
+    """Runs ``action`` once, when ``source`` first pushes a frame of type ``kind``."""
+
+    def __init__(self, source: Any, kind: type, action: Any) -> None:
+        super().__init__()
+        self.source, self.kind, self.action = source, kind, action
+        self.fired = False
+        self.failure: BaseException | None = None
+
+    async def on_push_frame(self, data: FramePushed) -> None:
+        if self.fired or data.source is not self.source or not isinstance(data.frame, self.kind):
+            return
+        self.fired = True
+        try:
+            await self.action()
+        except BaseException as exc:  # reported by the test, after the pipeline ended
+            self.failure = exc
+            await self.source.queue_frame(EndWorkerFrame())
+
+
+async def run(tts: Any, frames: list[Frame], *, rate: int = 24000, **kwargs: Any) -> Any:
+    params = kwargs.pop("pipeline_params", None) or PipelineParams(audio_out_sample_rate=rate)
+    return await asyncio.wait_for(
+        run_test(tts, frames_to_send=frames, pipeline_params=params, **kwargs), 60
+    )
+
+
+# ----------------------------------------------------------------------------- speaking
+
+
+@pytest.mark.parametrize("rate", [16000, 24000, 32000, 44100])
+async def test_a_sentence_gives_started_audio_stopped_at_the_pipeline_rate(
+    variant: Variant, rate: int
+) -> None:
+    # 32 kHz is not a session rate: that audio is resampled from 44.1 kHz in the plugin.
+    down, up = await run(variant.make(), [TTSSpeakFrame(SENTENCE)], rate=rate)
+    assert lifecycle(down) == [TTSStartedFrame, TTSAudioRawFrame, TTSStoppedFrame]
+    started = next(f for f in down if isinstance(f, TTSStartedFrame))
+    audio = audio_of(down)
+    assert {(f.sample_rate, f.num_channels, f.context_id) for f in audio} == {
+        (rate, 1, started.context_id)
+    }
+    assert all(len(f.audio) % 2 == 0 for f in audio)
+    assert seconds(audio) == pytest.approx(reference_seconds(variant.engine, SENTENCE), abs=0.02)
+    assert not errors(up)
+
+
+async def test_an_llm_token_stream_becomes_one_turn_of_audio(variant: Variant) -> None:
+    frames = [LLMFullResponseStartFrame(), *map(LLMTextFrame, TOKENS), LLMFullResponseEndFrame()]
+    down, up = await run(variant.make(), frames, rate=16000)
+    assert lifecycle(down) == [TTSStartedFrame, TTSAudioRawFrame, TTSStoppedFrame]
+    assert isinstance(down[-1], LLMFullResponseEndFrame)
+    assert {f.sample_rate for f in audio_of(down)} == {16000}
+    # Each sentence is spoken on its own; between two sentences comes the pause the core
+    # leaves after that punctuation.
+    expected = sum(reference_seconds(variant.engine, s) for s in SENTENCES)
+    expected += sum(pause_after(s) for s in SENTENCES[:-1])
+    assert seconds(audio_of(down)) == pytest.approx(expected, abs=0.03)
+    assert not errors(up)
+
+
+async def test_word_timestamps_arrive_in_order(variant: Variant) -> None:
+    frames = [LLMFullResponseStartFrame(), *map(LLMTextFrame, TOKENS), LLMFullResponseEndFrame()]
+    down, _ = await run(variant.make(), frames)
+    words = [f for f in down if isinstance(f, TTSTextFrame)]
+    assert [w.text for w in words] == " ".join(SENTENCES).split()
+    pts = [w.pts for w in words]
+    assert all(isinstance(p, int) for p in pts)
+    assert pts == sorted(pts) and len(set(pts)) == len(pts)
+    # The running offset spans the whole turn: the last word starts inside its audio.
+    span_s = (pts[-1] - pts[0]) / 1e9
+    total = seconds(audio_of(down))
+    assert total * 0.5 < span_s < total
+
+
+async def test_punctuation_only_text_is_a_short_pause_not_a_failed_context(
+    variant: Variant,
+) -> None:
+    # More than max_consecutive_zero_audio_contexts (3): silent contexts would cost the
+    # service its usability.
+    tts = variant.make()
+    down, up = await run(tts, [TTSSpeakFrame(t) for t in ("...", "!", "—", "?!")])
+    assert lifecycle(down) == [TTSStartedFrame, TTSAudioRawFrame, TTSStoppedFrame] * 4
+    assert all(0.1 < seconds(audio_of(down, f.context_id)) < 0.5 for f in audio_of(down))
+    assert not errors(up)
+    assert tts.is_usable
+
+
+async def test_unspeakable_characters_become_an_error_frame_and_the_service_goes_on(
+    variant: Variant,
+) -> None:
+    # A context without audio ends after Pipecat's stop-frame timeout: keep it short.
+    tts = variant.make(stop_frame_timeout_s=0.3)
+    down, up = await run(tts, [TTSSpeakFrame("Clef 𝄞 here."), TTSSpeakFrame("Fine.")])
+    assert any("unsupported characters" in e and "U+1D11E" in e for e in errors(up)), errors(up)
+    started = [f for f in down if isinstance(f, TTSStartedFrame)]
+    assert audio_of(down, started[-1].context_id)
+
+
+# ----------------------------------------------------------------------------- interruptions
+
+
+async def test_an_interruption_stops_the_audio_and_the_engine(variant: Variant) -> None:
+    tts = variant.make(settings=SupertonicTTSService.Settings(steps=32))
+    busy_engine: list[bool] = []
+    stopped_engine: list[bool] = []
+
+    async def interrupt() -> None:
+        busy_engine.append(not variant.idle())  # the long text is still being synthesized
+        await tts.queue_frame(InterruptionFrame())
+        # Nothing of the long text may still be synthesizing or queued in the engine.
+        stopped_engine.append(await eventually(variant.idle, what="the engine to go idle"))
+        await tts.queue_frame(TTSSpeakFrame("Back again."))
+        await tts.queue_frame(EndWorkerFrame())
+
+    observer = WhenFirst(tts, TTSAudioRawFrame, interrupt)
+    down, up = await run(tts, [TTSSpeakFrame(LONG)], observers=[observer], send_end_frame=False)
+    assert observer.failure is None, observer.failure
+    assert busy_engine == [True] and stopped_engine == [True]
+    first, second = (f.context_id for f in down if isinstance(f, TTSStartedFrame))
+    cut = next(i for i, f in enumerate(down) if isinstance(f, InterruptionFrame))
+    # The long text's audio stops at the interruption; it never gets a TTSStoppedFrame.
+    assert not [f for f in down[cut:] if getattr(f, "context_id", None) == first]
+    assert not [f for f in down if isinstance(f, TTSStoppedFrame) and f.context_id == first]
+    whole = 40 * reference_seconds(variant.engine, LONG_SENTENCE.format(0))
+    assert seconds(audio_of(down, first)) < 0.2 * whole
+    # What reaches the context is exactly the words spoken before the interruption.
+    spoken = [f.text for f in down[:cut] if isinstance(f, TTSTextFrame)]
+    assert spoken == LONG.split()[: len(spoken)] and len(spoken) < len(LONG.split())
+    # And the service speaks again afterwards.
+    assert lifecycle(down[cut:]) == [
+        InterruptionFrame,
+        TTSStartedFrame,
+        TTSAudioRawFrame,
+        TTSStoppedFrame,
+    ]
+    assert audio_of(down, second)
+    assert not errors(up)
+
+
+# ----------------------------------------------------------------------------- settings
+
+
+async def test_settings_updates_take_effect_from_the_next_sentence(variant: Variant) -> None:
+    Settings = SupertonicTTSService.Settings
+    tts = variant.make(settings=Settings(seed=7))
+    text = "Same words every time."
+    down, up = await run(
+        tts,
+        [
+            TTSSpeakFrame(text),
+            TTSUpdateSettingsFrame(delta=Settings(voice="M1")),
+            TTSSpeakFrame(text),
+            TTSUpdateSettingsFrame(delta=Settings(speed=2.0)),
+            TTSSpeakFrame(text),
+            TTSUpdateSettingsFrame(delta=Settings(voice="F1", speed=1.05)),
+            TTSSpeakFrame(text),
+        ],
+    )
+    contexts = [f.context_id for f in down if isinstance(f, TTSStartedFrame)]
+    f1, m1, fast, again = (b"".join(f.audio for f in audio_of(down, c)) for c in contexts)
+    assert m1 != f1  # another voice
+    assert len(fast) < 0.7 * len(m1)  # faster speech
+    assert again == f1  # same settings and seed: the same audio
+    assert (tts.settings.voice, tts.settings.speed, tts.settings.seed) == ("F1", 1.05, 7)
+    assert not errors(up)
+
+
+async def test_a_rejected_settings_update_is_reported_and_rolled_back(variant: Variant) -> None:
+    Settings = SupertonicTTSService.Settings
+    tts = variant.make()
+    down, up = await run(
+        tts,
+        [
+            TTSUpdateSettingsFrame(delta=Settings(voice="nope", speed=1.5)),
+            TTSSpeakFrame("Still speaking."),
+        ],
+    )
+    assert any("unknown voice 'nope'" in e and "F1" in e for e in errors(up)), errors(up)
+    assert (tts.settings.voice, tts.settings.speed) == ("F1", 1.05)
+    assert audio_of(down)
+
+
+async def test_a_language_update_is_mapped_to_the_model_code(variant: Variant) -> None:
+    Settings = SupertonicTTSService.Settings
+    tts = variant.make()
+    down, up = await run(
+        tts,
+        [
+            TTSUpdateSettingsFrame(delta=Settings(language=Language.DE_AT)),
+            TTSSpeakFrame("Guten Tag."),
+        ],
+    )
+    assert tts.settings.language == "de"
+    assert audio_of(down)
+    assert not errors(up)
+
+
+async def test_metrics_ttfb_processing_and_usage(variant: Variant) -> None:
+    params = PipelineParams(enable_metrics=True, enable_usage_metrics=True)
+    down, _ = await run(variant.make(), [TTSSpeakFrame(SENTENCE)], pipeline_params=params)
+    data = [d for f in down if isinstance(f, MetricsFrame) for d in f.data]
+    assert any(isinstance(d, TTFBMetricsData) and d.value > 0 for d in data)
+    assert any(isinstance(d, ProcessingMetricsData) for d in data)
+    usage = [d.value for d in data if isinstance(d, TTSUsageMetricsData)]
+    assert usage == [len(SENTENCE)]
+
+
+# ----------------------------------------------------------------------------- languages
+
+
+def test_every_model_language_maps_from_pipecat() -> None:
+    for code in LANGUAGES:
+        if code != "na":
+            assert language_to_supertonic_language(Language(code)) == code
+    assert language_to_supertonic_language(Language.EN_US) == "en"
+    assert language_to_supertonic_language(Language.PT_BR) == "pt"
+    assert language_to_supertonic_language(Language.ZH) is None
+    assert language_to_supertonic_language(Language.NB_NO) is None
+
+
+def test_an_unspoken_language_is_refused_at_construction(engine: Engine) -> None:
+    with pytest.raises(ValueError, match=r"does not speak zh.*en, ko, ja"):
+        SupertonicTTSService(
+            engine=engine, settings=SupertonicTTSService.Settings(language=Language.ZH)
+        )
+    tts = SupertonicTTSService(engine=engine, settings=SupertonicTTSService.Settings(language="na"))
+    assert tts.settings.language == "na"
+
+
+# ----------------------------------------------------------------------------- the server
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_an_unreachable_server_is_an_error_frame_after_retries() -> None:
+    url = f"ws://127.0.0.1:{_closed_port()}"
+    tts = SupertonicServerTTSService(
+        url=url, reconnect_attempts=2, reconnect_backoff_s=0.01, stop_frame_timeout_s=0.3
+    )
+    down, up = await run(tts, [TTSSpeakFrame("Hello.")])
+    failures = [e for e in errors(up) if "gave up after 2 attempts" in e]
+    assert failures and all(f"cannot open {url}" in e for e in failures), errors(up)
+    assert not audio_of(down)
+
+
+async def test_a_dropped_connection_is_reopened(pipecat_server: LiveServer) -> None:
+    tts = SupertonicServerTTSService(url=pipecat_server.base_url, reconnect_backoff_s=0.05)
+
+    async def drop() -> None:
+        lost = tts._conn
+        lost._ws.transport.abort()  # the socket dies under the service, as in a network cut
+        await eventually(lambda: tts._conn not in (None, lost), what="the service to reconnect")
+        await tts.queue_frame(TTSSpeakFrame("Two."))
+        await tts.queue_frame(EndWorkerFrame())
+
+    observer = WhenFirst(tts, TTSStoppedFrame, drop)
+    down, up = await run(tts, [TTSSpeakFrame("One.")], observers=[observer], send_end_frame=False)
+    assert observer.failure is None, observer.failure
+    assert lifecycle(down) == [TTSStartedFrame, TTSAudioRawFrame, TTSStoppedFrame] * 2
+    assert not errors(up)
+
+
+async def test_the_stock_openai_service_speaks_through_our_server(
+    pipecat_server: LiveServer,
+) -> None:
+    tts = OpenAITTSService(
+        api_key="not-needed",
+        base_url=pipecat_server.base_url + "/v1",
+        settings=OpenAITTSService.Settings(model="tts-1", voice="alloy"),
+    )
+    down, up = await run(tts, [TTSSpeakFrame(SENTENCE)], rate=24000)
+    audio = audio_of(down)
+    assert lifecycle(down) == [TTSStartedFrame, TTSAudioRawFrame, TTSStoppedFrame]
+    assert {f.sample_rate for f in audio} == {24000}
+    async with httpx.AsyncClient(base_url=pipecat_server.base_url, timeout=60) as client:
+        direct = await client.post(
+            "/v1/audio/speech",
+            json={"model": "tts-1", "voice": "alloy", "input": SENTENCE, "response_format": "pcm"},
+        )
+    assert direct.status_code == 200
+    assert seconds(audio) == pytest.approx(len(direct.content) / 2 / 24000, abs=0.01)
+    assert seconds(audio) > 1.0
+    assert not errors(up)

@@ -27,6 +27,7 @@ from supertonic_core.synthetic import make_synthetic_bundle
 from .auth import ApiKeyMiddleware
 from .encoders import warm_up as warm_encoders
 from .errors import ErrorBoundaryMiddleware, install_error_handlers
+from .language import warm_up as warm_language_detection
 from .logs import RequestIdMiddleware
 from .metrics import Metrics
 from .routes import routers
@@ -95,6 +96,8 @@ async def _start(
         if settings.warmup:
             await asyncio.to_thread(engine.warmup, settings.warmup_text)
             await asyncio.to_thread(warm_encoders, engine.sample_rate, (settings.pcm_sample_rate,))
+            method = await asyncio.to_thread(warm_language_detection, engine.languages)
+            logger.info("lang=auto uses the %s detector", method)
         lifecycle.status = READY
         info = engine.info()
         logger.info(

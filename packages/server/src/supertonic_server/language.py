@@ -196,6 +196,17 @@ def _lingua(languages: tuple[str, ...]) -> object | None:
     return LanguageDetectorBuilder.from_iso_codes_639_1(*wanted).build()
 
 
+def warm_up(languages: Sequence[str]) -> str:
+    """Build the detector now (lingua loads its models on first use: seconds); returns the
+    method ``auto`` will use, ``lingua`` or ``heuristic``."""
+    allowed = tuple(lang for lang in languages if lang != "na")
+    detector = _lingua(allowed)
+    if detector is None:
+        return "heuristic"
+    detector.detect_language_of("warm up")  # type: ignore[attr-defined]
+    return "lingua"
+
+
 def detect(text: str, languages: Sequence[str], default: str) -> tuple[str, str]:
     """``(language, method)`` for ``text``; method is ``lingua``, ``heuristic`` or ``default``."""
     allowed = tuple(lang for lang in languages if lang != "na")

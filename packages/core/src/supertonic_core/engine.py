@@ -237,9 +237,9 @@ class Engine:
         """One real synthesis (so the first request pays no graph set-up) and cost calibration."""
         opts = self.options()
         style = self.style(opts.voice)
-        model_text = self._model_text(text, opts.lang)
-        jobs = [self.make_job(model_text, style, opts, seed=i) for i in range(4)]
-        self.scheduler.calibrate(jobs)
+        self.scheduler.calibrate(
+            self.make_job(self._model_text(text, opts.lang), style, opts, seed=0)
+        )
         self.synthesize(text, replace(opts, seed=0))
 
     def close(self) -> None:

@@ -16,7 +16,13 @@ from livekit.agents import (
     APITimeoutError,
 )
 from livekit.plugins import supertonic
-from livekit.plugins.supertonic.backends import RemoteBackend, api_error, api_error_from_event
+from livekit.plugins.supertonic.backends import (
+    MAX_MESSAGE_CHARS,
+    RemoteBackend,
+    _Connection,
+    api_error,
+    api_error_from_event,
+)
 from supertonic_core import (
     BundleNotFoundError,
     CapacityError,
@@ -25,7 +31,7 @@ from supertonic_core import (
 )
 from supertonic_core.bundle import Bundle
 from supertonic_core.client import SpeechClientError
-from supertonic_core.protocol import Error
+from supertonic_core.protocol import Error, SpeechConnection
 
 from .conftest import API_KEY, NO_RETRY, Backend, capture, wait_for
 
@@ -232,3 +238,28 @@ def test_exceptions_map_to_livekit_errors() -> None:
     assert not missing.retryable
     other = api_error(RuntimeError("boom"))
     assert type(other) is APIConnectionError
+
+
+async def test_long_text_is_sent_in_pieces_under_the_message_limit() -> None:
+    sent: list[dict] = []
+
+    class Recorder(SpeechConnection):
+        async def send(self, msg: dict) -> None:
+            sent.append(msg)
+
+    async def no_events():  # a connection that never answers
+        await asyncio.Event().wait()
+        yield
+
+    async def close() -> None:
+        pass
+
+    connection = _Connection(Recorder(), no_events(), close=close)
+    ctx = connection.open_context()
+    text = "word " * 2000  # 10,000 characters
+    await ctx.send_text(text)
+    await connection.aclose()
+    pieces = [m["text"] for m in sent]
+    assert "".join(pieces) == text and len(pieces) == 5
+    assert all(len(p) <= MAX_MESSAGE_CHARS for p in pieces)
+    assert {m["context_id"] for m in sent} == {ctx.id}

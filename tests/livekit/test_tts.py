@@ -124,14 +124,31 @@ async def test_update_options_applies_to_new_streams_only(backend: Backend) -> N
         tts_.update_options(steps=0)
 
 
-async def test_invalid_voice_is_a_non_retryable_400(backend: Backend) -> None:
-    tts_ = backend.tts(voice="nobody")
+@pytest.mark.parametrize(
+    ("option", "value", "listed"), [("voice", "nobody", "F1"), ("language", "xx", "ko")]
+)
+async def test_invalid_voice_or_language_is_a_non_retryable_400(
+    backend: Backend, option: str, value: str, listed: str
+) -> None:
+    tts_ = backend.tts()
+    tts_.update_options(**{option: value})
     errors = capture(tts_, "error")
     with pytest.raises(APIStatusError) as info:
         await tts_.synthesize(TEXT, conn_options=APIConnectOptions(max_retry=3)).collect()
     assert info.value.status_code == 400 and not info.value.retryable
-    assert "nobody" in info.value.message and "F1" in info.value.message
+    assert value in info.value.message and listed in info.value.message  # names the valid ones
     assert [e.recoverable for e in errors()] == [False]  # no retry was attempted
+
+
+async def test_unreadable_characters_are_a_400_naming_them(backend: Backend) -> None:
+    tts_ = backend.tts()
+    async with tts_.stream(conn_options=APIConnectOptions(max_retry=3)) as stream:
+        stream.push_text("The sum \u2211 cannot be read. ")
+        stream.end_input()
+        with pytest.raises(APIStatusError) as info:
+            async for _ in stream:
+                pass
+    assert info.value.status_code == 400 and "\u2211" in info.value.message
 
 
 async def test_interruption_stops_the_engine(backend: Backend) -> None:

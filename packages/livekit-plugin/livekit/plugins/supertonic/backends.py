@@ -43,6 +43,8 @@ from .log import logger
 
 #: Seconds allowed for the clean-up messages (cancel, close_context) of a finished stream.
 CLEANUP_TIMEOUT = 2.0
+#: Longest text sent in one message; longer text goes in several (the session joins them).
+MAX_MESSAGE_CHARS = 2048
 
 # ------------------------------------------------------------------ error mapping
 
@@ -153,7 +155,10 @@ class SpeechContext:
         await self._call(self.connection.conn.configure(context_id=self.id, **fields))
 
     async def send_text(self, text: str) -> None:
-        await self._call(self.connection.conn.send_text(text, self.id))
+        # in pieces: the server refuses messages over 64 KiB (JSON may escape each character)
+        for start in range(0, len(text), MAX_MESSAGE_CHARS):
+            piece = text[start : start + MAX_MESSAGE_CHARS]
+            await self._call(self.connection.conn.send_text(piece, self.id))
 
     async def flush(self) -> None:
         await self._call(self.connection.conn.flush(self.id))

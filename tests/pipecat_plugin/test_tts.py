@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -34,6 +35,7 @@ from pipecat.metrics.metrics import ProcessingMetricsData, TTFBMetricsData, TTSU
 from pipecat.observers.base_observer import BaseObserver, FramePushed
 from pipecat.pipeline.worker import PipelineParams
 from pipecat.services.openai.tts import OpenAITTSService
+from pipecat.services.tts_service import TextAggregationMode
 from pipecat.tests.utils import run_test
 from pipecat.transcriptions.language import Language
 from pipecat_supertonic import (
@@ -270,6 +272,17 @@ async def test_a_rejected_settings_update_is_reported_and_rolled_back(variant: V
     assert audio_of(down)
 
 
+async def test_a_language_the_model_does_not_speak_is_refused_at_runtime(
+    variant: Variant,
+) -> None:
+    tts = variant.make()
+    _, up = await run(
+        tts, [TTSUpdateSettingsFrame(delta=SupertonicTTSService.Settings(language=Language.ZH))]
+    )
+    assert any("zh" in e and "rejected" in e for e in errors(up)), errors(up)
+    assert tts.settings.language == "en"
+
+
 async def test_a_language_update_is_mapped_to_the_model_code(variant: Variant) -> None:
     Settings = SupertonicTTSService.Settings
     tts = variant.make()
@@ -315,6 +328,18 @@ def test_an_unspoken_language_is_refused_at_construction(engine: Engine) -> None
         )
     tts = SupertonicTTSService(engine=engine, settings=SupertonicTTSService.Settings(language="na"))
     assert tts.settings.language == "na"
+
+
+def test_token_aggregation_is_refused(engine: Engine) -> None:
+    with pytest.raises(ValueError, match="whole sentences"):
+        SupertonicTTSService(engine=engine, text_aggregation_mode=TextAggregationMode.TOKEN)
+
+
+async def test_a_model_that_cannot_load_is_an_error_frame(tmp_path: Path) -> None:
+    tts = SupertonicTTSService(model_dir=tmp_path / "missing", stop_frame_timeout_s=0.3)
+    down, up = await run(tts, [TTSSpeakFrame("Hello.")])
+    assert any("could not load the Supertonic model" in e for e in errors(up)), errors(up)
+    assert not audio_of(down)
 
 
 # ----------------------------------------------------------------------------- the server

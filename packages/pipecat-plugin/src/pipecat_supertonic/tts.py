@@ -26,7 +26,7 @@ from pipecat.frames.frames import (
     TTSAudioRawFrame,
 )
 from pipecat.services.settings import TTSSettings
-from pipecat.services.tts_service import TTSService
+from pipecat.services.tts_service import TextAggregationMode, TTSService
 from pipecat.transcriptions.language import Language, resolve_language
 from pipecat.utils.tracing.service_decorators import traced_tts
 from pipecat.utils.types import NOT_GIVEN, NotGiven
@@ -186,6 +186,12 @@ class SupertonicBaseTTSService(TTSService):
                 f"Supertonic does not speak {language!s}; supported languages: "
                 f"{', '.join(LANGUAGES)} (regional variants such as en-US resolve to their "
                 "base language)"
+            )
+        if self._text_aggregation_mode != TextAggregationMode.SENTENCE:
+            raise ValueError(
+                "Supertonic speaks whole sentences (it chunks text itself and needs the end "
+                "of a sentence for its prosody): use the default "
+                "text_aggregation_mode=TextAggregationMode.SENTENCE"
             )
         if reconnect_attempts < 1:
             raise ValueError(f"reconnect_attempts must be at least 1, got {reconnect_attempts}")
@@ -591,6 +597,7 @@ class SupertonicTTSService(SupertonicBaseTTSService):
         )
         self._engine = engine
         self._owns_engine = False
+        self._load_error: RuntimeError | None = None
         self._model_name = model
         self._model_dir = model_dir
         self._runtime = runtime
@@ -604,11 +611,15 @@ class SupertonicTTSService(SupertonicBaseTTSService):
         return self._engine
 
     async def _open_connection(self) -> tuple[SpeechConnectionLike, int, str]:
+        if self._load_error is not None:
+            # Loading is not retried: a missing or broken bundle stays missing or broken.
+            raise self._load_error
         if self._engine is None:
             try:
                 self._engine = await asyncio.to_thread(self._load_engine)
             except Exception as exc:
-                raise RuntimeError(f"could not load the Supertonic model: {exc}") from exc
+                self._load_error = RuntimeError(f"could not load the Supertonic model: {exc}")
+                raise self._load_error from exc
             self._owns_engine = True
         engine = self._engine
         return SpeechSession(engine), engine.sample_rate, engine.bundle.model

@@ -9,6 +9,7 @@ import json
 from dataclasses import replace
 from typing import Any
 
+import httpx
 import pytest
 import websockets
 from supertonic_core.client import SpeechClient, SpeechClientError
@@ -67,6 +68,17 @@ async def test_seed_message_flow(live: LiveServer) -> None:
         assert len(pcm) % 2 == 0
         assert len(pcm) / 2 / 44100 == pytest.approx(msgs[-1]["stats"]["audio_s"], abs=0.05)
         assert all(m["context_id"] == "default" for m in audio)
+        from .conftest import wait_for
+
+        def ws_record():
+            recent = httpx.get(f"{live.base_url}/metrics/recent", params={"limit": 5}).json()
+            found = [r for r in recent["data"] if r["transport"] == "ws"]
+            return found[0] if found else None
+
+        record = wait_for(ws_record, what="the utterance's metrics record")
+        assert record["ttfb_ms"] == pytest.approx(msgs[0]["ttfb_ms"], abs=5)
+        assert record["text"] == "Hello, world." and record["status"] == "ok"
+        assert record["bytes"] == len(pcm)
         await ws.send(json.dumps({"type": "close"}))
         with pytest.raises(websockets.ConnectionClosedOK):
             await recv_until(ws, "never", timeout=10)

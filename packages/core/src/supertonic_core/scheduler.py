@@ -159,6 +159,9 @@ class Scheduler:
         self.costs = CostModel()
         self.batch_sizes: Counter[int] = Counter()
         self.calls = 0
+        self.streams_total = 0
+        self.underruns_total = 0  # of closed streams; open ones are added in state()
+        self.underrun_s_total = 0.0
         self._cond = threading.Condition()
         self._jobs: list[ChunkJob] = []
         self._streams: dict[int, StreamState] = {}
@@ -219,13 +222,16 @@ class Scheduler:
             else:
                 self._waiting.append(stream)
             self._streams[stream.id] = stream
+            self.streams_total += 1
             return stream
 
     def close_stream(self, stream: StreamState) -> None:
         """Forget a stream and let the next waiting one start."""
         with self._cond:
+            if not stream.closed and self._streams.pop(stream.id, None) is not None:
+                self.underruns_total += stream.underruns
+                self.underrun_s_total += stream.underrun_s
             stream.closed = True
-            self._streams.pop(stream.id, None)
             if stream in self._waiting:
                 self._waiting.remove(stream)
             if not stream.admitted.done():
@@ -262,6 +268,11 @@ class Scheduler:
                 "capacity_audio_s_per_s": self.capacity(),
                 "stream_leads_s": {s.id: round(s.lead(now), 3) for s in streams},
                 "underruns": sum(s.underruns for s in streams),
+                "underruns_total": self.underruns_total + sum(s.underruns for s in streams),
+                "underrun_s_total": round(
+                    self.underrun_s_total + sum(s.underrun_s for s in streams), 3
+                ),
+                "streams_total": self.streams_total,
                 "costs_s_per_frame": self.costs.snapshot(),
             }
 

@@ -140,15 +140,26 @@ class SupertonicCollector:
             ("waiting_streams", "Streams queued for a synthesis slot"),
             ("max_streams", "Streams synthesized at once (admission limit)"),
             ("max_batch", "Most rows in one model call"),
-            ("underruns", "Underruns (listener ran dry) among the open streams"),
         ):
             if key in state:
-                yield GaugeMetricFamily(s + key, doc, value=float(state[key]))  # type: ignore[arg-type]
+                yield GaugeMetricFamily(s + key, doc, value=float(state[key]))
+        if "underruns" in state:
+            yield GaugeMetricFamily(
+                s + "open_stream_underruns",
+                "Underruns (listener ran dry) among the streams open now",
+                value=float(state["underruns"]),  # type: ignore[arg-type]
+            )  # type: ignore[arg-type]
         info = GaugeMetricFamily(s + "info", "Scheduling policy (always 1)", labels=["policy"])
         info.add_metric([str(state.get("policy", ""))], 1)
         yield info
-        if "calls" in state:
-            yield CounterMetricFamily(s + "calls", "Model calls made", value=state["calls"])  # type: ignore[arg-type]
+        for key, name, doc in (
+            ("calls", "calls", "Model calls made"),
+            ("streams_total", "streams", "Streams opened"),
+            ("underruns_total", "underruns", "Times a stream's listener ran out of audio"),
+            ("underrun_s_total", "underrun_seconds", "Seconds listeners spent waiting for audio"),
+        ):
+            if key in state:
+                yield CounterMetricFamily(s + name, doc, value=state[key])  # type: ignore[arg-type]
         batches = CounterMetricFamily(
             s + "batch_calls", "Model calls, by how many rows they carried", labels=["size"]
         )

@@ -88,11 +88,11 @@ def quantile(values: list[float], q: float) -> float | None:
 class Tracker:
     """One request in flight; created by :meth:`Metrics.start`. Only the first finish counts."""
 
-    def __init__(self, metrics: Metrics, meta: dict[str, Any]) -> None:
+    def __init__(self, metrics: Metrics, meta: dict[str, Any], elapsed_s: float = 0.0) -> None:
         self._metrics = metrics
         self.meta = meta
-        self.started = time.time()
-        self._t0 = time.perf_counter()
+        self.started = time.time() - elapsed_s
+        self._t0 = time.perf_counter() - elapsed_s
         self.ttfb_ms: float | None = None
         self.bytes = 0
         self.audio_s = 0.0
@@ -187,7 +187,18 @@ class Metrics:
 
     # ------------------------------------------------------------------ recording
 
-    def start(self, *, transport: str, text: str, voice: str, lang: str, format: str) -> Tracker:
+    def start(
+        self,
+        *,
+        transport: str,
+        text: str,
+        voice: str,
+        lang: str,
+        format: str,
+        elapsed_s: float = 0.0,
+    ) -> Tracker:
+        """Begin a request's record; ``elapsed_s`` says it began that long ago (the WebSocket
+        learns of an utterance at its first audio, which carries the time since its first text)."""
         meta = {
             "id": next(self._ids),
             "request_id": request_id.get(),
@@ -198,7 +209,7 @@ class Metrics:
             "lang": lang,
             "format": format,
         }
-        tracker = Tracker(self, meta)
+        tracker = Tracker(self, meta, elapsed_s)
         with self._lock:
             self._active[meta["id"]] = tracker
         return tracker

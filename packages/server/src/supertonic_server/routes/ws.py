@@ -29,7 +29,7 @@ from supertonic_core.session import SpeechSession
 
 from ..auth import check_key, presented_key
 from ..errors import APIError
-from ..metrics import Metrics, Tracker
+from ..metrics import Metrics, Tracker, snippet
 from ..settings import Settings
 from ..state import Lifecycle
 
@@ -147,18 +147,27 @@ async def _pump(ws: WebSocket, session: SpeechSession, metrics: Metrics) -> None
 def _track(
     event: Event, trackers: dict[str, Tracker], metrics: Metrics, session: SpeechSession
 ) -> None:
+    """One metrics record per utterance, from its first text (``audio_start`` carries the
+    time since then) to ``audio_end``, ``cancelled`` or a synthesis error."""
     if isinstance(event, AudioStart):
         cfg = session.config
-        trackers[event.context_id] = tracker = metrics.start(
+        tracker = metrics.start(
             transport="ws",
             text="",
             voice=cfg.voice or "",
             lang=cfg.lang or "",
             format=cfg.encoding or "",
+            elapsed_s=event.ttfb_ms / 1000,
         )
         tracker.first_byte()
+        trackers[event.context_id] = tracker
     elif isinstance(event, Audio) and event.context_id in trackers:
-        trackers[event.context_id].add(bytes_=len(event.audio), audio_s=event.duration_s)
+        tracker = trackers[event.context_id]
+        tracker.add(bytes_=len(event.audio), audio_s=event.duration_s)
+        if event.text:
+            spoken = f"{tracker.meta['text']} {event.text}".strip()
+            tracker.meta["text"] = snippet(spoken)
+            tracker.meta["text_chars"] += len(event.text)
     elif isinstance(event, AudioEnd) and event.context_id in trackers:
         trackers.pop(event.context_id).finish(status="ok")
     elif isinstance(event, Cancelled) and event.context_id in trackers:

@@ -188,6 +188,16 @@ async def test_unspeakable_characters_become_an_error_frame_and_the_service_goes
     assert audio_of(down, started[-1].context_id)
 
 
+async def test_a_text_longer_than_one_protocol_message_is_spoken_whole(
+    variant: Variant,
+) -> None:
+    # Over the server's 64 KiB message limit, yet cheap to speak: whitespace collapses.
+    text = "First words." + " " * 70_000 + "Last words."
+    down, up = await run(variant.make(), [TTSSpeakFrame(text)])
+    assert [f.text for f in down if isinstance(f, TTSTextFrame)] == text.split()
+    assert not errors(up)
+
+
 # ----------------------------------------------------------------------------- interruptions
 
 

@@ -64,6 +64,9 @@ from ._connection import (
 
 #: Seconds to wait for the session to accept or reject a ``config`` message.
 CONFIG_TIMEOUT_S = 10.0
+#: Characters per ``text`` message: the server refuses messages over 64 KiB, and JSON may
+#: write a character as six bytes (``\uXXXX``). The session joins the pieces seamlessly.
+TEXT_PIECE_CHARS = 8000
 _CORE_DEFAULTS = SynthesisOptions()
 _INTERRUPTED = ConnectionLost("interrupted")
 
@@ -372,7 +375,8 @@ class SupertonicBaseTTSService(TTSService):
             inbox: asyncio.Queue[Event | ConnectionLost] = asyncio.Queue()
             self._inboxes[sid] = inbox  # before sending: the first event may come at once
             try:
-                await conn.send_text(text, sid)
+                for start in range(0, len(text), TEXT_PIECE_CHARS):
+                    await conn.send_text(text[start : start + TEXT_PIECE_CHARS], sid)
                 await conn.close_context(sid)
                 return inbox
             except ConnectionError as exc:

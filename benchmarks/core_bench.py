@@ -52,10 +52,7 @@ class TimedRuntime:
 def make_jobs(engine: Engine, texts: list[str], steps: int) -> list[ChunkJob]:
     opts = engine.options(steps=steps)
     style = engine.style(opts.voice)
-    return [
-        engine.make_job(engine._model_text(t, opts.lang), style, opts, seed=i)
-        for i, t in enumerate(texts)
-    ]
+    return [engine.make_job(t, style, opts, seed=i) for i, t in enumerate(texts)]
 
 
 def run_batch(engine: Engine, rt, jobs: list[ChunkJob]) -> float:

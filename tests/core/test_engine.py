@@ -105,7 +105,7 @@ def test_output_is_bounded_float32(engine: Engine) -> None:
 
 def _job(engine: Engine, text: str, voice: str, speed: float, steps: int, seed: int):
     opts = engine.options(voice=voice, speed=speed, steps=steps)
-    return engine.make_job(engine._model_text(text, "en"), engine.style(voice), opts, seed)
+    return engine.make_job(text, engine.style(voice), opts, seed)
 
 
 def test_batched_rows_equal_solo_rows(engine: Engine, tiny_bundle) -> None:

@@ -30,7 +30,7 @@ class GatedRuntime:
 
 def _job(engine: Engine, text: str, seed: int = 0, steps: int = 2):
     opts = engine.options(steps=steps)
-    return engine.make_job(engine._model_text(text, "en"), engine.style("F1"), opts, seed)
+    return engine.make_job(text, engine.style("F1"), opts, seed)
 
 
 def _scheduler(engine: Engine, runtime=None, **kwargs) -> Scheduler:

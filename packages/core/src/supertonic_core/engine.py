@@ -22,7 +22,7 @@ from .errors import EmptyTextError, InvalidOptionError, UnsupportedCharactersErr
 from .languages import check_language
 from .runtime import Runtime, RuntimeOptions
 from .scheduler import Scheduler
-from .stream import SynthesisStream
+from .stream import AudioChunk, SynthesisStream
 from .synthesis import ChunkJob
 from .text import TextIndexer, is_speakable, normalize_text, prepare_text
 from .voices import VoiceLibrary, VoiceStyle
@@ -190,8 +190,12 @@ class Engine:
         check_language(lang, self.languages)
 
     def make_job(
-        self, model_text: str, style: VoiceStyle, opts: SynthesisOptions, seed: int
+        self, chunk: str, style: VoiceStyle, opts: SynthesisOptions, seed: int
     ) -> ChunkJob:
+        """One chunk's synthesis job: the text as the model was trained to read it, encoded."""
+        model_text = (
+            prepare_text(chunk, opts.lang) if self.bundle.spec.tagged else normalize_text(chunk)
+        )
         ids, _ = self.indexer.encode([model_text])
         return ChunkJob(ids=ids[0], style=style, speed=opts.speed, steps=opts.steps, seed=seed)
 
@@ -211,7 +215,7 @@ class Engine:
 
     async def stream(
         self, text: str, options: SynthesisOptions | None = None
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncIterator[AudioChunk]:
         """Yield :class:`AudioChunk` s for ``text`` as they are ready; the next is synthesized meanwhile."""
         stream = self.open_stream(options)
         stream.add_text(text)
@@ -220,7 +224,9 @@ class Engine:
             async for chunk in stream:
                 yield chunk
 
-    def iter_chunks(self, text: str, options: SynthesisOptions | None = None) -> Iterator[Any]:
+    def iter_chunks(
+        self, text: str, options: SynthesisOptions | None = None
+    ) -> Iterator[AudioChunk]:
         """Blocking twin of :meth:`stream`, for scripts and the CLI."""
         stream = self.open_stream(options)
         stream.add_text(text)
@@ -237,9 +243,7 @@ class Engine:
         """One real synthesis (so the first request pays no graph set-up) and cost calibration."""
         opts = self.options()
         style = self.style(opts.voice)
-        self.scheduler.calibrate(
-            self.make_job(self._model_text(text, opts.lang), style, opts, seed=0)
-        )
+        self.scheduler.calibrate(self.make_job(text, style, opts, seed=0))
         self.synthesize(text, replace(opts, seed=0))
 
     def close(self) -> None:
@@ -252,11 +256,6 @@ class Engine:
         self.close()
 
     # --------------------------------------------------------------- internals
-
-    def _model_text(self, chunk: str, lang: str) -> str:
-        if self.bundle.spec.tagged:
-            return prepare_text(chunk, lang)
-        return normalize_text(chunk)
 
     def _check_defaults(self, opts: SynthesisOptions) -> SynthesisOptions:
         opts = opts.validated()

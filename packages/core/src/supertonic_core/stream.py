@@ -79,7 +79,7 @@ class SynthesisStream:
         self._index = 0  # chunks delivered
         self._added = 0  # chunks queued
         self._offset = 0.0
-        self._wakeup = asyncio.Event() if _running_loop() else None
+        self._wakeup = asyncio.Event()
         self.state = engine.scheduler.open_stream()
 
     # ------------------------------------------------------------------ input
@@ -102,9 +102,8 @@ class SynthesisStream:
         if not text:
             return
         if is_speakable(text):
-            model_text = self.engine._model_text(text, self.options.lang)
             seed = (self.options.seed or 0) + self._added
-            job = self.engine.make_job(model_text, self.style, self.options, seed)
+            job = self.engine.make_job(text, self.style, self.options, seed)
             job.token = self.token
             job.index = self._added
             self._pending_add(_Pending(text, job))
@@ -139,8 +138,6 @@ class SynthesisStream:
     # ------------------------------------------------------------------ output
 
     async def __aiter__(self) -> AsyncIterator[AudioChunk]:
-        if self._wakeup is None:
-            self._wakeup = asyncio.Event()
         await asyncio.wrap_future(self.state.admitted)
         while True:
             head = self._next_ready()
@@ -210,8 +207,7 @@ class SynthesisStream:
         self._wake()
 
     def _wake(self) -> None:
-        if self._wakeup is not None:
-            self._wakeup.set()
+        self._wakeup.set()
 
     def _next_ready(self) -> _Pending | None:
         """Submit up to LOOKAHEAD jobs and return the head of the queue, if any."""
@@ -258,11 +254,3 @@ class SynthesisStream:
         self._offset += chunk.duration
         self.state.delivered(chunk.duration)
         return chunk
-
-
-def _running_loop() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True

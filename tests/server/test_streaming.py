@@ -78,6 +78,40 @@ def test_full_queue_answers_429_with_retry_after(busy: LiveServer) -> None:
         assert again.status_code == 200
 
 
+def test_a_client_leaving_while_queued_leaves_the_queue(base_settings: Settings) -> None:
+    server = LiveServer(
+        replace(base_settings, max_concurrent=1, max_queue=1, total_steps=32, warmup=False)
+    ).start()
+    try:
+        with (
+            httpx.Client(base_url=server.base_url, timeout=60) as client,
+            client.stream("POST", "/v1/audio/speech", json=SLOW) as holding,
+        ):
+            pieces = holding.iter_bytes()
+            next(pieces)
+            payload = json.dumps({"input": "Waiting my turn.", "response_format": "pcm"})
+            request = (
+                "POST /v1/audio/speech HTTP/1.1\r\nHost: x\r\n"
+                "Content-Type: application/json\r\n"
+                f"Content-Length: {len(payload)}\r\n\r\n{payload}"
+            )
+            with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+                sock.sendall(request.encode())
+                wait_for(
+                    lambda: server.engine.scheduler.state()["waiting_streams"] == 1,
+                    what="the second stream to queue",
+                )
+            wait_for(
+                lambda: server.engine.scheduler.state()["waiting_streams"] == 0,
+                what="the queued stream to leave",
+            )
+            assert server.engine.scheduler.state()["active_streams"] == 1  # the first plays on
+        wait_for(server.idle, what="everything released")
+        assert not server.app.state.lifecycle.streams
+    finally:
+        server.stop()
+
+
 def test_shutdown_cancels_streams_that_outlive_the_grace(base_settings: Settings) -> None:
     server = LiveServer(replace(base_settings, shutdown_grace=1.0, warmup=False)).start()
     engine = server.engine

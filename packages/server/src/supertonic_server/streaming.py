@@ -28,7 +28,7 @@ import numpy as np
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
-from supertonic_core import StreamResampler, SynthesisStream
+from supertonic_core import StreamResampler, SynthesisCancelledError, SynthesisStream
 
 from .encoders import Encoder
 from .errors import SERVER
@@ -167,6 +167,8 @@ class SpeechStreamer:
                 async for data in self._encoded():
                     self._sent(data)
                     yield wrap(data)
+            except SynthesisCancelledError:
+                return  # closed while waiting for its turn: the client left
             except Exception as exc:
                 status, error = "error", f"{type(exc).__name__}: {exc}"
                 logger.exception("synthesis failed after the response started; ending it")
@@ -214,6 +216,7 @@ class SpeechStreamer:
             if message["type"] == "http.disconnect":
                 self.disconnected = True
                 self.stream.cancel()
+                self.stream.close()  # also leaves the scheduler's queue if still waiting there
                 return
 
     def _log_end(self, status: str) -> None:

@@ -61,9 +61,7 @@ def output_rate(body: SpeechRequest, settings: Settings, native: int) -> int:
     return settings.pcm_sample_rate if body.response_format == "pcm" else native
 
 
-def resolve_options(
-    body: SpeechRequest, engine: Engine, settings: Settings
-) -> tuple[SynthesisOptions, str | None]:
+def resolve_options(body: SpeechRequest, engine: Engine) -> tuple[SynthesisOptions, str | None]:
     """Validated options for the request, and how the language was chosen if ``auto``."""
     lang, detection = body.lang, None
     if lang is not None and lang.strip().lower() == "auto":
@@ -100,7 +98,7 @@ async def create_speech(body: SpeechRequest, request: Request) -> StreamingRespo
             code="input_too_long",
             param="input",
         )
-    opts, detection = resolve_options(body, engine, settings)
+    opts, detection = resolve_options(body, engine)
     rate = output_rate(body, settings, engine.sample_rate)
     encoder = create_encoder(body.response_format, rate)
     voice = engine.voices.describe(opts.voice)

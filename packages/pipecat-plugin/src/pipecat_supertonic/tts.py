@@ -64,6 +64,8 @@ from ._connection import (
 
 #: Seconds to wait for the session to accept or reject a ``config`` message.
 CONFIG_TIMEOUT_S = 10.0
+#: Seconds without audio before Pipecat gives up on an audio context (its default is 3).
+STOP_FRAME_TIMEOUT_S = 10.0
 #: Characters per ``text`` message: the server refuses messages over 64 KiB, and JSON may
 #: write a character as six bytes (``\uXXXX``). The session joins the pieces seamlessly.
 TEXT_PIECE_CHARS = 8000
@@ -175,6 +177,10 @@ class SupertonicBaseTTSService(TTSService):
         if settings is not None:
             default_settings.apply_update(settings)
 
+        # Each turn's audio is closed by the service itself when its last sentence ends;
+        # Pipecat's idle timeout is only a fallback, and its 3 s default is shorter than a
+        # first chunk can take on a small CPU (the context would end before its audio).
+        kwargs.setdefault("stop_frame_timeout_s", STOP_FRAME_TIMEOUT_S)
         super().__init__(
             push_start_frame=True,
             push_stop_frames=True,

@@ -1,0 +1,266 @@
+"""Pipecat plugin: time to first byte inside a Pipecat pipeline, in-process against remote.
+
+Each backend runs in one long-lived pipeline (``SupertonicTTSService`` -> a probe), as an
+agent's would: the model is loaded, or the socket opened, once at pipeline start. Two
+measures per reply:
+
+- **TTFB (Pipecat)**: Pipecat's own ``TTFBMetricsData``, from the audio context's creation
+  (just before ``run_tts``) to its first audio frame;
+- **first audio at sink**: wall time from queueing the frames into the pipeline to the
+  first ``TTSAudioRawFrame`` reaching the processor after the TTS.
+
+Two input shapes: ``speak`` (one ``TTSSpeakFrame`` with the whole text) and ``llm`` (the
+text as an LLM token stream, two words a token, queued at once, so Pipecat's sentence
+aggregator hands over the first sentence as soon as the second one begins).
+
+The in-process backend runs the engine in this process; the remote one talks to a
+``supertonic-server`` subprocess on 127.0.0.1 over the WebSocket protocol. Both use the
+``full`` synthetic bundle (real dimensions, random weights: the real model's compute, not
+its voice), built once and cached. The phases run one after the other, never at once.
+
+    uv run python benchmarks/pipecat_ttfb.py [--profile full] [--steps 8] [--repeats 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from loguru import logger
+from pipecat.frames.frames import (
+    EndFrame,
+    Frame,
+    LLMFullResponseEndFrame,
+    LLMFullResponseStartFrame,
+    LLMTextFrame,
+    MetricsFrame,
+    TTSAudioRawFrame,
+    TTSSpeakFrame,
+    TTSStoppedFrame,
+)
+from pipecat.metrics.metrics import TTFBMetricsData
+from pipecat.pipeline.pipeline import Pipeline
+from pipecat.pipeline.worker import PipelineParams, PipelineWorker
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+from pipecat.services.tts_service import TTSService
+from pipecat.workers.runner import WorkerRunner
+from pipecat_supertonic import SupertonicServerTTSService, SupertonicTTSService
+from supertonic_core.bundle import synthetic_dir
+from supertonic_core.synthetic import make_synthetic_bundle
+
+TEXTS = [
+    "Hello there.",
+    "Sure, I can help you with that.",
+    "Your appointment is confirmed for Tuesday at three in the afternoon.",
+    "I found three flights that match. The cheapest one leaves at seven in the morning.",
+    "Before we continue, could you please confirm the last four digits of your card? "
+    "It is the number printed on the front.",
+    "The weather tomorrow looks mostly sunny, with a light breeze from the west. Highs will "
+    "reach twenty-two degrees, and the evening should stay dry.",
+]
+SHAPES = ("speak", "llm")
+RATE = 24000  # Pipecat's default output rate
+
+
+def frames_for(shape: str, text: str) -> list[Frame]:
+    if shape == "speak":
+        return [TTSSpeakFrame(text)]
+    words = re.findall(r"\S+\s*", text)
+    tokens = ["".join(words[i : i + 2]) for i in range(0, len(words), 2)]
+    return [LLMFullResponseStartFrame(), *map(LLMTextFrame, tokens), LLMFullResponseEndFrame()]
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# ----------------------------------------------------------------------------- measuring
+
+
+class Probe(FrameProcessor):
+    """After the TTS: notes the first audio of each reply, Pipecat's TTFB, and the reply end."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first_audio: float | None = None
+        self.ttfb: list[float] = []
+        self.done = asyncio.Event()
+        self.end_type: type = TTSStoppedFrame
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        if isinstance(frame, TTSAudioRawFrame) and self.first_audio is None:
+            self.first_audio = time.perf_counter()
+        elif isinstance(frame, MetricsFrame):
+            self.ttfb += [d.value for d in frame.data if isinstance(d, TTFBMetricsData)]
+        elif isinstance(frame, self.end_type):
+            self.done.set()
+        await self.push_frame(frame, direction)
+
+
+async def measure(tts: TTSService, repeats: int) -> dict[str, dict[str, list[float]]]:
+    """Speak every text in every shape through one pipeline; milliseconds per reply."""
+    probe = Probe()
+    worker = PipelineWorker(
+        Pipeline([tts, probe]),
+        params=PipelineParams(audio_out_sample_rate=RATE, enable_metrics=True),
+        cancel_on_idle_timeout=False,
+    )
+    runner = WorkerRunner(handle_sigint=False)
+    await runner.add_workers(worker)
+    running = asyncio.create_task(runner.run())
+    started = asyncio.Event()
+
+    @worker.event_handler("on_pipeline_started")
+    async def on_started(worker: PipelineWorker, frame: Frame) -> None:
+        started.set()
+
+    await asyncio.wait_for(started.wait(), 600)  # model load and warm-up / socket open
+
+    async def reply(shape: str, text: str) -> tuple[float, float]:
+        probe.first_audio, probe.ttfb = None, []
+        probe.end_type = TTSStoppedFrame if shape == "speak" else LLMFullResponseEndFrame
+        probe.done.clear()
+        queued = time.perf_counter()
+        await worker.queue_frames(frames_for(shape, text))
+        await asyncio.wait_for(probe.done.wait(), 600)
+        assert probe.first_audio is not None and probe.ttfb, "no audio or no TTFB metric"
+        return probe.ttfb[0] * 1000, (probe.first_audio - queued) * 1000
+
+    results: dict[str, dict[str, list[float]]] = {
+        shape: {"ttfb": [], "sink": []} for shape in SHAPES
+    }
+    try:
+        await reply("speak", "Warming up the path once.")  # not counted
+        for _ in range(repeats):
+            for text in TEXTS:
+                for shape in SHAPES:
+                    ttfb, sink = await reply(shape, text)
+                    results[shape]["ttfb"].append(ttfb)
+                    results[shape]["sink"].append(sink)
+    finally:
+        await worker.queue_frame(EndFrame())
+        await running
+    return results
+
+
+def run_in_process(bundle: Path, steps: int, repeats: int) -> dict[str, dict[str, list[float]]]:
+    settings = SupertonicTTSService.Settings(steps=steps)
+    return asyncio.run(measure(SupertonicTTSService(model_dir=bundle, settings=settings), repeats))
+
+
+def run_remote(bundle: Path, steps: int, repeats: int) -> dict[str, dict[str, list[float]]]:
+    port = free_port()
+    log = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the subprocess
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "supertonic-server"),
+            "--model-dir",
+            str(bundle),
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-ui",
+        ],
+        stdout=log,
+        stderr=log,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 600
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz").status_code == 200:
+                    break
+            except httpx.ConnectError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("the server did not become ready")
+            time.sleep(0.2)
+        settings = SupertonicServerTTSService.Settings(steps=steps)
+        tts = SupertonicServerTTSService(url=base, settings=settings)
+        return asyncio.run(measure(tts, repeats))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def report(
+    local: dict[str, dict[str, list[float]]],
+    remote: dict[str, dict[str, list[float]]],
+    args: argparse.Namespace,
+) -> str:
+    n = len(local["speak"]["ttfb"])
+    lines = [
+        f"{n} replies per row ({len(TEXTS)} texts x {args.repeats}), {args.profile} synthetic "
+        f"bundle, steps={args.steps}, voice F1, pipeline at {RATE} Hz",
+        "",
+        "| backend | input | TTFB (Pipecat) p50 | p90 | first audio at sink p50 | p90 | max |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, results in (("in-process", local), ("remote (WebSocket)", remote)):
+        for shape in SHAPES:
+            t, s = results[shape]["ttfb"], results[shape]["sink"]
+            label = "TTSSpeakFrame" if shape == "speak" else "LLM tokens"
+            lines.append(
+                f"| {name} | {label} | {pct(t, 0.5):.0f} ms | {pct(t, 0.9):.0f} ms "
+                f"| {pct(s, 0.5):.0f} ms | {pct(s, 0.9):.0f} ms | {max(s):.0f} ms |"
+            )
+    lines.append("")
+    for shape in SHAPES:
+        extra = [r - x for r, x in zip(remote[shape]["sink"], local[shape]["sink"], strict=True)]
+        lines.append(
+            f"remote minus in-process, {shape}: first audio at sink p50 {pct(extra, 0.5):+.0f} "
+            f"ms, p90 {pct(extra, 0.9):+.0f} ms (same text, paired)"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--profile", choices=("tiny", "full"), default="full")
+    parser.add_argument("--steps", type=int, default=8)
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+    logger.remove()
+    logger.add(sys.stderr, level="WARNING")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}"
+    )
+    print(f"building/using the {args.profile} synthetic bundle ...", flush=True)
+    bundle = make_synthetic_bundle(synthetic_dir(args.profile), profile=args.profile)
+    print("remote phase (server subprocess) ...", flush=True)
+    remote = run_remote(bundle, args.steps, args.repeats)
+    print("in-process phase ...", flush=True)
+    local = run_in_process(bundle, args.steps, args.repeats)
+    print()
+    print(report(local, remote, args))
+
+
+if __name__ == "__main__":
+    main()

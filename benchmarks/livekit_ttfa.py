@@ -12,7 +12,9 @@ The in-process backend runs the engine in this process; the remote one talks to 
 ``supertonic-server`` subprocess on 127.0.0.1 through the plugin's WebSocket pool (the
 socket is prewarmed, as ``AgentSession`` does with ``prewarm()``). Both load the ``full``
 synthetic bundle (real dimensions, random weights: the real model's compute, not its
-voice), built once and cached. The phases run one after the other, never at once.
+voice), built once and cached. Both stay up; each text goes to one backend and then the
+other, so load from elsewhere on the machine weighs on both alike, and each reply is
+interrupted after its first frame (a barge-in), so no synthesis overlaps the next one.
 
     uv run python benchmarks/livekit_ttfa.py [--profile full] [--steps 8] [--repeats 2]
 """
@@ -26,6 +28,7 @@ import platform
 import re
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -69,49 +72,38 @@ def free_port() -> int:
 
 
 async def ttfa(tts: supertonic.TTS, shape: str, text: str) -> float:
-    """Seconds from handing over the text to the first audio frame (the rest is drained)."""
+    """Seconds from handing over the text to the first audio frame. The reply is then
+    interrupted (as a barge-in would), so the next one starts on an idle engine."""
     started = time.perf_counter()
-    first: float | None = None
     if shape == "stream":
         async with tts.stream() as stream:
             for piece in pieces(text):
                 stream.push_text(piece)
             stream.end_input()
-            async for _ in stream:
-                if first is None:
-                    first = time.perf_counter() - started
-    else:
-        async with tts.synthesize(text) as chunked:
-            async for _ in chunked:
-                if first is None:
-                    first = time.perf_counter() - started
-    assert first is not None, "no audio"
-    return first
+            await anext(stream)
+            return time.perf_counter() - started
+    async with tts.synthesize(text) as chunked:
+        await anext(chunked)
+        return time.perf_counter() - started
 
 
-async def measure(tts: supertonic.TTS, repeats: int) -> dict[str, list[float]]:
-    await ttfa(tts, "stream", "Warming up the path once.")  # not counted
-    results: dict[str, list[float]] = {shape: [] for shape in SHAPES}
-    for _ in range(repeats):
-        for text in TEXTS:
-            for shape in SHAPES:
-                results[shape].append(await ttfa(tts, shape, text) * 1000)
-    return results
+async def wait_ready(base: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 600
+    async with httpx.AsyncClient() as client:
+        while True:
+            try:
+                if (await client.get(f"{base}/readyz")).status_code == 200:
+                    return
+            except httpx.ConnectError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("the server did not become ready")
+            await asyncio.sleep(0.2)
 
 
-def run_in_process(bundle: Path, steps: int, repeats: int) -> dict[str, list[float]]:
-    async def main() -> dict[str, list[float]]:
-        tts = supertonic.TTS(model_dir=bundle, steps=steps)
-        try:
-            await tts._backend.connect()  # load and warm up: what prewarm() starts
-            return await measure(tts, repeats)
-        finally:
-            await tts.aclose()
-
-    return asyncio.run(main())
-
-
-def run_remote(bundle: Path, steps: int, repeats: int) -> dict[str, list[float]]:
+async def run(bundle: Path, steps: int, repeats: int) -> dict[str, dict[str, list[float]]]:
+    """Both backends up at once; each text goes to one, then the other (order alternating),
+    so background load on the machine weighs on both alike. Only one synthesizes at a time."""
     port = free_port()
     log = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the subprocess
     proc = subprocess.Popen(
@@ -121,6 +113,8 @@ def run_remote(bundle: Path, steps: int, repeats: int) -> dict[str, list[float]]
             str(bundle),
             "--port",
             str(port),
+            "--total-steps",
+            str(steps),
             "--log-level",
             "warning",
             "--no-ui",
@@ -129,34 +123,35 @@ def run_remote(bundle: Path, steps: int, repeats: int) -> dict[str, list[float]]
         stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
+    backends = {
+        "in-process": supertonic.TTS(model_dir=bundle, steps=steps),
+        "remote": supertonic.TTS(base_url=base, steps=steps),
+    }
+    results = {name: {shape: [] for shape in SHAPES} for name in backends}
     try:
-        deadline = time.monotonic() + 600
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz").status_code == 200:
-                    break
-            except httpx.ConnectError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the server did not become ready")
-            time.sleep(0.2)
-
-        async def main() -> dict[str, list[float]]:
-            tts = supertonic.TTS(base_url=base, steps=steps)
-            try:
-                tts.prewarm()
-                return await measure(tts, repeats)
-            finally:
-                await tts.aclose()
-
-        return asyncio.run(main())
+        await backends["in-process"]._backend.connect()  # load and warm up (prewarm() does it)
+        await wait_ready(base, proc)
+        backends["remote"].prewarm()  # a pooled socket, as AgentSession's prewarm opens
+        for tts in backends.values():
+            await ttfa(tts, "stream", "Warming up the path once.")  # not counted
+        turn = 0
+        for _ in range(repeats):
+            for text in TEXTS:
+                for shape in SHAPES:
+                    order = list(backends) if turn % 2 == 0 else list(reversed(backends))
+                    turn += 1
+                    for name in order:
+                        results[name][shape].append(await ttfa(backends[name], shape, text) * 1000)
     finally:
+        for tts in backends.values():
+            await tts.aclose()
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+    return results
 
 
 # ----------------------------------------------------------------------------- report
@@ -186,7 +181,23 @@ def report(
         extra = [r - x for r, x in zip(remote[shape], local[shape], strict=True)]
         lines.append(
             f"remote minus in-process, {shape}(): p50 {pct(extra, 0.5):+.0f} ms, "
-            f"p90 {pct(extra, 0.9):+.0f} ms (same text, paired)"
+            f"p90 {pct(extra, 0.9):+.0f} ms, mean {statistics.mean(extra):+.1f} ms "
+            "(same text, paired)"
+        )
+    lines += [
+        "",
+        "| text | chars | in-process stream() | remote stream() | in-process synthesize() "
+        "| remote synthesize() |",
+        "|---|---|---|---|---|---|",
+    ]
+    for i, text in enumerate(TEXTS):  # medians over the repeats
+        cells = [
+            statistics.median(results[shape][i :: len(TEXTS)])
+            for shape in SHAPES
+            for results in (local, remote)
+        ]
+        lines.append(
+            f"| {i + 1} | {len(text)} | " + " | ".join(f"{c:.0f} ms" for c in cells) + " |"
         )
     return "\n".join(lines)
 
@@ -202,12 +213,12 @@ def main() -> None:
     )
     print(f"building/using the {args.profile} synthetic bundle ...", flush=True)
     bundle = make_synthetic_bundle(synthetic_dir(args.profile), profile=args.profile)
-    print("remote phase (server subprocess) ...", flush=True)
-    remote = run_remote(bundle, args.steps, args.repeats)
-    print("in-process phase ...", flush=True)
-    local = run_in_process(bundle, args.steps, args.repeats)
+    print("loading both backends, then measuring ...", flush=True)
+    load_before = os.getloadavg()[0]
+    results = asyncio.run(run(bundle, args.steps, args.repeats))
     print()
-    print(report(local, remote, args))
+    print(report(results["in-process"], results["remote"], args))
+    print(f"\n1-minute load average: {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
 
 
 if __name__ == "__main__":

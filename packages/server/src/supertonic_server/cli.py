@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         port=settings.port,
         log_config=None,
         log_level=settings.log_level,
-        timeout_graceful_shutdown=int(settings.shutdown_grace) or None,
+        timeout_graceful_shutdown=settings.shutdown_grace,  # type: ignore[arg-type]  # a float works
         lifespan="on",
     )
     server = uvicorn.Server(config)

@@ -200,3 +200,24 @@ def test_bad_settings(engine: Engine, kwargs, name) -> None:
     with pytest.raises(InvalidOptionError) as info:
         _scheduler(engine, **kwargs)
     assert name in str(info.value)
+
+
+async def test_cancel_while_waiting_for_admission(tiny_bundle) -> None:
+    import asyncio
+
+    with Engine(tiny_bundle, max_streams=1, max_queue=4) as engine:
+        playing = engine.open_stream(engine.options(seed=0))
+        waiting = engine.open_stream(engine.options(seed=1))
+        waiting.add_text("Waiting for a slot.")
+        waiting.end()
+        assert not waiting.state.admitted.done()
+        reader = asyncio.create_task(_drain(waiting))
+        await asyncio.sleep(0)
+        waiting.cancel()
+        assert await asyncio.wait_for(reader, 10) == []
+        assert engine.scheduler.state()["waiting_streams"] == 0
+        playing.close()
+
+
+async def _drain(stream) -> list:
+    return [chunk async for chunk in stream]

@@ -120,10 +120,12 @@ class SynthesisStream:
             self._wake()
 
     def cancel(self) -> None:
-        """Stop synthesis at the next step; queued text is dropped."""
+        """Stop synthesis at the next step; queued text is dropped; a stream still waiting
+        for admission leaves the queue."""
         self.token.cancel()
         self._pending.clear()
         self._ended = True
+        self.engine.scheduler.close_stream(self.state)
         self._wake()
 
     @property
@@ -138,7 +140,10 @@ class SynthesisStream:
     # ------------------------------------------------------------------ output
 
     async def __aiter__(self) -> AsyncIterator[AudioChunk]:
-        await asyncio.wrap_future(self.state.admitted)
+        try:
+            await asyncio.wrap_future(self.state.admitted)
+        except SynthesisCancelledError:
+            return
         while True:
             head = self._next_ready()
             if head is None:
@@ -156,7 +161,10 @@ class SynthesisStream:
             yield self._finish(head, wav)
 
     def __iter__(self) -> Iterator[AudioChunk]:
-        self.state.admitted.result()
+        try:
+            self.state.admitted.result()
+        except SynthesisCancelledError:
+            return
         while True:
             head = self._next_ready()
             if head is None:

@@ -16,7 +16,9 @@ aggregator hands over the first sentence as soon as the second one begins).
 The in-process backend runs the engine in this process; the remote one talks to a
 ``supertonic-server`` subprocess on 127.0.0.1 over the WebSocket protocol. Both use the
 ``full`` synthetic bundle (real dimensions, random weights: the real model's compute, not
-its voice), built once and cached. The phases run one after the other, never at once.
+its voice), built once and cached. Both stay up for the whole run and take turns, one
+reply at a time (never at once), in ABBA order, so background load that drifts during the
+run weighs on both alike.
 
     uv run python benchmarks/pipecat_ttfb.py [--profile full] [--steps 8] [--repeats 2]
 """
@@ -33,6 +35,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -115,58 +119,91 @@ class Probe(FrameProcessor):
         await self.push_frame(frame, direction)
 
 
-async def measure(tts: TTSService, repeats: int) -> dict[str, dict[str, list[float]]]:
-    """Speak every text in every shape through one pipeline; milliseconds per reply."""
-    probe = Probe()
-    worker = PipelineWorker(
-        Pipeline([tts, probe]),
-        params=PipelineParams(audio_out_sample_rate=RATE, enable_metrics=True),
-        cancel_on_idle_timeout=False,
-    )
-    runner = WorkerRunner(handle_sigint=False)
-    await runner.add_workers(worker)
-    running = asyncio.create_task(runner.run())
-    started = asyncio.Event()
+class Backend:
+    """One service in its own long-lived pipeline, speaking one reply at a time."""
 
-    @worker.event_handler("on_pipeline_started")
-    async def on_started(worker: PipelineWorker, frame: Frame) -> None:
-        started.set()
+    def __init__(self, tts: TTSService) -> None:
+        self.probe = Probe()
+        self.worker = PipelineWorker(
+            Pipeline([tts, self.probe]),
+            params=PipelineParams(audio_out_sample_rate=RATE, enable_metrics=True),
+            cancel_on_idle_timeout=False,
+        )
+        self.runner = WorkerRunner(handle_sigint=False)
+        self.results: dict[str, dict[str, list[float]]] = {
+            shape: {"ttfb": [], "sink": []} for shape in SHAPES
+        }
+        self._running: asyncio.Task[None] | None = None
 
-    await asyncio.wait_for(started.wait(), 600)  # model load and warm-up / socket open
+    async def start(self) -> None:
+        started = asyncio.Event()
 
-    async def reply(shape: str, text: str) -> tuple[float, float]:
+        @self.worker.event_handler("on_pipeline_started")
+        async def on_started(worker: PipelineWorker, frame: Frame) -> None:
+            started.set()
+
+        await self.runner.add_workers(self.worker)
+        self._running = asyncio.create_task(self.runner.run())
+        await asyncio.wait_for(started.wait(), 600)  # model load and warm-up / socket open
+        await self.reply("speak", "Warming up the path once.")  # not counted
+
+    async def reply(self, shape: str, text: str) -> tuple[float, float]:
+        """Milliseconds: Pipecat's TTFB, and queueing to first audio at the sink."""
+        probe = self.probe
         probe.first_audio, probe.ttfb = None, []
         probe.end_type = TTSStoppedFrame if shape == "speak" else LLMFullResponseEndFrame
         probe.done.clear()
         queued = time.perf_counter()
-        await worker.queue_frames(frames_for(shape, text))
+        await self.worker.queue_frames(frames_for(shape, text))
         await asyncio.wait_for(probe.done.wait(), 600)
         assert probe.first_audio is not None and probe.ttfb, "no audio or no TTFB metric"
         return probe.ttfb[0] * 1000, (probe.first_audio - queued) * 1000
 
-    results: dict[str, dict[str, list[float]]] = {
-        shape: {"ttfb": [], "sink": []} for shape in SHAPES
-    }
+    async def record(self, shape: str, text: str) -> None:
+        ttfb, sink = await self.reply(shape, text)
+        self.results[shape]["ttfb"].append(ttfb)
+        self.results[shape]["sink"].append(sink)
+
+    async def stop(self) -> None:
+        await self.worker.queue_frame(EndFrame())
+        if self._running is not None:
+            await self._running
+
+
+async def measure(bundle: Path, url: str, steps: int, repeats: int) -> tuple[Backend, Backend]:
+    """Both backends up at once, measured in turn (ABBA order), one reply at a time.
+
+    Alternating keeps the comparison fair on a machine whose background load drifts; the
+    idle backend only holds memory meanwhile.
+    """
+    local = Backend(
+        SupertonicTTSService(model_dir=bundle, settings=SupertonicTTSService.Settings(steps=steps))
+    )
+    remote = Backend(
+        SupertonicServerTTSService(
+            url=url, settings=SupertonicServerTTSService.Settings(steps=steps)
+        )
+    )
+    await local.start()
+    await remote.start()
     try:
-        await reply("speak", "Warming up the path once.")  # not counted
+        turn = 0
         for _ in range(repeats):
             for text in TEXTS:
                 for shape in SHAPES:
-                    ttfb, sink = await reply(shape, text)
-                    results[shape]["ttfb"].append(ttfb)
-                    results[shape]["sink"].append(sink)
+                    order = (local, remote) if turn % 2 == 0 else (remote, local)
+                    for backend in order:
+                        await backend.record(shape, text)
+                    turn += 1
     finally:
-        await worker.queue_frame(EndFrame())
-        await running
-    return results
+        await local.stop()
+        await remote.stop()
+    return local, remote
 
 
-def run_in_process(bundle: Path, steps: int, repeats: int) -> dict[str, dict[str, list[float]]]:
-    settings = SupertonicTTSService.Settings(steps=steps)
-    return asyncio.run(measure(SupertonicTTSService(model_dir=bundle, settings=settings), repeats))
-
-
-def run_remote(bundle: Path, steps: int, repeats: int) -> dict[str, dict[str, list[float]]]:
+@contextmanager
+def server(bundle: Path) -> Iterator[str]:
+    """A ``supertonic-server`` subprocess on 127.0.0.1; yields its URL once ready."""
     port = free_port()
     log = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the subprocess
     proc = subprocess.Popen(
@@ -195,9 +232,7 @@ def run_remote(bundle: Path, steps: int, repeats: int) -> dict[str, dict[str, li
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit("the server did not become ready")
             time.sleep(0.2)
-        settings = SupertonicServerTTSService.Settings(steps=steps)
-        tts = SupertonicServerTTSService(url=base, settings=settings)
-        return asyncio.run(measure(tts, repeats))
+        yield base
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -214,11 +249,13 @@ def report(
     local: dict[str, dict[str, list[float]]],
     remote: dict[str, dict[str, list[float]]],
     args: argparse.Namespace,
+    load: tuple[str, str],
 ) -> str:
     n = len(local["speak"]["ttfb"])
     lines = [
         f"{n} replies per row ({len(TEXTS)} texts x {args.repeats}), {args.profile} synthetic "
-        f"bundle, steps={args.steps}, voice F1, pipeline at {RATE} Hz",
+        f"bundle, steps={args.steps}, voice F1, pipeline at {RATE} Hz; backends measured in "
+        f"turn (ABBA); load average before/after: {load[0]} / {load[1]}",
         "",
         "| backend | input | TTFB (Pipecat) p50 | p90 | first audio at sink p50 | p90 | max |",
         "|---|---|---|---|---|---|---|",
@@ -254,12 +291,19 @@ def main() -> None:
     )
     print(f"building/using the {args.profile} synthetic bundle ...", flush=True)
     bundle = make_synthetic_bundle(synthetic_dir(args.profile), profile=args.profile)
-    print("remote phase (server subprocess) ...", flush=True)
-    remote = run_remote(bundle, args.steps, args.repeats)
-    print("in-process phase ...", flush=True)
-    local = run_in_process(bundle, args.steps, args.repeats)
+    before = loadavg()
+    print("starting the server subprocess and the in-process engine ...", flush=True)
+    with server(bundle) as url:
+        local, remote = asyncio.run(measure(bundle, url, args.steps, args.repeats))
     print()
-    print(report(local, remote, args))
+    print(report(local.results, remote.results, args, (before, loadavg())))
+
+
+def loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "n/a"
 
 
 if __name__ == "__main__":

@@ -190,7 +190,7 @@ class SupertonicBaseTTSService(TTSService):
         )
 
         language = self._settings.language
-        if language not in LANGUAGES:
+        if str(language).lower() not in LANGUAGES:
             raise ValueError(
                 f"Supertonic does not speak {language!s}; supported languages: "
                 f"{', '.join(LANGUAGES)} (regional variants such as en-US resolve to their "

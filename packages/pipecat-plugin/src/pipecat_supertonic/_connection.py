@@ -57,7 +57,6 @@ class TurnState:
     """
 
     audio_s: float = 0.0
-    sentences: int = 0
     last_text: str = ""
     inflight: str | None = None  # session context id of the sentence being synthesized
     closed: bool = False

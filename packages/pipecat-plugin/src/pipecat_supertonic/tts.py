@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 from collections import deque
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
@@ -214,10 +215,10 @@ class SupertonicBaseTTSService(TTSService):
         self._keepalive_task: asyncio.Task[None] | None = None
         self._keepalive_interval_s: float | None = None
         self._closing = False
-        self._native_rate = 44100
         self._inboxes: dict[str, asyncio.Queue[Event | ConnectionLost]] = {}
         self._config_waiters: deque[asyncio.Future[str | None]] = deque()
         self._turns: dict[str, TurnState] = {}
+        self._sentence_ids = itertools.count()
         #: Extra ``config`` fields the transport wants (binary audio frames for the socket).
         self._transport_config: dict[str, Any] = {}
 
@@ -310,8 +311,7 @@ class SupertonicBaseTTSService(TTSService):
         state = self._turns.get(context_id)
         if state is None or state.closed:
             state = self._turns[context_id] = TurnState()
-        sid = f"{context_id}:{state.sentences}"
-        state.sentences += 1
+        sid = f"{context_id}:{next(self._sentence_ids)}"  # never reused, even for one context
         try:
             inbox = await self._start_sentence(text, sid)
         except Exception as exc:
@@ -439,7 +439,6 @@ class SupertonicBaseTTSService(TTSService):
                 logger.warning(f"{self}: attempt {attempt} failed ({exc}); retrying in {delay:g} s")
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 8.0)
-        self._native_rate = native_rate
         self._conn = conn
         self._pump_task = self.create_task(self._pump(conn), f"{self}::events")
         fields = {

@@ -249,13 +249,13 @@ def report(
     local: dict[str, dict[str, list[float]]],
     remote: dict[str, dict[str, list[float]]],
     args: argparse.Namespace,
-    load: tuple[str, str],
+    background: float,
 ) -> str:
     n = len(local["speak"]["ttfb"])
     lines = [
         f"{n} replies per row ({len(TEXTS)} texts x {args.repeats}), {args.profile} synthetic "
         f"bundle, steps={args.steps}, voice F1, pipeline at {RATE} Hz; backends measured in "
-        f"turn (ABBA); load average before/after: {load[0]} / {load[1]}",
+        f"turn (ABBA); other processes kept {background:.2f} cores busy on average meanwhile",
         "",
         "| backend | input | TTFB (Pipecat) p50 | p90 | first audio at sink p50 | p90 | max |",
         "|---|---|---|---|---|---|---|",
@@ -291,19 +291,30 @@ def main() -> None:
     )
     print(f"building/using the {args.profile} synthetic bundle ...", flush=True)
     bundle = make_synthetic_bundle(synthetic_dir(args.profile), profile=args.profile)
-    before = loadavg()
+    before = cpu_snapshot()
     print("starting the server subprocess and the in-process engine ...", flush=True)
     with server(bundle) as url:
         local, remote = asyncio.run(measure(bundle, url, args.steps, args.repeats))
     print()
-    print(report(local.results, remote.results, args, (before, loadavg())))
+    print(report(local.results, remote.results, args, background_cores(before)))
 
 
-def loadavg() -> str:
+def cpu_snapshot() -> tuple[float, float, float]:
+    """(machine busy CPU-seconds, this process's and its waited children's, wall time)."""
     try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "n/a"
+        fields = Path("/proc/stat").read_text().split("\n")[0].split()[1:]
+        jiffies = [int(x) for x in fields]
+        busy = (sum(jiffies) - jiffies[3] - jiffies[4]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError):
+        busy = float("nan")
+    t = os.times()
+    return busy, t.user + t.system + t.children_user + t.children_system, time.monotonic()
+
+
+def background_cores(before: tuple[float, float, float]) -> float:
+    """Cores other processes kept busy on average since ``before`` (the server is waited)."""
+    after = cpu_snapshot()
+    return ((after[0] - before[0]) - (after[1] - before[1])) / (after[2] - before[2])
 
 
 if __name__ == "__main__":

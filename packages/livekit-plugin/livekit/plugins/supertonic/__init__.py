@@ -38,7 +38,7 @@ class SupertonicPlugin(Plugin):
         from supertonic_core import resolve_bundle
 
         bundle = resolve_bundle(
-            os.environ.get("SUPERTONIC_MODEL", "supertonic-3"),
+            os.environ.get("SUPERTONIC_MODEL") or "supertonic-3",
             model_dir=os.environ.get("SUPERTONIC_MODEL_DIR") or None,
         )
         logger.info(

@@ -38,6 +38,7 @@ from .backends import (
 from .models import TTSLanguages, TTSModels, TTSSampleRates, TTSVoices
 
 NUM_CHANNELS = 1
+DEFAULT_MODEL = "supertonic-3"
 DEFAULT_VOICE = "F1"
 DEFAULT_LANGUAGE = "en"
 DEFAULT_SAMPLE_RATE = 44100
@@ -62,7 +63,7 @@ class TTS(tts.TTS):
         speed: float = 1.05,
         steps: int = 8,
         sample_rate: TTSSampleRates | int = DEFAULT_SAMPLE_RATE,
-        model: TTSModels | str = "supertonic-3",
+        model: NotGivenOr[TTSModels | str] = NOT_GIVEN,
         base_url: NotGivenOr[str] = NOT_GIVEN,
         api_key: NotGivenOr[str] = NOT_GIVEN,
         model_dir: NotGivenOr[str | Path] = NOT_GIVEN,
@@ -80,7 +81,9 @@ class TTS(tts.TTS):
             steps: flow-matching steps, 1..32; fewer is faster, 8 is the default.
             sample_rate: output rate in Hz, one of 8000, 16000, 22050, 24000, 44100 (the
                 model's native rate, the default) or 48000.
-            model: ``supertonic-3`` (default), ``supertonic-2`` or ``supertonic``.
+            model: ``supertonic-3`` (default), ``supertonic-2`` or ``supertonic``; defaults
+                to ``SUPERTONIC_MODEL`` (as ``download-files`` does), else supertonic-3. A
+                remote server serves its own model: then this is only a label.
             base_url: address of a Supertonic server (``http://host:8000``); when given, the
                 speech session runs there, over its WebSocket endpoint. Otherwise the model
                 runs in this process.
@@ -98,6 +101,8 @@ class TTS(tts.TTS):
                 f"got {sample_rate!r}"
             )
         _check_numbers(speed=speed, steps=steps)
+        if not is_given(model):
+            model = os.environ.get("SUPERTONIC_MODEL") or DEFAULT_MODEL
         super().__init__(
             capabilities=tts.TTSCapabilities(streaming=True, aligned_transcript=True),
             sample_rate=sample_rate,

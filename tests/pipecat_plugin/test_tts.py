@@ -8,6 +8,7 @@ determinism, never by how it sounds.
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,7 +34,10 @@ from pipecat.frames.frames import (
 )
 from pipecat.metrics.metrics import ProcessingMetricsData, TTFBMetricsData, TTSUsageMetricsData
 from pipecat.observers.base_observer import BaseObserver, FramePushed
+from pipecat.pipeline.pipeline import Pipeline
 from pipecat.pipeline.worker import PipelineParams
+from pipecat.processors.aggregators.llm_context import LLMContext
+from pipecat.processors.aggregators.llm_response_universal import LLMAssistantAggregator
 from pipecat.services.openai.tts import OpenAITTSService
 from pipecat.services.tts_service import TextAggregationMode
 from pipecat.tests.utils import run_test
@@ -237,6 +241,29 @@ async def test_an_interruption_stops_the_audio_and_the_engine(variant: Variant) 
     ]
     assert audio_of(down, second)
     assert not errors(up)
+
+
+async def test_after_an_interruption_the_context_holds_only_the_words_spoken(
+    variant: Variant,
+) -> None:
+    tts = variant.make(settings=SupertonicTTSService.Settings(steps=32))
+    context = LLMContext()
+    assistant = LLMAssistantAggregator(context)
+
+    async def interrupt() -> None:
+        await tts.queue_frame(InterruptionFrame())
+        await eventually(variant.idle, what="the engine to go idle")
+        await tts.queue_frame(EndWorkerFrame())
+
+    observer = WhenFirst(tts, TTSAudioRawFrame, interrupt)
+    tokens = re.findall(r"\S+\s*", LONG)
+    frames = [LLMFullResponseStartFrame(), *map(LLMTextFrame, tokens), LLMFullResponseEndFrame()]
+    await run(Pipeline([tts, assistant]), frames, observers=[observer], send_end_frame=False)
+    assert observer.failure is None, observer.failure
+    said = [m["content"] for m in context.get_messages() if m["role"] == "assistant"]
+    assert len(said) == 1
+    words = said[0].split()
+    assert words and words == LONG.split()[: len(words)] and len(words) < len(LONG.split())
 
 
 # ----------------------------------------------------------------------------- settings

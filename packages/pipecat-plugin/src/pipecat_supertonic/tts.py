@@ -312,13 +312,17 @@ class SupertonicBaseTTSService(TTSService):
         if state is None or state.closed:
             state = self._turns[context_id] = TurnState()
         sid = f"{context_id}:{next(self._sentence_ids)}"  # never reused, even for one context
+        state.inflight = sid
         try:
             inbox = await self._start_sentence(text, sid)
+        except asyncio.CancelledError:
+            await self._cancel_sentence(sid)  # interrupted while sending: it may have gone out
+            raise
         except Exception as exc:
+            state.inflight = None
             yield ErrorFrame(error=f"{self}: {exc}", exception=exc)
             return
 
-        state.inflight = sid
         converter = PcmConverter(self.sample_rate)
         spaces = self._settings.language in SCRIPT_CONTINUOUS
         finished = False
@@ -397,7 +401,7 @@ class SupertonicBaseTTSService(TTSService):
         inbox = self._inboxes.pop(sid, None)
         if inbox is None:
             return
-        inbox.put_nowait(_INTERRUPTED)
+        inbox.put_nowait(_INTERRUPTED)  # ends a run_tts still waiting on it
         conn = self._conn
         if conn is not None:
             with contextlib.suppress(ConnectionError):

@@ -124,7 +124,9 @@ def test_batched_rows_equal_solo_rows(engine: Engine, tiny_bundle) -> None:
         max_padding=1.0,
     )
     try:
-        futures = [batching.submit(_job(engine, *s)) for s in specs]
+        jobs = [_job(engine, *s) for s in specs]
+        with batching._cond:  # re-entrant: the worker starts only once every row is queued
+            futures = [batching.submit(job) for job in jobs]
         batched = [f.result() for f in futures]
         assert max(batching.batch_sizes) == 3  # they really shared calls
     finally:

@@ -51,6 +51,9 @@ class SpeechClient(SpeechConnection):
         api_key: sent as ``Authorization: Bearer``; None for an open server.
         config: fields for an initial ``config`` message (voice, lang, sample_rate, ...).
         open_timeout: seconds to wait for the connection and the ``ready`` greeting.
+        compression: WebSocket compression to offer (``"deflate"``); off by default, because
+            PCM audio hardly compresses (about 10 %) and deflating each chunk on the server
+            adds about 10 ms to the time to first audio on a small CPU.
     """
 
     def __init__(
@@ -60,6 +63,7 @@ class SpeechClient(SpeechConnection):
         api_key: str | None = None,
         config: dict[str, Any] | None = None,
         open_timeout: float = 10.0,
+        compression: str | None = None,
     ) -> None:
         if url.startswith("http"):
             url = "ws" + url[4:]
@@ -67,6 +71,7 @@ class SpeechClient(SpeechConnection):
         self.api_key = api_key
         self.initial_config = config or {}
         self.open_timeout = open_timeout
+        self.compression = compression
         self.ready: Ready | None = None
         self._ws: ClientConnection | None = None
 
@@ -79,6 +84,7 @@ class SpeechClient(SpeechConnection):
                 additional_headers=headers,
                 open_timeout=self.open_timeout,
                 max_size=None,
+                compression=self.compression,
             )
             first = await asyncio.wait_for(self._ws.recv(), self.open_timeout)
         except (OSError, TimeoutError, websockets.WebSocketException) as exc:

@@ -140,6 +140,7 @@ async def test_pooled_socket_is_reused(lk_server) -> None:
         assert isinstance(backend, RemoteBackend)
         await asyncio.to_thread(wait_for, lambda: backend._pool._connections, what="prewarm")
         (first,) = backend._pool._connections
+        assert first.conn._ws.protocol.extensions == []  # PCM is sent uncompressed
         for _ in range(2):
             await tts_.synthesize(TEXT).collect()
         # an interrupted stream's socket is reused too, once the server confirmed the cancel

@@ -72,6 +72,7 @@ def test_first_chunks_and_earliest_deadline_go_first(engine: Engine) -> None:
             (_job(engine, "Later chunk, shorter buffer."), buffered_short),
             (_job(engine, "A new stream's first chunk."), newcomer),
         ]
+        jobs[0][0].index = jobs[1][0].index = 3  # later chunks of their streams
         futures = [sched.submit(j, s) for j, s in jobs]
         gated.gate.set()
         for f in [f0, *futures]:
@@ -221,3 +222,49 @@ async def test_cancel_while_waiting_for_admission(tiny_bundle) -> None:
 
 async def _drain(stream) -> list:
     return [chunk async for chunk in stream]
+
+
+def test_a_waiting_stream_gets_only_its_first_chunk(tiny_bundle) -> None:
+    with Engine(tiny_bundle, max_streams=1, max_queue=4) as engine:
+        playing = engine.open_stream(engine.options(seed=0))  # holds the only slot
+        waiting = engine.open_stream(engine.options(seed=1))
+        waiting.add_text("The first sentence is here. The second sentence follows it. And a third.")
+        waiting.end()
+        chunks = iter(waiting)
+        first = next(chunks)  # synthesized although the stream is not admitted
+        assert first.index == 0 and not waiting.state.admitted.done()
+        assert engine.scheduler.state()["queued_jobs"] == 0  # the rest waits for a slot
+        playing.close()
+        rest = list(chunks)
+        assert [c.index for c in rest] == list(range(1, len(rest) + 1)) and rest
+        waiting.close()
+
+
+def test_a_first_chunk_is_not_batched_with_later_chunks(engine: Engine) -> None:
+    gated = GatedRuntime(engine.runtime)
+    sched = _scheduler(engine, gated, max_batch=8, max_padding=1.0)
+    seen_batches: list[list[int]] = []
+    original = sched._execute
+
+    def execute(stage, batch):
+        seen_batches.append([j.index for j in batch])
+        return original(stage, batch)
+
+    sched._execute = execute  # type: ignore[method-assign]
+    try:
+        blocker = sched.submit(_job(engine, "Blocking."))
+        assert gated.entered.wait(10)
+        later = sched.open_stream()
+        later.delivered(10.0)
+        second = _job(engine, "A later chunk of a playing stream.")
+        second.index = 1
+        futures = [
+            sched.submit(second, later),
+            sched.submit(_job(engine, "A first chunk."), sched.open_stream()),
+        ]
+        gated.gate.set()
+        for f in [blocker, *futures]:
+            f.result(timeout=30)
+        assert not [b for b in seen_batches if 0 in b and 1 in b]
+    finally:
+        sched.close()

@@ -38,7 +38,6 @@ logger = logging.getLogger("supertonic_core")
 
 POLICIES = ("deadline", "fifo")
 _EMA = 0.2
-_URGENT_MARGIN_S = 0.15
 
 
 def _settle(future: Future[Any], result: Any = None, *, exc: BaseException | None = None) -> None:
@@ -185,9 +184,9 @@ class Scheduler:
         if self.policy == "fifo":
             return 1_000_000  # the peers admit everyone and queue chunks in arrival order
         capacity = self.capacity()
-        # Admit up to the capacity in real-time streams (at least one, and never fewer than two
-        # when the device can carry more than one and a half).
-        return max(1, math.floor(capacity * 0.9)) if capacity else 4
+        # As many streams as the device keeps in real time; the rest wait (their first chunk
+        # is still synthesized at once, see SynthesisStream).
+        return max(1, math.floor(capacity)) if capacity else 4
 
     def capacity(self, steps: int = 8) -> float | None:
         """Estimated audio-seconds produced per wall-second at ``steps`` steps, or None if unmeasured."""
@@ -348,37 +347,35 @@ class Scheduler:
             _settle(stream.admitted, None)
             active += 1
 
-    def _priority(self, job: ChunkJob, now: float) -> tuple[float, ...]:
+    def _priority(self, job: ChunkJob) -> tuple[float, ...]:
+        """Sort key: a stream's first chunk first (its listener hears nothing yet), by arrival;
+        then later chunks by when their listener runs dry (not yet known before the first
+        chunk plays: last)."""
         if self.policy == "fifo":
             return (job.seq,)
-        stream = self._streams.get(job.stream_id)
-        if stream is None or stream.first_audio_at is None:
+        if job.index == 0:
             return (0, job.submitted, job.seq)
-        deadline = stream.play_end
-        if deadline - now < self._remaining_cost(job) + _URGENT_MARGIN_S:
-            return (0, deadline, job.seq)
+        stream = self._streams.get(job.stream_id)
+        deadline = stream.play_end if stream and stream.first_audio_at is not None else math.inf
         return (1, deadline, job.seq)
-
-    def _remaining_cost(self, job: ChunkJob) -> float:
-        frames = job.frames or 30
-        denoise = self.costs.per_frame(Stage.DENOISE) or 0.0
-        vocode = self.costs.per_frame(Stage.VOCODE) or 0.0
-        return frames * ((job.steps - job.step) * denoise + vocode)
 
     def _pick(self) -> tuple[Stage, list[ChunkJob]] | None:
         """Choose the next call: the most urgent job's stage, plus rows that can share it."""
-        now = time.monotonic()
         for job in [j for j in self._jobs if j.token.cancelled]:
             self._jobs.remove(job)
             _settle(job.future, exc=SynthesisCancelledError("synthesis cancelled"))
         if not self._jobs:
             return None
-        ranked = sorted(self._jobs, key=lambda j: self._priority(j, now))
+        ranked = sorted(self._jobs, key=self._priority)
         lead = ranked[0]
         stage = lead.stage
         batch = [lead]
         for job in ranked[1:]:
             if len(batch) >= self.max_batch:
+                break
+            # A first chunk shares its call only with other first chunks: a batch costs more
+            # than one row, and that time would come out of its listener's wait.
+            if lead.index == 0 and job.index != 0 and self.policy != "fifo":
                 break
             if job.stage is stage and self._fits(batch, job, stage):
                 batch.append(job)

@@ -140,10 +140,6 @@ class SynthesisStream:
     # ------------------------------------------------------------------ output
 
     async def __aiter__(self) -> AsyncIterator[AudioChunk]:
-        try:
-            await asyncio.wrap_future(self.state.admitted)
-        except SynthesisCancelledError:
-            return
         while True:
             head = self._next_ready()
             if head is None:
@@ -153,6 +149,9 @@ class SynthesisStream:
                 await self._wakeup.wait()
                 continue
             try:
+                if head.job is not None and head.future is None:  # waiting for admission
+                    await asyncio.wrap_future(self.state.admitted)
+                    continue
                 wav = await asyncio.wrap_future(head.future) if head.future else None
             except SynthesisCancelledError:
                 return
@@ -161,10 +160,6 @@ class SynthesisStream:
             yield self._finish(head, wav)
 
     def __iter__(self) -> Iterator[AudioChunk]:
-        try:
-            self.state.admitted.result()
-        except SynthesisCancelledError:
-            return
         while True:
             head = self._next_ready()
             if head is None:
@@ -172,6 +167,9 @@ class SynthesisStream:
                     return
                 raise RuntimeError("blocking iteration needs end() before iterating")
             try:
+                if head.job is not None and head.future is None:  # waiting for admission
+                    self.state.admitted.result()
+                    continue
                 wav = head.future.result() if head.future else None
             except SynthesisCancelledError:
                 return
@@ -218,15 +216,21 @@ class SynthesisStream:
         self._wakeup.set()
 
     def _next_ready(self) -> _Pending | None:
-        """Submit up to LOOKAHEAD jobs and return the head of the queue, if any."""
+        """Submit up to LOOKAHEAD jobs and return the head of the queue, if any.
+
+        Until the scheduler admits the stream, only its first chunk may run: a waiting
+        caller still hears its first words early, and the admitted streams keep the rest
+        of the capacity.
+        """
         if not self._pending or self.cancelled:
             return None
+        admitted = self.state.admitted.done()
         submitted = 0
         for item in self._pending:
             if submitted >= LOOKAHEAD:
                 break
             if item.job is not None:
-                if item.future is None:
+                if item.future is None and (admitted or item.job.index == 0):
                     item.future = self.engine.scheduler.submit(item.job, self.state)
                 submitted += 1
         return self._pending[0]

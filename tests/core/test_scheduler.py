@@ -268,3 +268,22 @@ def test_a_first_chunk_is_not_batched_with_later_chunks(engine: Engine) -> None:
         assert not [b for b in seen_batches if 0 in b and 1 in b]
     finally:
         sched.close()
+
+
+def test_least_laxity_order(engine: Engine) -> None:
+    """A later chunk that must start now to keep its listener playing ranks with first
+    chunks; one with audio buffered, or whose listener already ran dry, ranks after them."""
+    sched = _scheduler(engine)
+    try:
+        playing = sched.open_stream()
+        playing.delivered(2.0, now=100.0)  # its listener runs dry at 102.0
+        later = _job(engine, "A later chunk.")
+        later.index, later.stream_id = 1, playing.id
+        first = _job(engine, "A first chunk.")
+        first.submitted = 101.5
+        assert sched._priority(later, 100.5)[0] == 1  # 1.5 s buffered: can wait
+        urgent = sched._priority(later, 101.9)  # must start now
+        assert urgent[0] == 0 and urgent < sched._priority(first, 101.9)
+        assert sched._priority(later, 103.0)[0] == 1  # already dry: after first chunks
+    finally:
+        sched.close()

@@ -38,6 +38,7 @@ logger = logging.getLogger("supertonic_core")
 
 POLICIES = ("deadline", "fifo")
 _EMA = 0.2
+_MARGIN_S = 0.2  # slack kept when a chunk must start to keep its listener playing
 
 
 def _settle(future: Future[Any], result: Any = None, *, exc: BaseException | None = None) -> None:
@@ -347,17 +348,32 @@ class Scheduler:
             _settle(stream.admitted, None)
             active += 1
 
-    def _priority(self, job: ChunkJob) -> tuple[float, ...]:
-        """Sort key: a stream's first chunk first (its listener hears nothing yet), by arrival;
-        then later chunks by when their listener runs dry (not yet known before the first
-        chunk plays: last)."""
+    def _priority(self, job: ChunkJob, now: float) -> tuple[float, ...]:
+        """Sort key, least laxity first.
+
+        A stream's first chunk ranks by its arrival (its listener has waited since then).
+        A later chunk whose listener would run dry unless it starts now ranks with them, by
+        the latest moment it can start; other later chunks (audio still buffered, or a
+        stream that already ran dry) come after, by when their listener runs dry.
+        """
         if self.policy == "fifo":
             return (job.seq,)
         if job.index == 0:
             return (0, job.submitted, job.seq)
         stream = self._streams.get(job.stream_id)
-        deadline = stream.play_end if stream and stream.first_audio_at is not None else math.inf
-        return (1, deadline, job.seq)
+        if stream is None or stream.first_audio_at is None:
+            return (1, job.submitted, job.seq)  # the next chunk of a stream about to start
+        latest_start = stream.play_end - self._remaining_cost(job) - _MARGIN_S
+        if latest_start <= now <= stream.play_end:
+            return (0, latest_start, job.seq)
+        return (1, stream.play_end, job.seq)
+
+    def _remaining_cost(self, job: ChunkJob) -> float:
+        """Seconds of compute the job still needs, from the measured costs."""
+        frames = job.frames or 40  # not yet prepared: about a 3 s chunk
+        denoise = self.costs.per_frame(Stage.DENOISE) or 0.0
+        vocode = self.costs.per_frame(Stage.VOCODE) or 0.0
+        return frames * ((job.steps - job.step) * denoise + vocode)
 
     def _pick(self) -> tuple[Stage, list[ChunkJob]] | None:
         """Choose the next call: the most urgent job's stage, plus rows that can share it."""
@@ -366,7 +382,8 @@ class Scheduler:
             _settle(job.future, exc=SynthesisCancelledError("synthesis cancelled"))
         if not self._jobs:
             return None
-        ranked = sorted(self._jobs, key=self._priority)
+        now = time.monotonic()
+        ranked = sorted(self._jobs, key=lambda j: self._priority(j, now))
         lead = ranked[0]
         stage = lead.stage
         batch = [lead]

@@ -280,7 +280,7 @@ def test_least_laxity_order(engine: Engine) -> None:
         later = _job(engine, "A later chunk.")
         later.index, later.stream_id = 1, playing.id
         first = _job(engine, "A first chunk.")
-        first.submitted = 101.5
+        first.submitted = 101.85  # arrived just now
         assert sched._priority(later, 100.5)[0] == 1  # 1.5 s buffered: can wait
         urgent = sched._priority(later, 101.9)  # must start now
         assert urgent[0] == 0 and urgent < sched._priority(first, 101.9)

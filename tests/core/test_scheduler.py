@@ -281,9 +281,11 @@ def test_least_laxity_order(engine: Engine) -> None:
         later.index, later.stream_id = 1, playing.id
         first = _job(engine, "A first chunk.")
         first.submitted = 101.85  # arrived just now
-        assert sched._priority(later, 100.5)[0] == 1  # 1.5 s buffered: can wait
-        urgent = sched._priority(later, 101.9)  # must start now
-        assert urgent[0] == 0 and urgent < sched._priority(first, 101.9)
-        assert sched._priority(later, 103.0)[0] == 1  # already dry: after first chunks
+        assert sched._priority(later, 100.5, 0.0)[0] == 1  # 1.5 s buffered: can wait
+        urgent = sched._priority(later, 101.9, 0.0)  # must start now
+        assert urgent[0] == 0 and urgent < sched._priority(first, 101.9, 0.0)
+        assert sched._priority(later, 103.0, 0.0)[0] == 1  # already dry: after first chunks
+        # a chunk behind 1.5 s of its stream's pending audio is not yet urgent
+        assert sched._priority(later, 101.9, 1.5)[0] == 1
     finally:
         sched.close()

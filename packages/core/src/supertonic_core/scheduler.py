@@ -39,6 +39,7 @@ logger = logging.getLogger("supertonic_core")
 POLICIES = ("deadline", "fifo")
 _EMA = 0.2
 _MARGIN_S = 0.2  # slack kept when a chunk must start to keep its listener playing
+_UNPREPARED_S = 3.0  # audio assumed for a chunk whose duration is not predicted yet
 
 
 def _settle(future: Future[Any], result: Any = None, *, exc: BaseException | None = None) -> None:
@@ -348,13 +349,15 @@ class Scheduler:
             _settle(stream.admitted, None)
             active += 1
 
-    def _priority(self, job: ChunkJob, now: float) -> tuple[float, ...]:
+    def _priority(self, job: ChunkJob, now: float, ahead: float) -> tuple[float, ...]:
         """Sort key, least laxity first.
 
         A stream's first chunk ranks by its arrival (its listener has waited since then).
         A later chunk whose listener would run dry unless it starts now ranks with them, by
         the latest moment it can start; other later chunks (audio still buffered, or a
-        stream that already ran dry) come after, by when their listener runs dry.
+        stream that already ran dry) come after, by when their listener runs dry. ``ahead``
+        is the audio of the stream's earlier chunks still pending: a chunk is needed only
+        once those have played.
         """
         if self.policy == "fifo":
             return (job.seq,)
@@ -362,11 +365,25 @@ class Scheduler:
             return (0, job.submitted, job.seq)
         stream = self._streams.get(job.stream_id)
         if stream is None or stream.first_audio_at is None:
-            return (1, job.submitted, job.seq)  # the next chunk of a stream about to start
-        latest_start = stream.play_end - self._remaining_cost(job) - _MARGIN_S
-        if latest_start <= now <= stream.play_end:
+            return (1, job.submitted + ahead, job.seq)  # the next chunk of a stream about to start
+        deadline = stream.play_end + ahead
+        latest_start = deadline - self._remaining_cost(job) - _MARGIN_S
+        if latest_start <= now <= deadline:
             return (0, latest_start, job.seq)
-        return (1, stream.play_end, job.seq)
+        return (1, deadline, job.seq)
+
+    def _audio_ahead(self) -> dict[int, float]:
+        """For each job (by id), seconds of audio its stream's earlier pending chunks hold."""
+        by_stream: dict[int, list[ChunkJob]] = {}
+        for job in self._jobs:
+            by_stream.setdefault(job.stream_id, []).append(job)
+        ahead: dict[int, float] = {}
+        for jobs in by_stream.values():
+            total = 0.0
+            for job in sorted(jobs, key=lambda j: j.index):
+                ahead[id(job)] = total
+                total += job.duration or _UNPREPARED_S
+        return ahead
 
     def _remaining_cost(self, job: ChunkJob) -> float:
         """Seconds of compute the job still needs, from the measured costs."""
@@ -382,8 +399,8 @@ class Scheduler:
             _settle(job.future, exc=SynthesisCancelledError("synthesis cancelled"))
         if not self._jobs:
             return None
-        now = time.monotonic()
-        ranked = sorted(self._jobs, key=lambda j: self._priority(j, now))
+        now, ahead = time.monotonic(), self._audio_ahead()
+        ranked = sorted(self._jobs, key=lambda j: self._priority(j, now, ahead[id(j)]))
         lead = ranked[0]
         stage = lead.stage
         batch = [lead]

@@ -140,6 +140,7 @@ def test_offline_error_says_how_to_predownload(monkeypatch, tmp_path) -> None:
         resolve_bundle()
     message = str(info.value)
     assert "unreachable" in message and "hf download Supertone/supertonic-3" in message
+    assert f"copy it to {tmp_path / 'supertonic3'}" in message
     assert isinstance(info.value, OSError)
 
 

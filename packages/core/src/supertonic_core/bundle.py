@@ -221,7 +221,7 @@ def download_bundle(
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}-download-", dir=dest.parent))
     logger.info("downloading %s@%s into %s", spec.repo_id, revision[:12], dest)
     try:
-        _snapshot(spec.repo_id, revision, staging)
+        _snapshot(spec.repo_id, revision, staging, dest)
         bundle = verify_bundle(staging, model=model)
         del bundle
         if dest.exists():
@@ -232,7 +232,7 @@ def download_bundle(
     return verify_bundle(dest, model=model)
 
 
-def _snapshot(repo_id: str, revision: str, local_dir: Path) -> None:
+def _snapshot(repo_id: str, revision: str, local_dir: Path, dest: Path) -> None:
     """One call into huggingface_hub, turning its failures into an actionable error."""
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
@@ -241,7 +241,7 @@ def _snapshot(repo_id: str, revision: str, local_dir: Path) -> None:
         f"pre-download it on a machine with network access "
         f"(`hf download {repo_id} --revision {revision} --local-dir DIR`, "
         f"or `supertonic download`), then pass that DIR as the model directory "
-        f"(--model-dir / SUPERTONIC_MODEL_DIR) or copy it to {local_dir.parent}"
+        f"(--model-dir / SUPERTONIC_MODEL_DIR) or copy it to {dest}"
     )
     try:
         snapshot_download(repo_id=repo_id, revision=revision, local_dir=str(local_dir))

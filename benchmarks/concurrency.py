@@ -18,14 +18,11 @@ import os
 import random
 import signal
 import statistics
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 
 import httpx
-from supertonic_core.bundle import synthetic_dir
-from supertonic_core.synthetic import make_synthetic_bundle
+from common import start_server, synthetic_bundle
 
 TEXTS = [
     "Sure, I can help with that.",
@@ -112,26 +109,6 @@ async def level(base_url: str, n: int, seconds: float) -> dict[str, float]:
     }
 
 
-def start_server(policy: str, port: int, extra: list[str]) -> subprocess.Popen[bytes]:
-    cmd = [
-        sys.executable, "-m", "supertonic_server.cli", "--synthetic", "full",
-        "--port", str(port), "--policy", policy, "--log-level", "warning", *extra,
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None:
-            raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "server died")
-        time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError("server did not become ready")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -145,14 +122,16 @@ def main() -> None:
         help="comma list of policy[:extra server flags separated by +], e.g. deadline:--max-concurrent+64",
     )
     args = parser.parse_args()
-    make_synthetic_bundle(synthetic_dir("full"), profile="full")
+    synthetic_bundle("full")
     levels = [int(x) for x in args.levels.split(",")]
     results: dict[str, list[dict[str, float]]] = {}
     for config in args.configs.split(","):
         policy, _, extra = config.partition(":")
-        proc = start_server(policy, args.port, extra.split("+") if extra else [])
+        server = start_server(
+            args.port, "--policy", policy, *(extra.split("+") if extra else []), timeout=300
+        )
         try:
-            base = f"http://127.0.0.1:{args.port}"
+            base = server.url
             state = httpx.get(f"{base}/metrics/summary", timeout=10).json().get("scheduler", {})
             print(
                 f"{config}: scheduler {state.get('policy')} max_streams={state.get('max_streams')} "
@@ -165,8 +144,7 @@ def main() -> None:
                 results[config].append(row)
                 print(f"  {n:2d} streams: {row}", flush=True)
         finally:
-            proc.send_signal(signal.SIGINT)
-            proc.wait(timeout=60)
+            server.stop(signal.SIGINT)
 
     print()
     print(f"machine: {os.cpu_count()} cores; {args.seconds:g} s per level; pcm 24 kHz; closed loop")

@@ -24,48 +24,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
-import re
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-import httpx
+from common import REPLIES as TEXTS
+from common import ServerProcess, free_port, latency_args, machine_and_bundle, pct
+from common import two_word_pieces as pieces
 from livekit.plugins import supertonic
-from supertonic_core.bundle import synthetic_dir
-from supertonic_core.synthetic import make_synthetic_bundle
 
-TEXTS = [
-    "Hello there.",
-    "Sure, I can help you with that.",
-    "Your appointment is confirmed for Tuesday at three in the afternoon.",
-    "I found three flights that match. The cheapest one leaves at seven in the morning.",
-    "Before we continue, could you please confirm the last four digits of your card? "
-    "It is the number printed on the front.",
-    "The weather tomorrow looks mostly sunny, with a light breeze from the west. Highs will "
-    "reach twenty-two degrees, and the evening should stay dry.",
-]
 SHAPES = ("stream", "synthesize")
-
-
-def pieces(text: str) -> list[str]:
-    words = re.findall(r"\S+\s*", text)
-    return ["".join(words[i : i + 2]) for i in range(0, len(words), 2)]
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # ----------------------------------------------------------------------------- measuring
@@ -87,42 +55,12 @@ async def ttfa(tts: supertonic.TTS, shape: str, text: str) -> float:
         return time.perf_counter() - started
 
 
-async def wait_ready(base: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 600
-    async with httpx.AsyncClient() as client:
-        while True:
-            try:
-                if (await client.get(f"{base}/readyz")).status_code == 200:
-                    return
-            except httpx.ConnectError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the server did not become ready")
-            await asyncio.sleep(0.2)
-
-
 async def run(bundle: Path, steps: int, repeats: int) -> dict[str, dict[str, list[float]]]:
     """Both backends up at once; each text goes to one, then the other (order alternating),
     so background load on the machine weighs on both alike. Only one synthesizes at a time."""
     port = free_port()
-    log = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the subprocess
-    proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "supertonic-server"),
-            "--model-dir",
-            str(bundle),
-            "--port",
-            str(port),
-            "--total-steps",
-            str(steps),
-            "--log-level",
-            "warning",
-            "--no-ui",
-        ],
-        stdout=log,
-        stderr=log,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server = ServerProcess(port, "--total-steps", str(steps), "--no-ui", bundle=bundle)
+    base = server.url
     backends = {
         "in-process": supertonic.TTS(model_dir=bundle, steps=steps),
         "remote": supertonic.TTS(base_url=base, steps=steps),
@@ -130,7 +68,7 @@ async def run(bundle: Path, steps: int, repeats: int) -> dict[str, dict[str, lis
     results = {name: {shape: [] for shape in SHAPES} for name in backends}
     try:
         await backends["in-process"]._backend.connect()  # load and warm up (prewarm() does it)
-        await wait_ready(base, proc)
+        await asyncio.to_thread(server.wait_ready)
         backends["remote"].prewarm()  # a pooled socket, as AgentSession's prewarm opens
         for tts in backends.values():
             await ttfa(tts, "stream", "Warming up the path once.")  # not counted
@@ -145,12 +83,7 @@ async def run(bundle: Path, steps: int, repeats: int) -> dict[str, dict[str, lis
     finally:
         for tts in backends.values():
             await tts.aclose()
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        server.stop()
     return results
 
 
@@ -203,16 +136,8 @@ def report(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--profile", choices=("tiny", "full"), default="full")
-    parser.add_argument("--steps", type=int, default=8)
-    parser.add_argument("--repeats", type=int, default=2)
-    args = parser.parse_args()
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}"
-    )
-    print(f"building/using the {args.profile} synthetic bundle ...", flush=True)
-    bundle = make_synthetic_bundle(synthetic_dir(args.profile), profile=args.profile)
+    args = latency_args(__doc__, repeats=2)
+    bundle = machine_and_bundle(args.profile)
     print("loading both backends, then measuring ...", flush=True)
     load_before = os.getloadavg()[0]
     results = asyncio.run(run(bundle, args.steps, args.repeats))

@@ -28,18 +28,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
-import re
-import signal
-import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
+from common import REPLIES as TEXTS
+from common import (
+    ServerProcess,
+    free_port,
+    latency_args,
+    machine_and_bundle,
+    pct,
+    two_word_pieces,
+)
 from loguru import logger
 from pipecat.frames.frames import (
     EndFrame,
@@ -59,19 +62,7 @@ from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.services.tts_service import TTSService
 from pipecat.workers.runner import WorkerRunner
 from pipecat_supertonic import SupertonicServerTTSService, SupertonicTTSService
-from supertonic_core.bundle import synthetic_dir
-from supertonic_core.synthetic import make_synthetic_bundle
 
-TEXTS = [
-    "Hello there.",
-    "Sure, I can help you with that.",
-    "Your appointment is confirmed for Tuesday at three in the afternoon.",
-    "I found three flights that match. The cheapest one leaves at seven in the morning.",
-    "Before we continue, could you please confirm the last four digits of your card? "
-    "It is the number printed on the front.",
-    "The weather tomorrow looks mostly sunny, with a light breeze from the west. Highs will "
-    "reach twenty-two degrees, and the evening should stay dry.",
-]
 SHAPES = ("speak", "llm")
 RATE = 24000  # Pipecat's default output rate
 
@@ -79,20 +70,8 @@ RATE = 24000  # Pipecat's default output rate
 def frames_for(shape: str, text: str) -> list[Frame]:
     if shape == "speak":
         return [TTSSpeakFrame(text)]
-    words = re.findall(r"\S+\s*", text)
-    tokens = ["".join(words[i : i + 2]) for i in range(0, len(words), 2)]
+    tokens = two_word_pieces(text)
     return [LLMFullResponseStartFrame(), *map(LLMTextFrame, tokens), LLMFullResponseEndFrame()]
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # ----------------------------------------------------------------------------- measuring
@@ -204,42 +183,12 @@ async def measure(bundle: Path, url: str, steps: int, repeats: int) -> tuple[Bac
 @contextmanager
 def server(bundle: Path) -> Iterator[str]:
     """A ``supertonic-server`` subprocess on 127.0.0.1; yields its URL once ready."""
-    port = free_port()
-    log = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the subprocess
-    proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "supertonic-server"),
-            "--model-dir",
-            str(bundle),
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-ui",
-        ],
-        stdout=log,
-        stderr=log,
-    )
-    base = f"http://127.0.0.1:{port}"
+    proc = ServerProcess(free_port(), "--no-ui", bundle=bundle)
     try:
-        deadline = time.monotonic() + 600
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz").status_code == 200:
-                    break
-            except httpx.ConnectError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the server did not become ready")
-            time.sleep(0.2)
-        yield base
+        proc.wait_ready()
+        yield proc.url
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        proc.stop()
 
 
 # ----------------------------------------------------------------------------- report
@@ -279,18 +228,10 @@ def report(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--profile", choices=("tiny", "full"), default="full")
-    parser.add_argument("--steps", type=int, default=8)
-    parser.add_argument("--repeats", type=int, default=2)
-    args = parser.parse_args()
+    args = latency_args(__doc__, repeats=2)
     logger.remove()
     logger.add(sys.stderr, level="WARNING")
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}"
-    )
-    print(f"building/using the {args.profile} synthetic bundle ...", flush=True)
-    bundle = make_synthetic_bundle(synthetic_dir(args.profile), profile=args.profile)
+    bundle = machine_and_bundle(args.profile)
     before = cpu_snapshot()
     print("starting the server subprocess and the in-process engine ...", flush=True)
     with server(bundle) as url:

@@ -9,7 +9,7 @@ weights: the real model's compute, not its voice), built once and cached.
 
     uv run python benchmarks/server_latency.py [--profile full] [--steps 8] [--repeats 1]
 
-The server runs as a subprocess (the ``supertonic-server`` console script), so client and
+The server runs as a subprocess (``python -m supertonic_server.cli``), so client and
 server do not share an interpreter. Core and server measurements alternate text by text
 (core, then server, for each text), so that whatever else the machine is doing weighs on
 both alike; the load average is printed with the results.
@@ -20,30 +20,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from common import REPLIES, free_port, latency_args, machine_and_bundle, pct, start_server
 from supertonic_core import Engine
-from supertonic_core.bundle import synthetic_dir
-from supertonic_core.synthetic import make_synthetic_bundle
 
 TEXTS = [
-    "Hello there.",
-    "Sure, I can help you with that.",
-    "Your appointment is confirmed for Tuesday at three in the afternoon.",
-    "I found three flights that match. The cheapest one leaves at seven in the morning.",
-    "Before we continue, could you please confirm the last four digits of your card? "
-    "It is the number printed on the front.",
-    "The weather tomorrow looks mostly sunny, with a light breeze from the west. Highs will "
-    "reach twenty-two degrees, and the evening should stay dry.",
+    *REPLIES,
     "Thanks for waiting. I have checked with the team, and the replacement part will ship "
     "today. You should receive a tracking number by email within the hour, and delivery "
     "usually takes two to three business days.",
@@ -67,55 +54,17 @@ class Sample:
         return self.total_s / self.audio_s
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[index]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 # ----------------------------------------------------------------------------- server
 
 
 class Server:
-    """The console script in a subprocess, on a free port, until :meth:`stop`."""
+    """The server in a subprocess, on a free port, with an HTTP client, until :meth:`stop`."""
 
     def __init__(self, bundle: Path, steps: int) -> None:
-        port = free_port()
-        script = str(Path(sys.executable).parent / "supertonic-server")
-        self.log = open(os.devnull, "w")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            [
-                script,
-                "--model-dir",
-                str(bundle),
-                "--port",
-                str(port),
-                "--total-steps",
-                str(steps),
-                "--log-level",
-                "warning",
-            ],
-            stdout=self.log,
-            stderr=self.log,
+        self.proc = start_server(
+            free_port(), "--total-steps", str(steps), bundle=bundle, timeout=900
         )
-        self.client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600)
-        deadline = time.monotonic() + 900
-        while True:
-            try:
-                if self.client.get("/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise SystemExit("the server did not become ready")
-            time.sleep(0.2)
+        self.client = httpx.Client(base_url=self.proc.url, timeout=600)
 
     def measure(self, i: int, text: str) -> Sample:
         body = {
@@ -140,12 +89,7 @@ class Server:
 
     def stop(self) -> None:
         self.client.close()
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
+        self.proc.stop()
 
 
 # ----------------------------------------------------------------------------- core
@@ -230,16 +174,8 @@ def report(server: list[Sample], core: list[Sample], args: argparse.Namespace) -
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--profile", choices=("tiny", "full"), default="full")
-    parser.add_argument("--steps", type=int, default=8)
-    parser.add_argument("--repeats", type=int, default=1)
-    args = parser.parse_args()
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}"
-    )
-    print(f"building/using the {args.profile} synthetic bundle ...", flush=True)
-    bundle = make_synthetic_bundle(synthetic_dir(args.profile), profile=args.profile)
+    args = latency_args(__doc__, repeats=1)
+    bundle = machine_and_bundle(args.profile)
     load_before = os.getloadavg()[0]
     server, core = run(bundle, args.steps, args.repeats)
     print()

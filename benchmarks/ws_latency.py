@@ -20,13 +20,9 @@ import statistics
 import time
 
 import httpx
+from common import start_server
 from supertonic_core.client import SpeechClient
 from supertonic_core.protocol import Audio, Cancelled
-
-try:
-    from concurrency import start_server  # run from benchmarks/
-except ImportError:  # pragma: no cover
-    from benchmarks.concurrency import start_server
 
 SENTENCES = [
     "Sure, I can help you with that right away.",
@@ -84,7 +80,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--port", type=int, default=8932)
     args = parser.parse_args()
-    proc = start_server("deadline", args.port, [])
+    server = start_server(args.port, "--policy", "deadline", timeout=300)
     url = f"ws://127.0.0.1:{args.port}"
     try:
         firsts = [
@@ -94,8 +90,7 @@ def main() -> None:
         cancels = [asyncio.run(cancel_latency(url, args.steps)) for _ in range(args.repeats)]
         summary = httpx.get(f"http://127.0.0.1:{args.port}/metrics/summary", timeout=10).json()
     finally:
-        proc.terminate()
-        proc.wait(timeout=60)
+        server.stop()
     costs = summary.get("scheduler", {}).get("costs_s_per_frame", {})
     step_per_frame = costs.get("denoise@1")
     # A 50-character chunk is about 3 s of audio: 3 * 44100 / 3072 ≈ 43 latent frames.

@@ -1,9 +1,12 @@
-"""Shared fixtures: one tiny synthetic bundle and one engine for the whole run."""
+"""Shared fixtures: one tiny synthetic bundle and one engine for the whole run, and a loader
+for the example scripts."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import importlib.util
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from supertonic_core import Engine
@@ -26,3 +29,21 @@ def engine(tiny_bundle: Bundle) -> Iterator[Engine]:
     with Engine(tiny_bundle) as eng:
         eng.warmup()
         yield eng
+
+
+EXAMPLES = Path(__file__).parents[1] / "examples"
+
+
+@pytest.fixture(scope="session")
+def load_example() -> Callable[[str], ModuleType]:
+    """``load_example(name)`` imports ``examples/<name>.py`` by path (the folder is not a
+    package) and returns the module, run afresh each call."""
+
+    def load(name: str) -> ModuleType:
+        spec = importlib.util.spec_from_file_location(f"_example_{name}", EXAMPLES / f"{name}.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load

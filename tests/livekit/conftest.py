@@ -1,19 +1,14 @@
 """Fixtures for the LiveKit plugin tests: one TTS factory per backend, live servers.
 
 The remote backend is tested against the real server (uvicorn on 127.0.0.1, a random
-port, in a thread) with the server tests' ``LiveServer``. This folder cannot be a package
-to import it from: pytest would import it as ``livekit`` and shadow LiveKit itself, so the
-server tests' conftest is loaded by path instead.
+port, in a thread) with ``supertonic_server.testing.LiveServer``, as the server tests are.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -21,23 +16,7 @@ from livekit.agents import APIConnectOptions
 from livekit.plugins import supertonic
 from supertonic_core import Engine
 from supertonic_server import Settings
-
-
-def _server_helpers() -> ModuleType:
-    name = "_livekit_tests_server_helpers"
-    if name not in sys.modules:
-        path = Path(__file__).parents[1] / "server" / "conftest.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-_helpers = _server_helpers()
-LiveServer = _helpers.LiveServer
-wait_for = _helpers.wait_for
+from supertonic_server.testing import LiveServer, engine_idle
 
 API_KEY = "livekit-test-key"
 #: No retries and a bounded wait: a failure surfaces at once, with its own type.
@@ -88,12 +67,7 @@ class Backend:
 
     def idle(self) -> bool:
         """No stream active or waiting and no job queued."""
-        state = self.engine.scheduler.state()
-        return (
-            state["queued_jobs"] == 0
-            and state["active_streams"] == 0
-            and state["waiting_streams"] == 0
-        )
+        return engine_idle(self.engine)
 
     async def aclose(self) -> None:
         for tts in self.made:

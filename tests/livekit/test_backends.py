@@ -32,8 +32,9 @@ from supertonic_core import (
 from supertonic_core.bundle import Bundle
 from supertonic_core.client import SpeechClientError
 from supertonic_core.protocol import Error, SpeechConnection
+from supertonic_server.testing import wait_for
 
-from .conftest import API_KEY, NO_RETRY, Backend, capture, wait_for
+from .conftest import API_KEY, NO_RETRY, Backend, capture
 
 TEXT = "Hello there, this is a test."
 

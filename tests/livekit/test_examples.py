@@ -3,25 +3,17 @@ script writes a WAV file."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
 import wave
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 
 import pytest
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
-
-
-def load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"_example_{name}", EXAMPLES / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_agent_download_files(tiny_bundle_dir: Path) -> None:
@@ -40,11 +32,13 @@ def test_agent_download_files(tiny_bundle_dir: Path) -> None:
 
 
 async def test_agent_prewarm_and_tts(
-    tiny_bundle_dir: Path, monkeypatch: pytest.MonkeyPatch
+    tiny_bundle_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    load_example: Callable[[str], ModuleType],
 ) -> None:
     monkeypatch.setenv("SUPERTONIC_MODEL_DIR", str(tiny_bundle_dir))
     monkeypatch.delenv("SUPERTONIC_BASE_URL", raising=False)
-    agent = load("livekit_agent")
+    agent = load_example("livekit_agent")
     assert agent.server._entrypoint_fnc is agent.entrypoint
     proc = SimpleNamespace(userdata={})
     agent.prewarm(proc)  # what each worker process runs before its first job
@@ -60,11 +54,14 @@ async def test_agent_prewarm_and_tts(
 
 
 def test_to_wav_with_a_synthetic_bundle(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    load_example: Callable[[str], ModuleType],
 ) -> None:
     monkeypatch.setenv("SUPERTONIC_CACHE_DIR", str(tmp_path / "cache"))
     out = tmp_path / "out.wav"
-    script = load("livekit_to_wav")
+    script = load_example("livekit_to_wav")
     code = script.main(
         ["--synthetic", "--sample-rate", "24000", "Hello there. Two sentences.", "-o", str(out)]
     )

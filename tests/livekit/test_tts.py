@@ -15,8 +15,9 @@ import pytest
 from livekit.agents import APIConnectOptions, APIStatusError, tts
 from livekit.agents.types import USERDATA_TIMED_TRANSCRIPT
 from livekit.plugins import supertonic
+from supertonic_server.testing import wait_for
 
-from .conftest import NO_RETRY, Backend, capture, wait_for
+from .conftest import NO_RETRY, Backend, capture
 
 TEXT = "Hello there, this is the first sentence. And here comes the second one."
 #: Long enough that synthesizing all of it at 32 steps outlasts any test.

@@ -8,36 +8,16 @@ uvicorn on 127.0.0.1), so the two are held to exactly the same behaviour.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 from pipecat_supertonic import SupertonicServerTTSService, SupertonicTTSService
 from supertonic_core import Engine
 from supertonic_server import Settings
-
-
-def _server_helpers() -> ModuleType:
-    """The server tests' conftest, loaded by path (``tests`` is not a package to import from)."""
-    name = "_pipecat_tests_server_helpers"
-    if name not in sys.modules:
-        path = Path(__file__).parents[1] / "server" / "conftest.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-_helpers = _server_helpers()
-LiveServer = _helpers.LiveServer
-wait_for = _helpers.wait_for
+from supertonic_server.testing import LiveServer, engine_idle
 
 
 @pytest.fixture(scope="session")
@@ -57,12 +37,7 @@ class Variant:
 
     def idle(self) -> bool:
         """No stream active or waiting and no job queued in the engine's scheduler."""
-        state = self.engine.scheduler.state()
-        return (
-            state["queued_jobs"] == 0
-            and state["active_streams"] == 0
-            and state["waiting_streams"] == 0
-        )
+        return engine_idle(self.engine)
 
 
 @pytest.fixture(params=["in-process", "server"])

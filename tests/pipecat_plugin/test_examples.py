@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 import wave
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -13,14 +12,6 @@ import pytest
 from loguru import logger
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
-
-
-def load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"_example_{name}", EXAMPLES / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(autouse=True)
@@ -40,9 +31,13 @@ def read_wav(path: Path) -> tuple[int, float]:
         return w.getframerate(), w.getnframes() / w.getframerate()
 
 
-def test_pipecat_to_wav(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_pipecat_to_wav(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    load_example: Callable[[str], ModuleType],
+) -> None:
     out = tmp_path / "out.wav"
-    code = load("pipecat_to_wav").main(
+    code = load_example("pipecat_to_wav").main(
         ["--synthetic", "--as-llm", "--rate", "16000", "-o", str(out)]
     )
     assert code == 0
@@ -52,9 +47,13 @@ def test_pipecat_to_wav(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert "heard." in printed and "noise, not speech" in printed
 
 
-def test_pipecat_server(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_pipecat_server(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    load_example: Callable[[str], ModuleType],
+) -> None:
     out = tmp_path / "server.wav"
-    code = load("pipecat_server").main(["--serve", "--synthetic", "-o", str(out)])
+    code = load_example("pipecat_server").main(["--serve", "--synthetic", "-o", str(out)])
     assert code == 0
     rate, seconds = read_wav(out)
     assert rate == 24000 and seconds > 3

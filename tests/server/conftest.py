@@ -1,4 +1,5 @@
-"""Live servers for the server tests: real uvicorn on 127.0.0.1, a random free port, in a thread.
+"""Live servers for the server tests: real uvicorn on 127.0.0.1, a random free port, in a thread
+(:class:`supertonic_server.testing.LiveServer`).
 
 Each serves the session's tiny synthetic bundle (``tiny_bundle_dir`` from the root conftest).
 Waits are bounded polls, never sleeps of a guessed length.
@@ -7,11 +8,8 @@ Waits are bounded polls, never sleeps of a guessed length.
 from __future__ import annotations
 
 import io
-import socket
-import threading
-import time
 import wave
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,76 +19,11 @@ import av
 import httpx
 import numpy as np
 import pytest
-import uvicorn
-from fastapi import FastAPI
-from supertonic_core import Engine
-from supertonic_server import Settings, create_app
+from supertonic_server import Settings
 from supertonic_server.metrics import Metrics
+from supertonic_server.testing import LiveServer, wait_for
 
-
-def wait_for(
-    predicate: Callable[[], Any], *, timeout: float = 20.0, what: str = "condition"
-) -> Any:
-    """Poll ``predicate`` every 20 ms until it returns something truthy, at most ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
-
-
-class LiveServer:
-    """A uvicorn server running ``create_app(settings, ...)`` in a background thread."""
-
-    def __init__(self, settings: Settings, **app_kwargs: Any) -> None:
-        self.app: FastAPI = create_app(settings, **app_kwargs)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            self.app,
-            log_config=None,
-            lifespan="on",
-            timeout_graceful_shutdown=max(1, int(settings.shutdown_grace)),
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
-        )
-
-    def start(self, *, wait_ready: bool = True) -> LiveServer:
-        self.thread.start()
-        wait_for(lambda: self.server.started, what="uvicorn to start")
-        if wait_ready:
-            wait_for(self.ready, what="/readyz to say 200")
-        return self
-
-    def ready(self) -> bool:
-        return httpx.get(f"{self.base_url}/readyz").status_code == 200
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
-        self.sock.close()
-        assert not self.thread.is_alive(), "the server thread did not stop"
-
-    @property
-    def engine(self) -> Engine:
-        return self.app.state.engine
-
-    def idle(self) -> bool:
-        """No stream active or waiting and no job queued in the scheduler."""
-        state = self.engine.scheduler.state()
-        return (
-            state["active_streams"] == 0
-            and state["waiting_streams"] == 0
-            and state["queued_jobs"] == 0
-        )
+__all__ = ["LiveServer", "wait_for"]  # re-exported: the server tests import them from here
 
 
 @pytest.fixture(scope="session")

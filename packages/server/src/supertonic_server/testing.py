@@ -1,0 +1,102 @@
+"""Run the real server in a thread, for tests: uvicorn on 127.0.0.1, a random free port.
+
+:class:`LiveServer` serves ``create_app(settings)`` from a background thread of the test
+process, so a test can talk to it over real sockets (HTTP, WebSocket) and still reach its
+engine. Waits are bounded polls (:func:`wait_for`), never sleeps of a guessed length.
+Uses only the standard library beyond the server's own dependencies.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+from supertonic_core import Engine
+
+from .app import create_app
+from .settings import Settings
+
+__all__ = ["LiveServer", "engine_idle", "wait_for"]
+
+#: Straight to the loopback address, whatever proxy the environment names.
+_direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def wait_for(
+    predicate: Callable[[], Any], *, timeout: float = 20.0, what: str = "condition"
+) -> Any:
+    """Poll ``predicate`` every 20 ms until it returns something truthy, at most ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def engine_idle(engine: Engine) -> bool:
+    """No stream active or waiting and no job queued in ``engine``'s scheduler."""
+    state = engine.scheduler.state()
+    return (
+        state["active_streams"] == 0 and state["waiting_streams"] == 0 and state["queued_jobs"] == 0
+    )
+
+
+class LiveServer:
+    """A uvicorn server running ``create_app(settings, ...)`` in a background thread."""
+
+    def __init__(self, settings: Settings, **app_kwargs: Any) -> None:
+        self.app: FastAPI = create_app(settings, **app_kwargs)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            self.app,
+            log_config=None,
+            lifespan="on",
+            timeout_graceful_shutdown=max(1, int(settings.shutdown_grace)),
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
+
+    def start(self, *, wait_ready: bool = True) -> LiveServer:
+        self.thread.start()
+        wait_for(lambda: self.server.started, what="uvicorn to start")
+        if wait_ready:
+            wait_for(self.ready, what="/readyz to say 200")
+        return self
+
+    def ready(self) -> bool:
+        """``GET /readyz`` says 200 (any other status: not ready; no answer at all raises)."""
+        try:
+            with _direct.open(f"{self.base_url}/readyz", timeout=5) as response:
+                return response.status == 200
+        except urllib.error.HTTPError:
+            return False
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+        self.sock.close()
+        assert not self.thread.is_alive(), "the server thread did not stop"
+
+    @property
+    def engine(self) -> Engine:
+        return self.app.state.engine
+
+    def idle(self) -> bool:
+        """No stream active or waiting and no job queued in the scheduler."""
+        return engine_idle(self.engine)

@@ -16,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import os
 import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -209,14 +211,9 @@ class ChunkedStream(tts.ChunkedStream):
         self._opts = replace(tts._opts)
 
     async def _run(self, output_emitter: tts.AudioEmitter) -> None:
-        output_emitter.initialize(
-            request_id=utils.shortuuid(),
-            sample_rate=self._opts.sample_rate,
-            num_channels=NUM_CHANNELS,
-            mime_type="audio/pcm",
-        )
-        async with self._tts._backend.context(timeout=self._conn_options.timeout) as ctx:
-            await ctx.configure(**_context_config(self._opts))
+        async with _speech_context(
+            self._tts, self._opts, self._conn_options.timeout, output_emitter, stream=False
+        ) as ctx:
             sent = bool(self._input_text)
             if sent:
                 await ctx.send_text(self._input_text)
@@ -240,15 +237,9 @@ class SynthesizeStream(tts.SynthesizeStream):
         self._opts = replace(tts._opts)
 
     async def _run(self, output_emitter: tts.AudioEmitter) -> None:
-        output_emitter.initialize(
-            request_id=utils.shortuuid(),
-            sample_rate=self._opts.sample_rate,
-            num_channels=NUM_CHANNELS,
-            mime_type="audio/pcm",
-            stream=True,
-        )
-        async with self._tts._backend.context(timeout=self._conn_options.timeout) as ctx:
-            await ctx.configure(**_context_config(self._opts))
+        async with _speech_context(
+            self._tts, self._opts, self._conn_options.timeout, output_emitter, stream=True
+        ) as ctx:
 
             async def send_input() -> None:
                 sent = False
@@ -279,6 +270,29 @@ class SynthesizeStream(tts.SynthesizeStream):
                 await asyncio.gather(*tasks)
             finally:
                 await utils.aio.cancel_and_wait(*tasks)
+
+
+@asynccontextmanager
+async def _speech_context(
+    tts_: TTS,
+    opts: _TTSOptions,
+    timeout: float,
+    output_emitter: tts.AudioEmitter,
+    *,
+    stream: bool,
+) -> AsyncIterator[SpeechContext]:
+    """Start ``output_emitter`` (mono 16-bit PCM at ``opts.sample_rate``; ``stream``: one
+    segment fed as text comes), then open one context on the backend, configured by ``opts``."""
+    output_emitter.initialize(
+        request_id=utils.shortuuid(),
+        sample_rate=opts.sample_rate,
+        num_channels=NUM_CHANNELS,
+        mime_type="audio/pcm",
+        stream=stream,
+    )
+    async with tts_._backend.context(timeout=timeout) as ctx:
+        await ctx.configure(**_context_config(opts))
+        yield ctx
 
 
 def _context_config(opts: _TTSOptions) -> dict[str, Any]:

@@ -40,6 +40,7 @@ class TimedRuntime:
     def __init__(self, runtime) -> None:
         self.runtime = runtime
         self.sessions = runtime.sessions
+        self.latent_channels = runtime.latent_channels
         self.times: dict[str, list[float]] = defaultdict(list)
 
     def run(self, graph: str, feeds: dict) -> object:

@@ -144,6 +144,7 @@ def test_cancellation_stops_between_steps(engine: Engine, tiny_bundle) -> None:
 
     class SlowRuntime:
         sessions = runtime.sessions
+        latent_channels = runtime.latent_channels
 
         def run(self, graph, feeds):
             if graph == "vector_estimator":

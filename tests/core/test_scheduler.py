@@ -17,6 +17,7 @@ class GatedRuntime:
     def __init__(self, runtime) -> None:
         self.runtime = runtime
         self.sessions = runtime.sessions
+        self.latent_channels = runtime.latent_channels
         self.gate = threading.Event()
         self.entered = threading.Event()
         self.order: list[int] = []  # text length of row 0 of each vector-estimator call

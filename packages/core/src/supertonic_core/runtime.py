@@ -86,6 +86,7 @@ class Runtime:
 
     def __init__(self, bundle: Bundle, options: RuntimeOptions | None = None) -> None:
         self.options = options or RuntimeOptions()
+        self.latent_channels = bundle.latent_channels
         providers = choose_providers(self.options.device)
         so = ort.SessionOptions()
         so.graph_optimization_level = _OPTIMIZATION[self.options.optimization]

@@ -101,21 +101,14 @@ def prepare(rt: Runtime, jobs: list[ChunkJob], *, sample_rate: int, frame: int) 
     ttl = np.stack([j.style.ttl for j in jobs])
     durations = rt.run("duration_predictor", {"text_ids": ids, "style_dp": dp, "text_mask": mask})
     emb = rt.run("text_encoder", {"text_ids": ids, "style_ttl": ttl, "text_mask": mask})
-    channels = None
     for row, job in enumerate(jobs):
         job.duration = float(np.asarray(durations).reshape(-1)[row]) / job.speed
         frames = max(1, math.ceil(job.duration * sample_rate / frame))
         job.text_emb = np.asarray(emb)[row, :, : len(job.ids)]
-        channels = channels or _latent_channels(rt)
         rng = np.random.default_rng(job.seed)
-        job.latent = rng.standard_normal((channels, frames), dtype=np.float32)
+        job.latent = rng.standard_normal((rt.latent_channels, frames), dtype=np.float32)
         job.stage = Stage.DENOISE if job.steps > 0 else Stage.VOCODE
     _share(jobs, started)
-
-
-def _latent_channels(rt: Runtime) -> int:
-    shape = rt.sessions["vector_estimator"].get_inputs()[0].shape
-    return int(shape[1]) if isinstance(shape[1], int) else 144
 
 
 def denoise(rt: Runtime, jobs: list[ChunkJob]) -> None:

@@ -8,7 +8,7 @@ import time
 import pytest
 from supertonic_core import CapacityError, Engine, InvalidOptionError, SynthesisCancelledError
 from supertonic_core.scheduler import Scheduler
-from supertonic_core.synthesis import CancelToken
+from supertonic_core.synthesis import CancelToken, Stage
 
 
 class GatedRuntime:
@@ -225,19 +225,19 @@ async def _drain(stream) -> list:
     return [chunk async for chunk in stream]
 
 
-def test_a_waiting_stream_gets_only_its_first_chunk(tiny_bundle) -> None:
+def test_a_waiting_stream_runs_nothing_until_admitted(tiny_bundle) -> None:
+    """Audio that started while waiting for a slot would stop again mid-reply."""
     with Engine(tiny_bundle, max_streams=1, max_queue=4) as engine:
         playing = engine.open_stream(engine.options(seed=0))  # holds the only slot
         waiting = engine.open_stream(engine.options(seed=1))
         waiting.add_text("The first sentence is here. The second sentence follows it. And a third.")
         waiting.end()
-        chunks = iter(waiting)
-        first = next(chunks)  # synthesized although the stream is not admitted
-        assert first.index == 0 and not waiting.state.admitted.done()
-        assert engine.scheduler.state()["queued_jobs"] == 0  # the rest waits for a slot
+        waiting._next_ready()  # what iterating does first
+        assert not waiting.state.admitted.done()
+        assert engine.scheduler.state()["queued_jobs"] == 0
         playing.close()
-        rest = list(chunks)
-        assert [c.index for c in rest] == list(range(1, len(rest) + 1)) and rest
+        chunks = list(waiting)
+        assert [c.index for c in chunks] == list(range(len(chunks))) and len(chunks) > 1
         waiting.close()
 
 
@@ -271,22 +271,28 @@ def test_a_first_chunk_is_not_batched_with_later_chunks(engine: Engine) -> None:
         sched.close()
 
 
-def test_least_laxity_order(engine: Engine) -> None:
-    """A later chunk that must start now to keep its listener playing ranks with first
-    chunks; one with audio buffered, or whose listener already ran dry, ranks after them."""
+def test_a_first_chunk_goes_first_only_while_playing_streams_can_pay_for_it(
+    engine: Engine,
+) -> None:
+    """Earliest deadline first among later chunks; a new stream's first chunk jumps the
+    line when the playing streams' buffered audio covers its cost, and waits otherwise."""
     sched = _scheduler(engine)
     try:
+        for stage in (Stage.PREPARE, Stage.DENOISE, Stage.VOCODE):
+            sched.costs.record(stage, 1, 1, 0.005)  # seconds per frame
         playing = sched.open_stream()
-        playing.delivered(2.0, now=100.0)  # its listener runs dry at 102.0
-        later = _job(engine, "A later chunk.")
+        later = _job(engine, "A later chunk of a playing stream.")
         later.index, later.stream_id = 1, playing.id
-        first = _job(engine, "A first chunk.")
-        first.submitted = 101.85  # arrived just now
-        assert sched._priority(later, 100.5, 0.0)[0] == 1  # 1.5 s buffered: can wait
-        urgent = sched._priority(later, 101.9, 0.0)  # must start now
-        assert urgent[0] == 0 and urgent < sched._priority(first, 101.9, 0.0)
-        assert sched._priority(later, 103.0, 0.0)[0] == 1  # already dry: after first chunks
-        # a chunk behind 1.5 s of its stream's pending audio is not yet urgent
-        assert sched._priority(later, 101.9, 1.5)[0] == 1
+        first = _job(engine, "A first chunk.", seed=1)
+        first.stream_id = sched.open_stream().id
+        with sched._cond:  # the worker stays out while the queue is set by hand
+            sched._jobs[:] = [later, first]
+            assert 0.1 < sched._remaining_cost(first) < 1.0  # what it costs to run it now
+            playing.delivered(0.5, now=100.0)  # its listener runs dry at 100.5
+            assert sched._candidates(100.0)[0] is later
+            playing.delivered(30.0, now=100.0)  # 30 s more buffered: it can wait
+            assert sched._candidates(100.0)[0] is first
+            assert sched._candidates(129.9)[0] is later  # about to run dry again
+            sched._jobs.clear()
     finally:
         sched.close()

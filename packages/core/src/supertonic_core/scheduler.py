@@ -4,12 +4,15 @@ Streams submit chunk jobs; a single worker thread advances them one stage at a t
 denoising step is one call), so a newly arrived first chunk waits at most one step, a
 cancelled row leaves at the next step, and rows of several streams can share a call.
 
-Priorities serve voice agents: a stream with no audio yet, or one about to run dry, goes
-first; among the rest, the stream whose listener (playing in real time from its first
-byte) runs out of audio soonest goes first. Batches are formed only where measurement
-says they pay (on a small CPU a batch of four costs about four singles), rows of very
-different lengths are not padded together, and admission control keeps new streams
-waiting, or refuses them, instead of letting every playing stream fall behind.
+Priorities serve voice agents, and a gap in a voice that is already speaking is the worst
+outcome: later chunks run earliest deadline first (the deadline is when the listener,
+playing in real time from the first byte, runs out of audio), and a stream's first chunk
+goes ahead of them whenever the playing streams have enough audio buffered to pay for it.
+Admission control keeps the number of playing streams within the measured capacity;
+later streams wait their turn (nothing of theirs runs, so their audio never starts only to
+stop), or are refused beyond the queue bound, instead of every playing stream falling
+behind. Batches are formed only where measurement says they pay (on a small CPU a batch of
+four costs about four singles), and rows of very different lengths are not padded together.
 
 ``policy="fifo"`` serves chunks in arrival order, one at a time: the peers' model, kept
 for comparison in benchmarks.
@@ -38,8 +41,8 @@ logger = logging.getLogger("supertonic_core")
 
 POLICIES = ("deadline", "fifo")
 _EMA = 0.2
-_MARGIN_S = 0.2  # slack kept when a chunk must start to keep its listener playing
-_UNPREPARED_S = 3.0  # audio assumed for a chunk whose duration is not predicted yet
+_MARGIN_S = 0.2  # slack kept for misestimated costs before a listener would run dry
+_SECONDS_PER_ID = 0.07  # speech per text symbol, for chunks whose duration is not predicted yet
 
 
 def _settle(future: Future[Any], result: Any = None, *, exc: BaseException | None = None) -> None:
@@ -124,7 +127,7 @@ class Scheduler:
         max_batch: most rows in one call; 1 disables batching. None chooses from measured cost
             (see :meth:`calibrate`).
         max_streams: streams synthesized at once; later ones wait. None chooses from the
-            measured capacity.
+            measured capacity (the real-time streams the device sustains).
         max_queue: streams allowed to wait; one more is refused with :class:`CapacityError`.
         max_padding: largest share of padded frames tolerated in a batched call.
     """
@@ -186,8 +189,7 @@ class Scheduler:
         if self.policy == "fifo":
             return 1_000_000  # the peers admit everyone and queue chunks in arrival order
         capacity = self.capacity()
-        # As many streams as the device keeps in real time; the rest wait (their first chunk
-        # is still synthesized at once, see SynthesisStream).
+        # As many streams as the device keeps in real time; the rest wait.
         return max(1, math.floor(capacity)) if capacity else 4
 
     def capacity(self, steps: int = 8) -> float | None:
@@ -349,48 +351,60 @@ class Scheduler:
             _settle(stream.admitted, None)
             active += 1
 
-    def _priority(self, job: ChunkJob, now: float, ahead: float) -> tuple[float, ...]:
-        """Sort key, least laxity first.
+    def _candidates(self, now: float) -> list[ChunkJob]:
+        """The jobs of the class that runs next, most urgent first.
 
-        A stream's first chunk ranks by its arrival (its listener has waited since then).
-        A later chunk whose listener would run dry unless it starts now ranks with them, by
-        the latest moment it can start; other later chunks (audio still buffered, or a
-        stream that already ran dry) come after, by when their listener runs dry. ``ahead``
-        is the audio of the stream's earlier chunks still pending: a chunk is needed only
-        once those have played.
+        Later chunks run earliest deadline first (the deadline is when the listener runs
+        out of audio). A first chunk goes ahead of them only while they have the slack to
+        pay for it, so a caller's first words never cost a playing stream a gap; first
+        chunks run in arrival order.
         """
-        if self.policy == "fifo":
-            return (job.seq,)
-        if job.index == 0:
-            return (0, job.submitted, job.seq)
-        stream = self._streams.get(job.stream_id)
-        if stream is None or stream.first_audio_at is None:
-            return (1, job.submitted + ahead, job.seq)  # the next chunk of a stream about to start
-        deadline = stream.play_end + ahead
-        latest_start = deadline - self._remaining_cost(job) - _MARGIN_S
-        if latest_start <= now <= deadline:
-            return (0, latest_start, job.seq)
-        return (1, deadline, job.seq)
+        deadlines = self._deadlines(now)
+        firsts = sorted((j for j in self._jobs if j.index == 0), key=lambda j: j.seq)
+        later = sorted((j for j in self._jobs if j.index > 0), key=lambda j: deadlines[id(j)])
+        if firsts and self._slack(later, deadlines, now) >= self._remaining_cost(firsts[0]):
+            return firsts
+        return later or firsts
 
-    def _audio_ahead(self) -> dict[int, float]:
-        """For each job (by id), seconds of audio its stream's earlier pending chunks hold."""
+    def _deadlines(self, now: float) -> dict[int, float]:
+        """When each later chunk (by id) must be ready for its listener not to run dry.
+
+        That is when the audio before it runs out: what the listener has buffered plus the
+        stream's earlier chunks still pending. A stream not playing yet starts at the
+        earliest moment its first chunk could be ready.
+        """
         by_stream: dict[int, list[ChunkJob]] = {}
         for job in self._jobs:
             by_stream.setdefault(job.stream_id, []).append(job)
-        ahead: dict[int, float] = {}
-        for jobs in by_stream.values():
-            total = 0.0
-            for job in sorted(jobs, key=lambda j: j.index):
-                ahead[id(job)] = total
-                total += job.duration or _UNPREPARED_S
-        return ahead
+        deadlines: dict[int, float] = {}
+        for stream_id, jobs in by_stream.items():
+            jobs.sort(key=lambda j: j.index)
+            stream = self._streams.get(stream_id)
+            if stream is not None and stream.first_audio_at is not None:
+                at = stream.play_end
+            else:
+                at = now + sum(self._remaining_cost(j) for j in jobs if j.index == 0)
+            for job in jobs:
+                deadlines[id(job)] = at
+                at += job.duration or len(job.ids) * _SECONDS_PER_ID
+        return deadlines
+
+    def _slack(self, jobs: list[ChunkJob], deadlines: dict[int, float], now: float) -> float:
+        """Seconds of compute free before the first of ``jobs`` (in deadline order) runs late."""
+        busy, slack = 0.0, math.inf
+        for job in jobs:
+            busy += self._remaining_cost(job)
+            slack = min(slack, deadlines[id(job)] - now - busy)
+        return slack - _MARGIN_S
 
     def _remaining_cost(self, job: ChunkJob) -> float:
         """Seconds of compute the job still needs, from the measured costs."""
-        frames = job.frames or 40  # not yet prepared: about a 3 s chunk
-        denoise = self.costs.per_frame(Stage.DENOISE) or 0.0
-        vocode = self.costs.per_frame(Stage.VOCODE) or 0.0
-        return frames * ((job.steps - job.step) * denoise + vocode)
+        frames = job.frames or len(job.ids) * _SECONDS_PER_ID * self.sample_rate / self.frame
+        per_frame = (job.steps - job.step) * (self.costs.per_frame(Stage.DENOISE) or 0.0)
+        per_frame += self.costs.per_frame(Stage.VOCODE) or 0.0
+        if job.stage is Stage.PREPARE:
+            per_frame += self.costs.per_frame(Stage.PREPARE) or 0.0
+        return frames * per_frame
 
     def _pick(self) -> tuple[Stage, list[ChunkJob]] | None:
         """Choose the next call: the most urgent job's stage, plus rows that can share it."""
@@ -399,21 +413,19 @@ class Scheduler:
             _settle(job.future, exc=SynthesisCancelledError("synthesis cancelled"))
         if not self._jobs:
             return None
-        now, ahead = time.monotonic(), self._audio_ahead()
-        ranked = sorted(self._jobs, key=lambda j: self._priority(j, now, ahead[id(j)]))
-        lead = ranked[0]
-        stage = lead.stage
+        if self.policy == "fifo":
+            lead = min(self._jobs, key=lambda j: j.seq)
+            return lead.stage, [lead]
+        # A first chunk shares its call only with other first chunks: a batch costs more
+        # than one row, and that time would come out of its listener's wait.
+        lead, *rest = self._candidates(time.monotonic())
         batch = [lead]
-        for job in ranked[1:]:
+        for job in rest:
             if len(batch) >= self.max_batch:
                 break
-            # A first chunk shares its call only with other first chunks: a batch costs more
-            # than one row, and that time would come out of its listener's wait.
-            if lead.index == 0 and job.index != 0 and self.policy != "fifo":
-                break
-            if job.stage is stage and self._fits(batch, job, stage):
+            if job.stage is lead.stage and self._fits(batch, job, lead.stage):
                 batch.append(job)
-        return stage, batch
+        return lead.stage, batch
 
     def _fits(self, batch: list[ChunkJob], job: ChunkJob, stage: Stage) -> bool:
         if stage is Stage.VOCODE:

@@ -218,21 +218,20 @@ class SynthesisStream:
     def _next_ready(self) -> _Pending | None:
         """Submit up to LOOKAHEAD jobs and return the head of the queue, if any.
 
-        Until the scheduler admits the stream, only its first chunk may run: a waiting
-        caller still hears its first words early, and the admitted streams keep the rest
-        of the capacity.
+        Nothing is submitted until the scheduler admits the stream: audio that started
+        while the stream waits for a slot would stop again mid-reply.
         """
         if not self._pending or self.cancelled:
             return None
-        admitted = self.state.admitted.done()
-        submitted = 0
-        for item in self._pending:
-            if submitted >= LOOKAHEAD:
-                break
-            if item.job is not None:
-                if item.future is None and (admitted or item.job.index == 0):
-                    item.future = self.engine.scheduler.submit(item.job, self.state)
-                submitted += 1
+        if self.state.admitted.done():
+            submitted = 0
+            for item in self._pending:
+                if submitted >= LOOKAHEAD:
+                    break
+                if item.job is not None:
+                    if item.future is None:
+                        item.future = self.engine.scheduler.submit(item.job, self.state)
+                    submitted += 1
         return self._pending[0]
 
     def _finish(self, item: _Pending, wav: np.ndarray | None) -> AudioChunk:

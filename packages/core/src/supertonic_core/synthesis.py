@@ -61,7 +61,6 @@ class ChunkJob:
     index: int = 0
     seq: int = 0
     submitted: float = 0.0
-    deadline: float = math.inf
     future: Future[np.ndarray] = field(default_factory=Future)
     # synthesis state
     stage: Stage = Stage.PREPARE

@@ -42,6 +42,7 @@ logger = logging.getLogger("supertonic_core")
 POLICIES = ("deadline", "fifo")
 _EMA = 0.2
 _MARGIN_S = 0.2  # slack kept for misestimated costs before a listener would run dry
+_BATCH_CALL_BOUND = 1.5  # a batched call may cost at most this many single calls
 _SECONDS_PER_ID = 0.07  # speech per text symbol, for chunks whose duration is not predicted yet
 
 
@@ -291,9 +292,12 @@ class Scheduler:
 
         Runs ``job`` once alone (every stage), then one denoising step at each batch size in
         ``sizes``, twice (the first call at a new shape may pay set-up costs). Batching is
-        enabled up to the largest size whose cost per row is clearly below the solo cost, so
-        the scheduler is never slower than serial: on a small CPU a batch of four costs
-        about four singles, on a GPU it costs little more than one. Call it before serving.
+        enabled up to the largest size whose call costs at most ``_BATCH_CALL_BOUND`` times
+        a single call. That bounds both sides: every row's step is at most that much slower
+        (the most urgent row pays for the others), and rows gain at least
+        ``size / bound``-fold throughput. On a small CPU a batch of four costs about four
+        singles and nothing is batched; on a GPU a batch of eight costs little more than
+        one. Call it before serving.
         """
         self._run_to_end([self._copy(job)])
         if self._max_batch is not None:
@@ -301,13 +305,13 @@ class Scheduler:
         solo = self._step_cost([job])
         best, report = 1, []
         for size in sizes:
-            per_row = self._step_cost([job] * size) / size
-            report.append(f"{size}: {solo / per_row:.2f}x")
-            if per_row < 0.85 * solo:
+            call = self._step_cost([job] * size)
+            report.append(f"{size}: {call / solo:.2f}x")
+            if call <= _BATCH_CALL_BOUND * solo:
                 best = size
         self._max_batch = best
         logger.info(
-            "batch size %d chosen; throughput gain per row by batch size: %s",
+            "batch size %d chosen; cost of one call by batch size, against a single: %s",
             best,
             ", ".join(report),
         )

@@ -275,7 +275,8 @@ def test_a_first_chunk_goes_first_only_while_playing_streams_can_pay_for_it(
     engine: Engine,
 ) -> None:
     """Earliest deadline first among later chunks; a new stream's first chunk jumps the
-    line when the playing streams' buffered audio covers its cost, and waits otherwise."""
+    line when the playing streams' buffered audio covers its cost, and otherwise waits (for
+    a bounded time)."""
     sched = _scheduler(engine)
     try:
         for stage in (Stage.PREPARE, Stage.DENOISE, Stage.VOCODE):
@@ -285,6 +286,7 @@ def test_a_first_chunk_goes_first_only_while_playing_streams_can_pay_for_it(
         later.index, later.stream_id = 1, playing.id
         first = _job(engine, "A first chunk.", seed=1)
         first.stream_id = sched.open_stream().id
+        first.submitted = 99.0
         with sched._cond:  # the worker stays out while the queue is set by hand
             sched._jobs[:] = [later, first]
             assert 0.1 < sched._remaining_cost(first) < 1.0  # what it costs to run it now
@@ -292,7 +294,10 @@ def test_a_first_chunk_goes_first_only_while_playing_streams_can_pay_for_it(
             assert sched._candidates(100.0)[0] is later
             playing.delivered(30.0, now=100.0)  # 30 s more buffered: it can wait
             assert sched._candidates(100.0)[0] is first
-            assert sched._candidates(129.9)[0] is later  # about to run dry again
+            playing.first_audio_at, playing.play_end = 100.0, 100.5  # again 0.5 s left
+            assert sched._candidates(100.0)[0] is later
+            # streams that stay behind hold a newcomer back for a bounded time only
+            assert sched._candidates(105.0)[0] is first
             sched._jobs.clear()
     finally:
         sched.close()

@@ -41,6 +41,7 @@ logger = logging.getLogger("supertonic_core")
 
 POLICIES = ("deadline", "fifo")
 _EMA = 0.2
+_FIRST_WAIT_BOUND_S = 5.0  # longest a first chunk waits for playing streams' slack
 _MARGIN_S = 0.2  # slack kept for misestimated costs before a listener would run dry
 _BATCH_CALL_BOUND = 1.5  # a batched call may cost at most this many single calls
 _SECONDS_PER_ID = 0.07  # speech per text symbol, for chunks whose duration is not predicted yet
@@ -359,14 +360,19 @@ class Scheduler:
         """The jobs of the class that runs next, most urgent first.
 
         Later chunks run earliest deadline first (the deadline is when the listener runs
-        out of audio). A first chunk goes ahead of them only while they have the slack to
-        pay for it, so a caller's first words never cost a playing stream a gap; first
-        chunks run in arrival order.
+        out of audio). A first chunk goes ahead of them while they have the slack to pay
+        for it, so a caller's first words never cost a playing stream a gap; first chunks
+        run in arrival order. One that has waited ``_FIRST_WAIT_BOUND_S`` goes anyway:
+        streams that are already behind (more admitted than the device sustains) must not
+        hold a newcomer back for as long as they keep talking.
         """
         deadlines = self._deadlines(now)
         firsts = sorted((j for j in self._jobs if j.index == 0), key=lambda j: j.seq)
         later = sorted((j for j in self._jobs if j.index > 0), key=lambda j: deadlines[id(j)])
-        if firsts and self._slack(later, deadlines, now) >= self._remaining_cost(firsts[0]):
+        if firsts and (
+            now - firsts[0].submitted >= _FIRST_WAIT_BOUND_S
+            or self._slack(later, deadlines, now) >= self._remaining_cost(firsts[0])
+        ):
             return firsts
         return later or firsts
 

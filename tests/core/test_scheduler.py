@@ -301,3 +301,23 @@ def test_a_first_chunk_goes_first_only_while_playing_streams_can_pay_for_it(
             sched._jobs.clear()
     finally:
         sched.close()
+
+
+@pytest.mark.parametrize(
+    ("call_cost", "chosen"),
+    [
+        ({1: 1.0, 2: 2.0, 4: 3.4, 8: 6.4}, 1),  # a small CPU: batching would stall the urgent row
+        ({1: 1.0, 2: 1.1, 4: 1.3, 8: 2.5}, 4),  # rows almost free up to 4
+        ({1: 1.0, 2: 1.0, 4: 1.1, 8: 1.2}, 8),  # a GPU
+    ],
+)
+def test_calibration_batches_only_where_a_call_stays_cheap(
+    engine: Engine, call_cost: dict[int, float], chosen: int
+) -> None:
+    sched = _scheduler(engine)
+    sched._step_cost = lambda jobs: call_cost[len(jobs)]  # type: ignore[method-assign]
+    try:
+        sched.calibrate(_job(engine, "Calibration text."))
+        assert sched.max_batch == chosen
+    finally:
+        sched.close()

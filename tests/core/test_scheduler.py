@@ -321,3 +321,17 @@ def test_calibration_batches_only_where_a_call_stays_cheap(
         assert sched.max_batch == chosen
     finally:
         sched.close()
+
+
+def test_speech_per_symbol_is_learned_from_prepared_chunks(engine: Engine) -> None:
+    """Deadlines of chunks not prepared yet come from their text length and this rate."""
+    sched = _scheduler(engine)
+    try:
+        before = sched.costs.seconds_per_id
+        job = _job(engine, "A sentence long enough to measure its spoken length.")
+        sched.submit(job).result(timeout=30)
+        measured = job.duration / len(job.ids)
+        after = sched.costs.seconds_per_id
+        assert abs(after - measured) < abs(before - measured) or before == measured
+    finally:
+        sched.close()

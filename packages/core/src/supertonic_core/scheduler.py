@@ -44,7 +44,6 @@ _EMA = 0.2
 _FIRST_WAIT_BOUND_S = 5.0  # longest a first chunk waits for playing streams' slack
 _MARGIN_S = 0.2  # slack kept for misestimated costs before a listener would run dry
 _BATCH_CALL_BOUND = 1.5  # a batched call may cost at most this many single calls
-_SECONDS_PER_ID = 0.07  # speech per text symbol, for chunks whose duration is not predicted yet
 
 
 def _settle(future: Future[Any], result: Any = None, *, exc: BaseException | None = None) -> None:
@@ -98,10 +97,17 @@ class StreamState:
 
 
 class CostModel:
-    """Measured seconds per latent frame, per stage and batch size (moving averages)."""
+    """Measured seconds per latent frame, per stage and batch size, and seconds of speech
+    per text symbol (moving averages)."""
 
     def __init__(self) -> None:
         self._per_frame: dict[tuple[Stage, int], float] = {}
+        # until chunks are measured: about English speech; scripts differ several-fold
+        self.seconds_per_id = 0.07
+
+    def record_speech(self, symbols: int, seconds: float) -> None:
+        """One chunk's predicted duration: what a chunk not prepared yet will likely hold."""
+        self.seconds_per_id += _EMA * (seconds / max(1, symbols) - self.seconds_per_id)
 
     def record(self, stage: Stage, rows: int, frames: int, seconds: float) -> None:
         key = (stage, rows)
@@ -396,7 +402,7 @@ class Scheduler:
                 at = now + sum(self._remaining_cost(j) for j in jobs if j.index == 0)
             for job in jobs:
                 deadlines[id(job)] = at
-                at += job.duration or len(job.ids) * _SECONDS_PER_ID
+                at += self._speech_seconds(job)
         return deadlines
 
     def _slack(self, jobs: list[ChunkJob], deadlines: dict[int, float], now: float) -> float:
@@ -407,9 +413,13 @@ class Scheduler:
             slack = min(slack, deadlines[id(job)] - now - busy)
         return slack - _MARGIN_S
 
+    def _speech_seconds(self, job: ChunkJob) -> float:
+        """The job's duration, predicted once prepared, estimated from its text before."""
+        return job.duration or len(job.ids) * self.costs.seconds_per_id
+
     def _remaining_cost(self, job: ChunkJob) -> float:
         """Seconds of compute the job still needs, from the measured costs."""
-        frames = job.frames or len(job.ids) * _SECONDS_PER_ID * self.sample_rate / self.frame
+        frames = job.frames or self._speech_seconds(job) * self.sample_rate / self.frame
         per_frame = (job.steps - job.step) * (self.costs.per_frame(Stage.DENOISE) or 0.0)
         per_frame += self.costs.per_frame(Stage.VOCODE) or 0.0
         if job.stage is Stage.PREPARE:
@@ -475,6 +485,8 @@ class Scheduler:
         if stage is Stage.PREPARE:
             synthesis.prepare(self.runtime, batch, sample_rate=self.sample_rate, frame=self.frame)
             frames = sum(j.frames for j in batch)
+            for job in batch:
+                self.costs.record_speech(len(job.ids), job.duration)
         elif stage is Stage.DENOISE:
             frames = max(j.frames for j in batch) * len(batch)
             synthesis.denoise(self.runtime, batch)

@@ -181,7 +181,7 @@ def test_state_reports_for_metrics(engine: Engine) -> None:
 def test_listener_clock_counts_underruns() -> None:
     from supertonic_core.scheduler import StreamState
 
-    s = StreamState(id=1, created=0.0)
+    s = StreamState(id=1)
     s.delivered(1.0, now=10.0)  # plays 10..11
     s.delivered(1.0, now=10.5)  # arrives early: plays 11..12
     assert s.underruns == 0 and s.lead(now=10.5) == pytest.approx(1.5)

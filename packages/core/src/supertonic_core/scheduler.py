@@ -67,7 +67,6 @@ class StreamState:
     """One request's place in the scheduler and its listener's playback clock."""
 
     id: int
-    created: float
     admitted: Future[None] = field(default_factory=Future)
     first_audio_at: float | None = None
     play_end: float = 0.0  # when the listener runs out of the audio delivered so far
@@ -221,8 +220,8 @@ class Scheduler:
         with self._cond:
             if self._closed:
                 raise EngineClosedError("the engine is closed")
-            stream = StreamState(id=next(self._ids), created=time.monotonic())
-            active = sum(1 for s in self._streams.values() if s.admitted.done())
+            stream = StreamState(id=next(self._ids))
+            active = self._active()
             if active < self.max_streams and not self._waiting:
                 _settle(stream.admitted, None)
             elif len(self._waiting) >= self.max_queue:
@@ -270,7 +269,7 @@ class Scheduler:
             return {
                 "policy": self.policy,
                 "queued_jobs": len(self._jobs),
-                "active_streams": sum(1 for s in streams if s.admitted.done()),
+                "active_streams": self._active(),
                 "waiting_streams": len(self._waiting),
                 "max_streams": self.max_streams,
                 "max_batch": self.max_batch,
@@ -355,8 +354,12 @@ class Scheduler:
         capacity = self.capacity() or 1.0
         return round(max(1.0, min(30.0, len(self._waiting) / max(capacity, 0.1) * 2.0)), 1)
 
+    def _active(self) -> int:
+        """Streams admitted and not closed yet (call with the lock held)."""
+        return sum(1 for s in self._streams.values() if s.admitted.done())
+
     def _admit_waiting(self) -> None:
-        active = sum(1 for s in self._streams.values() if s.admitted.done())
+        active = self._active()
         while self._waiting and active < self.max_streams:
             stream = self._waiting.popleft()
             _settle(stream.admitted, None)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import enum
 import math
 import threading
-import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -68,7 +67,6 @@ class ChunkJob:
     duration: float = 0.0  # seconds of speech, after speed
     text_emb: np.ndarray | None = None  # [256, T]
     latent: np.ndarray | None = None  # [C, L]
-    compute_s: float = 0.0  # this job's share of the ONNX time it took part in
 
     @property
     def frames(self) -> int:
@@ -85,16 +83,8 @@ def _pad_ids(jobs: list[ChunkJob]) -> tuple[np.ndarray, np.ndarray]:
     return ids, mask
 
 
-def _share(jobs: list[ChunkJob], started: float) -> None:
-    """Split a call's wall time over its rows, for per-request compute accounting."""
-    each = (time.perf_counter() - started) / len(jobs)
-    for job in jobs:
-        job.compute_s += each
-
-
 def prepare(rt: Runtime, jobs: list[ChunkJob], *, sample_rate: int, frame: int) -> None:
     """Duration prediction and text encoding; leaves each job holding its start noise."""
-    started = time.perf_counter()
     ids, mask = _pad_ids(jobs)
     dp = np.stack([j.style.dp for j in jobs])
     ttl = np.stack([j.style.ttl for j in jobs])
@@ -107,12 +97,10 @@ def prepare(rt: Runtime, jobs: list[ChunkJob], *, sample_rate: int, frame: int) 
         rng = np.random.default_rng(job.seed)
         job.latent = rng.standard_normal((rt.latent_channels, frames), dtype=np.float32)
         job.stage = Stage.DENOISE if job.steps > 0 else Stage.VOCODE
-    _share(jobs, started)
 
 
 def denoise(rt: Runtime, jobs: list[ChunkJob]) -> None:
     """One flow-matching step for each job, whatever step each one is at."""
-    started = time.perf_counter()
     ids_len = [len(j.ids) for j in jobs]
     t_max, l_max = max(ids_len), max(j.frames for j in jobs)
     b = len(jobs)
@@ -144,7 +132,6 @@ def denoise(rt: Runtime, jobs: list[ChunkJob]) -> None:
         job.step += 1
         if job.step >= job.steps:
             job.stage = Stage.VOCODE
-    _share(jobs, started)
 
 
 def vocode(rt: Runtime, jobs: list[ChunkJob], *, sample_rate: int) -> list[np.ndarray]:
@@ -153,7 +140,6 @@ def vocode(rt: Runtime, jobs: list[ChunkJob], *, sample_rate: int) -> list[np.nd
     The vocoder graph has no mask, so only rows of equal length may share a call; the
     scheduler groups them so.
     """
-    started = time.perf_counter()
     assert len({j.frames for j in jobs}) == 1, "vocoder rows must have equal length"
     wav = np.asarray(rt.run("vocoder", {"latent": np.stack([j.latent for j in jobs])}))
     results = []
@@ -162,5 +148,4 @@ def vocode(rt: Runtime, jobs: list[ChunkJob], *, sample_rate: int) -> list[np.nd
         results.append(wav[row, :keep].astype(np.float32, copy=True))
         job.stage = Stage.DONE
         job.latent = job.text_emb = None  # free the state as soon as it is spent
-    _share(jobs, started)
     return results

@@ -335,3 +335,31 @@ def test_speech_per_symbol_is_learned_from_prepared_chunks(engine: Engine) -> No
         assert abs(after - measured) < abs(before - measured) or before == measured
     finally:
         sched.close()
+
+
+def test_a_streams_own_chunks_run_in_order_first_chunk_first(engine: Engine) -> None:
+    """An agent reply "Sure. <long sentence>": the short first chunk must not wait for the
+    stream's own long second chunk (whose deadline counts only the first chunk's audio)."""
+    gated = GatedRuntime(engine.runtime)
+    sched = _scheduler(engine, gated, max_batch=1)
+    seen = _first_calls(sched)
+    try:
+        blocker = sched.open_stream()
+        f0 = sched.submit(_job(engine, "Blocking first chunk."), blocker)
+        assert gated.entered.wait(10)
+        for stage in (Stage.PREPARE, Stage.DENOISE, Stage.VOCODE):
+            sched.costs.record(stage, 1, 1, 0.02)  # seconds per frame: a slow device
+        reply = sched.open_stream()
+        first = _job(engine, "Sure.")
+        second = _job(engine, "I found three flights that match: " * 6, seed=1)
+        second.index = 1
+        futures = [sched.submit(first, reply), sched.submit(second, reply)]
+        with sched._cond:
+            candidates = sched._candidates(time.monotonic())
+            assert first in candidates and second not in candidates
+        gated.gate.set()
+        for f in [f0, *futures]:
+            f.result(timeout=30)
+        assert seen == [0, first.seq, second.seq]
+    finally:
+        sched.close()

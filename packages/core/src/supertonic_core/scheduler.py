@@ -368,22 +368,34 @@ class Scheduler:
     def _candidates(self, now: float) -> list[ChunkJob]:
         """The jobs of the class that runs next, most urgent first.
 
-        Later chunks run earliest deadline first (the deadline is when the listener runs
-        out of audio). A first chunk goes ahead of them while they have the slack to pay
+        Only each stream's earliest pending chunk is a candidate. Later chunks run
+        earliest deadline first (the deadline is when the listener runs out of audio). A first chunk goes ahead of them while they have the slack to pay
         for it, so a caller's first words never cost a playing stream a gap; first chunks
         run in arrival order. One that has waited ``_FIRST_WAIT_BOUND_S`` goes anyway:
         streams that are already behind (more admitted than the device sustains) must not
         hold a newcomer back for as long as they keep talking.
         """
         deadlines = self._deadlines(now)
-        firsts = sorted((j for j in self._jobs if j.index == 0), key=lambda j: j.seq)
-        later = sorted((j for j in self._jobs if j.index > 0), key=lambda j: deadlines[id(j)])
+        heads = self._heads()
+        firsts = sorted((j for j in heads if j.index == 0), key=lambda j: j.seq)
+        later = sorted((j for j in heads if j.index > 0), key=lambda j: deadlines[id(j)])
         if firsts and (
             now - firsts[0].submitted >= _FIRST_WAIT_BOUND_S
             or self._slack(later, deadlines, now) >= self._remaining_cost(firsts[0])
         ):
             return firsts
         return later or firsts
+
+    def _heads(self) -> list[ChunkJob]:
+        """Each stream's earliest pending chunk: a stream's chunks run in order, since a
+        later one cannot play before the earlier ones, and running it first would only
+        delay the stream's own audio (its first words most of all)."""
+        heads: dict[int, ChunkJob] = {}
+        for job in self._jobs:
+            key = job.stream_id or -id(job)  # a job of no stream is a stream of its own
+            if key not in heads or job.index < heads[key].index:
+                heads[key] = job
+        return list(heads.values())
 
     def _deadlines(self, now: float) -> dict[int, float]:
         """When each later chunk (by id) must be ready for its listener not to run dry.

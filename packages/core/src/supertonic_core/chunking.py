@@ -117,6 +117,30 @@ def split_text(
     return _Machine(lang, max_chars, first_chunk_chars).feed(text, final=True)
 
 
+def cut_head(text: str, chars: int) -> tuple[str, str]:
+    """Split chunk text into a head of at most ``chars`` characters and the rest: at the
+    last clause mark that keeps a few words in the head, else at the last word boundary
+    (or, in scripts without spaces, between characters). Returns ``(text, "")`` when no
+    cut fits or the rest would be too short to speak well on its own."""
+    if len(text) <= chars:
+        return text, ""
+    low = min(chars, max(MIN_FRAGMENT, chars // 3))
+    clause = word = None
+    for cut in _cuts(text, 0, len(text)):
+        if cut.size > chars:
+            break
+        if _spoken_len(text, cut.tail_start, len(text)) < MIN_FRAGMENT:
+            break
+        if cut.size >= low:
+            word = cut
+            if cut.clause:
+                clause = cut
+    chosen = clause or word
+    if chosen is None:
+        return text, ""
+    return text[: chosen.head_end].rstrip(), text[chosen.tail_start :].lstrip()
+
+
 class IncrementalSplitter:
     """:func:`split_text` for streamed text: push LLM deltas, get chunks whose end is certain.
 

@@ -44,6 +44,8 @@ _EMA = 0.2
 _FIRST_WAIT_BOUND_S = 5.0  # longest a first chunk waits for playing streams' slack
 _MARGIN_S = 0.2  # slack kept for misestimated costs before a listener would run dry
 _BATCH_CALL_BOUND = 1.5  # a batched call may cost at most this many single calls
+_TYPICAL_SPEECH_S = 4.0  # chunk length at which capacity is quoted
+_STAGES = (Stage.PREPARE, Stage.DENOISE, Stage.VOCODE)
 
 
 def _settle(future: Future[Any], result: Any = None, *, exc: BaseException | None = None) -> None:
@@ -95,12 +97,46 @@ class StreamState:
         return max(0.0, self.play_end - (time.monotonic() if now is None else now))
 
 
+class _CostLine:
+    """Seconds of one call as ``fixed + per_frame * frames``, fitted by least squares over
+    recent calls (exponentially weighted). A denoising call on a tiny chunk still costs
+    most of a short one (the weights stream through the cores whatever the length), so a
+    cost per frame alone would misjudge short chunks several-fold."""
+
+    _WEIGHT = 0.05  # each call's weight in the running means
+
+    def __init__(self, frames: float, seconds: float) -> None:
+        self.x, self.y = frames, seconds
+        self.xx, self.xy = frames * frames, frames * seconds
+
+    def add(self, frames: float, seconds: float) -> None:
+        w = self._WEIGHT
+        self.x += w * (frames - self.x)
+        self.y += w * (seconds - self.y)
+        self.xx += w * (frames * frames - self.xx)
+        self.xy += w * (frames * seconds - self.xy)
+
+    def fit(self) -> tuple[float, float]:
+        """(fixed seconds, seconds per frame); proportional until lengths have varied."""
+        var = self.xx - self.x * self.x
+        if var > 0.01 * self.x * self.x:  # lengths spread by over ~10 %
+            slope = (self.xy - self.x * self.y) / var
+            fixed = self.y - slope * self.x
+            if slope >= 0 and 0 <= fixed <= self.y:
+                return fixed, slope
+        return 0.0, self.y / max(self.x, 1e-9)
+
+    def cost(self, frames: float) -> float:
+        fixed, slope = self.fit()
+        return fixed + slope * frames
+
+
 class CostModel:
-    """Measured seconds per latent frame, per stage and batch size, and seconds of speech
+    """Measured cost of each stage's calls by batch size and length, and seconds of speech
     per text symbol (moving averages)."""
 
     def __init__(self) -> None:
-        self._per_frame: dict[tuple[Stage, int], float] = {}
+        self._lines: dict[tuple[Stage, int], _CostLine] = {}
         # until chunks are measured: about English speech; scripts differ several-fold
         self.seconds_per_id = 0.07
 
@@ -109,18 +145,24 @@ class CostModel:
         self.seconds_per_id += _EMA * (seconds / max(1, symbols) - self.seconds_per_id)
 
     def record(self, stage: Stage, rows: int, frames: int, seconds: float) -> None:
-        key = (stage, rows)
-        value = seconds / max(1, frames)
-        old = self._per_frame.get(key)
-        self._per_frame[key] = value if old is None else old + _EMA * (value - old)
+        """One call of ``rows`` rows of ``frames`` frames each took ``seconds``."""
+        line = self._lines.get((stage, rows))
+        if line is None:
+            self._lines[(stage, rows)] = _CostLine(frames, seconds)
+        else:
+            line.add(frames, seconds)
 
-    def per_frame(self, stage: Stage, rows: int = 1) -> float | None:
-        """Seconds of wall time per frame of *one row* when ``rows`` rows share a call."""
-        value = self._per_frame.get((stage, rows))
-        return None if value is None else value / rows
+    def call(self, stage: Stage, frames: float, rows: int = 1) -> float | None:
+        """Predicted seconds of one call of ``rows`` rows of ``frames`` frames, or None."""
+        line = self._lines.get((stage, rows))
+        return None if line is None else line.cost(frames)
 
-    def snapshot(self) -> dict[str, float]:
-        return {f"{s.value}@{b}": v for (s, b), v in sorted(self._per_frame.items(), key=str)}
+    def snapshot(self, frames: float) -> dict[str, float]:
+        """Seconds per frame of one row, for chunks of ``frames`` frames."""
+        return {
+            f"{s.value}@{b}": line.cost(frames) / (b * frames)
+            for (s, b), line in sorted(self._lines.items(), key=str)
+        }
 
 
 class Scheduler:
@@ -200,20 +242,16 @@ class Scheduler:
         return max(1, math.floor(capacity)) if capacity else 4
 
     def capacity(self, steps: int = 8) -> float | None:
-        """Estimated audio-seconds produced per wall-second at ``steps`` steps, or None if unmeasured."""
-        b = self.max_batch
-        best = {
-            stage: min(
-                (v for r in (1, b) if (v := self.costs.per_frame(stage, r)) is not None),
-                default=None,
-            )
-            for stage in (Stage.PREPARE, Stage.DENOISE, Stage.VOCODE)
-        }
-        if any(v is None for v in best.values()):
-            return None
-        per_frame = best[Stage.PREPARE] + steps * best[Stage.DENOISE] + best[Stage.VOCODE]  # type: ignore[operator]
-        frames_per_audio_s = self.sample_rate / self.frame
-        return 1.0 / (per_frame * frames_per_audio_s)
+        """Estimated audio-seconds produced per wall-second at ``steps`` steps, for chunks of
+        typical length, or None if unmeasured."""
+        frames = _TYPICAL_SPEECH_S * self.sample_rate / self.frame
+        per_row = []
+        for rows in sorted({1, self.max_batch}):
+            costs = [self.costs.call(st, frames, rows) for st in _STAGES]
+            if all(c is not None for c in costs):
+                prepare, denoise, vocode = costs
+                per_row.append((prepare + steps * denoise + vocode) / rows)  # type: ignore[operator]
+        return _TYPICAL_SPEECH_S / min(per_row) if per_row else None
 
     def open_stream(self) -> StreamState:
         """Register a stream; it starts at once or waits its turn, or raises CapacityError."""
@@ -261,6 +299,33 @@ class Scheduler:
             self._cond.notify_all()
         return job.future
 
+    def speech_budget(self, stream: StreamState, ahead: list[ChunkJob], steps: int) -> float | None:
+        """Seconds of speech ``stream``'s next chunk may hold and still be ready before its
+        listener runs dry, after the stream's chunks ``ahead`` (submitted, not delivered).
+
+        The time left is the audio buffered and queued ahead minus the compute still owed
+        for it; the chunk gets what its share of the device (playing streams split it)
+        produces in that time, after the fixed cost of its calls. None until costs are
+        measured.
+        """
+        with self._cond:
+            if any(self.costs.call(st, 1.0) is None for st in _STAGES):
+                return None
+            now = time.monotonic()
+            owing = [j for j in ahead if j.stage is not Stage.DONE]
+            owed = sum(self._remaining_cost(j) for j in owing)
+            if stream.first_audio_at is not None:
+                runs_dry = max(now, stream.play_end)
+            else:  # starts playing when its first chunk is ready
+                runs_dry = now + sum(self._remaining_cost(j) for j in owing if j.index == 0)
+            runs_dry += sum(self._speech_seconds(j) for j in ahead)
+            share = max(1, sum(1 for s in self._streams.values() if s.admitted.done()))
+            fixed = self._cost(0.0, steps)
+            typical = _TYPICAL_SPEECH_S * self.sample_rate / self.frame
+            per_second = (self._cost(typical, steps) - fixed) / _TYPICAL_SPEECH_S
+            left = (runs_dry - now - _MARGIN_S) / share - owed - fixed
+            return max(0.0, left) / max(per_second, 1e-6)
+
     def state(self) -> dict[str, object]:
         """Numbers for metrics: queue depth, streams, batch sizes, capacity, leads, underruns."""
         now = time.monotonic()
@@ -283,7 +348,9 @@ class Scheduler:
                     self.underrun_s_total + sum(s.underrun_s for s in streams), 3
                 ),
                 "streams_total": self.streams_total,
-                "costs_s_per_frame": self.costs.snapshot(),
+                "costs_s_per_frame": self.costs.snapshot(
+                    _TYPICAL_SPEECH_S * self.sample_rate / self.frame
+                ),
             }
 
     def close(self) -> None:
@@ -305,7 +372,10 @@ class Scheduler:
         singles and nothing is batched; on a GPU a batch of eight costs little more than
         one. Call it before serving.
         """
-        self._run_to_end([self._copy(job)])
+        short = self._copy(job)
+        short.ids = job.ids[: max(4, len(job.ids) // 4)]  # a second length for the cost lines
+        for sample in (short, self._copy(job)):
+            self._run_to_end([sample])
         if self._max_batch is not None:
             return
         solo = self._step_cost([job])
@@ -435,11 +505,15 @@ class Scheduler:
     def _remaining_cost(self, job: ChunkJob) -> float:
         """Seconds of compute the job still needs, from the measured costs."""
         frames = job.frames or self._speech_seconds(job) * self.sample_rate / self.frame
-        per_frame = (job.steps - job.step) * (self.costs.per_frame(Stage.DENOISE) or 0.0)
-        per_frame += self.costs.per_frame(Stage.VOCODE) or 0.0
-        if job.stage is Stage.PREPARE:
-            per_frame += self.costs.per_frame(Stage.PREPARE) or 0.0
-        return frames * per_frame
+        return self._cost(frames, job.steps - job.step, prepared=job.stage is not Stage.PREPARE)
+
+    def _cost(self, frames: float, steps: int, *, prepared: bool = False) -> float:
+        """Seconds of compute for a chunk of ``frames`` frames with ``steps`` steps to go."""
+        cost = steps * (self.costs.call(Stage.DENOISE, frames) or 0.0)
+        cost += self.costs.call(Stage.VOCODE, frames) or 0.0
+        if not prepared:
+            cost += self.costs.call(Stage.PREPARE, frames) or 0.0
+        return cost
 
     def _pick(self) -> tuple[Stage, list[ChunkJob]] | None:
         """Choose the next call: the most urgent job's stage, plus rows that can share it."""

@@ -5,6 +5,15 @@ splitter); a bounded number of chunks is in flight, so the next chunk is synthes
 the previous one plays, without queueing a whole book ahead. Each chunk leaves with a
 short fade and a pause sized by its punctuation, so joins never click, and with its text,
 offset, duration and estimated word timings (exact at chunk edges).
+
+Chunks after the first are sized by the lead: when a chunk is handed to the scheduler, its
+extent is chosen so that its predicted compute fits in the audio buffered ahead of the
+listener. While the lead is thin that is a clause; as it grows, whole sentences, then
+several sentences packed up to the model's limit (300 characters, 120 for Korean and
+Japanese), which the official pipeline does too: longer chunks read with better prosody
+and cost fewer calls per second of audio. A stream with an explicit seed keeps the fixed
+split (short first chunk, then sentences), so the same text and seed give the same audio
+on any machine and under any load.
 """
 
 from __future__ import annotations
@@ -14,15 +23,16 @@ import logging
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .audio import fade_edges, pause_after, to_int16
-from .chunking import IncrementalSplitter
+from .chunking import IncrementalSplitter, cut_head, default_max_chars
 from .errors import InvalidInputError, SynthesisCancelledError
-from .synthesis import CancelToken, ChunkJob
+from .phrase_cache import MAX_PHRASE_CHARS, PhraseKey, style_digest
+from .synthesis import CancelToken, ChunkJob, Stage
 from .text import is_speakable
 from .timing import WordTiming, estimate_word_timings
 
@@ -31,6 +41,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("supertonic_core")
 LOOKAHEAD = 2
+#: A lead-sized chunk holds at least this many characters: below it the fixed cost of a
+#: chunk's calls outweighs its audio, and the lead would shrink instead of grow.
+MIN_SIZED_CHARS = 40
 
 
 @dataclass(frozen=True)
@@ -56,7 +69,8 @@ class AudioChunk:
 class _Pending:
     text: str
     job: ChunkJob | None  # None: nothing speakable, only a pause
-    future: Future[np.ndarray] | None = None
+    future: Future[np.ndarray] | None = None  # set when submitted (or served from the cache)
+    key: PhraseKey | None = None  # where the phrase cache keeps its audio
 
 
 class SynthesisStream:
@@ -67,7 +81,12 @@ class SynthesisStream:
     """
 
     def __init__(
-        self, engine: Engine, options: SynthesisOptions, *, first_chunk_chars: int | None
+        self,
+        engine: Engine,
+        options: SynthesisOptions,
+        *,
+        first_chunk_chars: int | None,
+        explicit_seed: bool,
     ) -> None:
         self.engine = engine
         self.options = options
@@ -78,6 +97,11 @@ class SynthesisStream:
         self._ended = False
         self._index = 0  # chunks delivered
         self._added = 0  # chunks queued
+        self._submitted = 0  # chunks handed to the scheduler (or the cache)
+        self._sized = not explicit_seed  # chunks sized by the lead (see the module doc)
+        self._explicit_seed = explicit_seed
+        self._max_chars = default_max_chars(options.lang)
+        self._style_key = style_digest(self.style) if engine.phrase_cache else b""
         self._offset = 0.0
         self._wakeup = asyncio.Event()
         self.state = engine.scheduler.open_stream()
@@ -102,11 +126,7 @@ class SynthesisStream:
         if not text:
             return
         if is_speakable(text):
-            seed = (self.options.seed or 0) + self._added
-            job = self.engine.make_job(text, self.style, self.options, seed)
-            job.token = self.token
-            job.index = self._added
-            self._pending_add(_Pending(text, job))
+            self._pending_add(_Pending(text, self._job(text, self._added)))
         else:
             self._pending_add(_Pending(text, None))
         self._added += 1
@@ -215,6 +235,16 @@ class SynthesisStream:
     def _wake(self) -> None:
         self._wakeup.set()
 
+    def _job(self, text: str, index: int) -> ChunkJob:
+        """The synthesis job of the stream's chunk number ``index`` (validates the text)."""
+        opts = self.options
+        if index == 0 and opts.first_chunk_steps is not None:
+            opts = replace(opts, steps=opts.first_chunk_steps)
+        job = self.engine.make_job(text, self.style, opts, (opts.seed or 0) + index)
+        job.token = self.token
+        job.index = index
+        return job
+
     def _next_ready(self) -> _Pending | None:
         """Submit up to LOOKAHEAD jobs and return the head of the queue, if any.
 
@@ -224,18 +254,74 @@ class SynthesisStream:
         if not self._pending or self.cancelled:
             return None
         if self.state.admitted.done():
-            submitted = 0
-            for item in self._pending:
-                if submitted >= LOOKAHEAD:
-                    break
+            ahead: list[ChunkJob] = []  # submitted, not delivered
+            position = 0
+            while position < len(self._pending) and len(ahead) < LOOKAHEAD:
+                item = self._pending[position]
                 if item.job is not None:
                     if item.future is None:
-                        item.future = self.engine.scheduler.submit(item.job, self.state)
-                    submitted += 1
+                        self._submit(position, ahead)
+                    ahead.append(item.job)  # type: ignore[arg-type]
+                position += 1
         return self._pending[0]
+
+    def _submit(self, position: int, ahead: list[ChunkJob]) -> None:
+        """Fix the extent of the chunk at ``position`` and hand it to the cache or the
+        scheduler. ``ahead``: the stream's jobs in flight before it."""
+        item = self._pending[position]
+        if self._sized and self._submitted > 0:
+            self._resize(position, ahead)
+        assert item.job is not None
+        if item.job.index != self._submitted:
+            item.job = self._job(item.text, self._submitted)
+        self._submitted += 1
+        cache = self.engine.phrase_cache
+        if cache is not None and len(item.text) <= MAX_PHRASE_CHARS:
+            item.key = PhraseKey(
+                ids=item.job.ids.tobytes(),
+                style=self._style_key,
+                speed=item.job.speed,
+                steps=item.job.steps,
+                seed=item.job.seed if self._explicit_seed else None,
+            )
+            if (wav := cache.get(item.key)) is not None:
+                item.job.duration = len(wav) / self.engine.sample_rate
+                item.job.stage = Stage.DONE
+                item.job.future.set_result(wav)
+                item.future, item.key = item.job.future, None
+                return
+        item.future = self.engine.scheduler.submit(item.job, self.state)
+
+    def _resize(self, position: int, ahead: list[ChunkJob]) -> None:
+        """Cut or pack the chunk at ``position`` to what the listener's lead pays for."""
+        seconds = self.engine.scheduler.speech_budget(self.state, ahead, self.options.steps)
+        if seconds is None:
+            return
+        per_char = self.engine.scheduler.costs.seconds_per_id
+        chars = min(self._max_chars, max(MIN_SIZED_CHARS, int(seconds / per_char)))
+        item = self._pending[position]
+        if len(item.text) > chars:
+            head, rest = cut_head(item.text, chars)
+            if rest:
+                item.text = head
+                item.job = self._job(head, self._submitted)
+                self._pending.insert(position + 1, _Pending(rest, self._job(rest, self._added)))
+            return
+        merged = item.text
+        while position + 1 < len(self._pending):
+            nxt = self._pending[position + 1]
+            if nxt.job is None or len(merged) + 1 + len(nxt.text) > chars:
+                break
+            merged = f"{merged} {nxt.text}"
+            del self._pending[position + 1]
+        if merged != item.text:
+            item.text = merged
+            item.job = self._job(merged, self._submitted)
 
     def _finish(self, item: _Pending, wav: np.ndarray | None) -> AudioChunk:
         self._pending.popleft()
+        if item.key is not None and wav is not None and self.engine.phrase_cache is not None:
+            self.engine.phrase_cache.put(item.key, wav)
         rate = self.engine.sample_rate
         speech = fade_edges(wav, rate) if wav is not None else np.zeros(0, dtype=np.float32)
         last = self._ended and not self._pending

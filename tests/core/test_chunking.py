@@ -10,6 +10,7 @@ import pytest
 from supertonic_core.chunking import (
     MIN_FRAGMENT,
     IncrementalSplitter,
+    cut_head,
     default_max_chars,
     split_text,
 )
@@ -510,3 +511,40 @@ def test_push_of_empty_deltas() -> None:
     assert splitter.push("") == []
     assert splitter.push("   ") == []
     assert splitter.flush() == []
+
+
+def test_cut_head_at_the_last_clause_that_fits() -> None:
+    text = (
+        "I found three flights that match: one leaves at seven in the morning, one at noon, "
+        "and the last one late in the evening."
+    )
+    assert cut_head(text, 40) == (
+        "I found three flights that match:",
+        "one leaves at seven in the morning, one at noon, and the last one late in the evening.",
+    )
+    head, rest = cut_head(text, 75)
+    assert head.endswith("in the morning,") and f"{head} {rest}" == text
+    head, rest = cut_head("one two three four five six seven eight nine ten eleven", 30)
+    assert len(head) <= 30 and f"{head} {rest}".split() == [
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+    ]
+
+
+def test_cut_head_keeps_text_that_fits_or_has_no_good_cut() -> None:
+    assert cut_head("Short one.", 40) == ("Short one.", "")
+    assert cut_head("Incomprehensibilities notwithstanding.", 20) == (
+        "Incomprehensibilities notwithstanding.",
+        "",
+    )
+    # a rest too short to speak on its own stays with the head
+    assert cut_head("Incomprehensibly, yes indeed.", 20) == ("Incomprehensibly, yes indeed.", "")

@@ -304,9 +304,9 @@ class Scheduler:
         listener runs dry, after the stream's chunks ``ahead`` (submitted, not delivered).
 
         The time left is the audio buffered and queued ahead minus the compute still owed
-        for it; the chunk gets what its share of the device (playing streams split it)
-        produces in that time, after the fixed cost of its calls. None until costs are
-        measured.
+        for it; the chunk gets what its share of the device (split evenly among the streams
+        with chunks queued) produces in that time, after the fixed cost of its calls. None
+        until costs are measured.
         """
         with self._cond:
             if any(self.costs.call(st, 1.0) is None for st in _STAGES):
@@ -319,7 +319,7 @@ class Scheduler:
             else:  # starts playing when its first chunk is ready
                 runs_dry = now + sum(self._remaining_cost(j) for j in owing if j.index == 0)
             runs_dry += sum(self._speech_seconds(j) for j in ahead)
-            share = max(1, sum(1 for s in self._streams.values() if s.admitted.done()))
+            share = len({j.stream_id for j in self._jobs} | {stream.id})  # streams computing
             fixed = self._cost(0.0, steps)
             typical = _TYPICAL_SPEECH_S * self.sample_rate / self.frame
             per_second = (self._cost(typical, steps) - fixed) / _TYPICAL_SPEECH_S

@@ -86,6 +86,30 @@ async def test_config_text_flush_flow(session: SpeechSession) -> None:
     assert total == pytest.approx(end.stats["audio_s"], abs=0.05)
 
 
+async def test_first_chunk_steps_reach_the_first_chunk_only(
+    session: SpeechSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    steps: list[int] = []
+    submit = session.engine.scheduler.submit
+
+    def spy(job, stream=None):
+        steps.append(job.steps)
+        return submit(job, stream)
+
+    monkeypatch.setattr(session.engine.scheduler, "submit", spy)
+    reader = Reader(session)
+    await session.configure(steps=6, first_chunk_steps=2)
+    ack = await reader.wait_for(lambda e: isinstance(e, ConfigAck))
+    assert ack.config["steps"] == 6 and ack.config["first_chunk_steps"] == 2
+    await session.configure(context_id="turn", voice="M1")  # a context inherits it
+    ack = await reader.wait_for(lambda e: isinstance(e, ConfigAck) and e.context_id == "turn")
+    assert ack.config["first_chunk_steps"] == 2
+    await session.send_text("Sure. Let me look that up for you, it takes a moment.", "turn")
+    await session.flush("turn")
+    await reader.wait_for(lambda e: isinstance(e, AudioEnd))
+    assert len(steps) >= 2 and steps[0] == 2 and set(steps[1:]) == {6}
+
+
 async def test_token_stream_yields_audio_before_the_text_ends(session: SpeechSession) -> None:
     reader = Reader(session)
     text = "The first sentence arrives token by token. The second one is still being written"
@@ -161,6 +185,21 @@ async def test_cancel_stops_a_context_and_nothing_follows(session: SpeechSession
         (json.dumps({"type": "config", "voice": "Z9"}), "invalid_request", "unknown voice 'Z9'"),
         (json.dumps({"type": "config", "speed": 9}), "invalid_request", "speed"),
         (json.dumps({"type": "config", "lang": "xx"}), "invalid_request", "'xx'"),
+        (
+            json.dumps({"type": "config", "first_chunk_steps": 0}),
+            "invalid_request",
+            "first_chunk_steps must be between 1 and 32, got 0",
+        ),
+        (
+            json.dumps({"type": "config", "first_chunk_steps": 33}),
+            "invalid_request",
+            "first_chunk_steps",
+        ),
+        (
+            json.dumps({"type": "config", "first_chunk_steps": "4"}),
+            "invalid_request",
+            "first_chunk_steps must be an integer",
+        ),
         (json.dumps({"type": "close_context"}), "invalid_message", "context_id"),
         (
             json.dumps({"type": "text", "text": "hi", "context_id": ""}),

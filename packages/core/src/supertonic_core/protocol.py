@@ -30,13 +30,15 @@ CLIENT_TYPES = (
     "close",
     "ping",
 )
-#: Fields ``config`` accepts; ``total_steps`` is the seed protocol's name for ``steps``.
+#: Fields ``config`` accepts; ``total_steps`` is the seed protocol's name for ``steps``;
+#: ``first_chunk_steps`` sets the steps of each utterance's first chunk ("fast start").
 CONFIG_FIELDS = (
     "voice",
     "lang",
     "speed",
     "steps",
     "total_steps",
+    "first_chunk_steps",
     "seed",
     "sample_rate",
     "encoding",
@@ -61,6 +63,7 @@ class SessionConfig:
     lang: str | None = None
     speed: float | None = None
     steps: int | None = None
+    first_chunk_steps: int | None = None
     seed: int | None = None
     sample_rate: int | None = None
     encoding: str | None = None
@@ -111,6 +114,7 @@ def parse_config(msg: dict[str, Any]) -> SessionConfig:
         lang=msg.get("lang"),
         speed=msg.get("speed"),
         steps=steps,
+        first_chunk_steps=msg.get("first_chunk_steps"),
         seed=msg.get("seed"),
         sample_rate=rate,
         encoding=encoding,
@@ -280,7 +284,8 @@ class SpeechConnection:
         raise NotImplementedError
 
     async def configure(self, context_id: str | None = None, **config: Any) -> None:
-        """Set voice, lang, speed, steps, seed, sample_rate, encoding or binary."""
+        """Set voice, lang, speed, steps, first_chunk_steps, seed, sample_rate, encoding or
+        binary."""
         await self.send(_message("config", context_id, **config))
 
     async def send_text(self, text: str, context_id: str | None = None) -> None:

@@ -105,6 +105,7 @@ class SpeechSession(SpeechConnection):
             lang=engine.defaults.lang,
             speed=engine.defaults.speed,
             steps=engine.defaults.steps,
+            first_chunk_steps=engine.defaults.first_chunk_steps,
             sample_rate=engine.sample_rate,
             encoding="pcm_s16le",
             binary=False,
@@ -313,6 +314,7 @@ class SpeechSession(SpeechConnection):
             lang=config.lang,
             speed=config.speed,
             steps=config.steps,
+            first_chunk_steps=config.first_chunk_steps,
             seed=config.seed,
         )
 

@@ -48,6 +48,16 @@ def busy(base_settings: Settings) -> Iterator[LiveServer]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def tuned(base_settings: Settings) -> Iterator[LiveServer]:
+    """A server started with a phrase cache and a fast start by default, as
+    ``--phrase-cache 32 --first-chunk-steps 2`` would."""
+    settings = replace(base_settings, phrase_cache=32, first_chunk_steps=2, warmup=False)
+    server = LiveServer(settings).start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture()
 def client(live: LiveServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=live.base_url, timeout=60) as c:
@@ -144,6 +154,25 @@ def fresh_metrics(server: LiveServer, *, buffer_size: int = 100) -> Iterator[Met
         yield metrics
     finally:
         server.app.state.metrics = previous
+
+
+@contextmanager
+def submitted_steps(server: LiveServer) -> Iterator[list[int]]:
+    """The step counts of the chunk jobs ``server``'s scheduler is handed during the block,
+    in order (chunks served by the phrase cache never reach it)."""
+    scheduler = server.engine.scheduler
+    submit = scheduler.submit
+    steps: list[int] = []
+
+    def spy(job: Any, *args: Any, **kwargs: Any) -> Any:
+        steps.append(job.steps)
+        return submit(job, *args, **kwargs)
+
+    scheduler.submit = spy  # type: ignore[method-assign]
+    try:
+        yield steps
+    finally:
+        del scheduler.submit  # the class's method again
 
 
 API_KEY = "sk-test-console-0123456789"

@@ -17,6 +17,15 @@ def test_defaults() -> None:
     )
     assert s.warmup and s.ui_enabled and s.ws_enabled
     assert s.api_keys == () and not s.exposed
+    assert s.first_chunk_steps is None and s.phrase_cache == 0  # off: as before
+
+
+def test_fast_start_and_phrase_cache_from_flags_and_environment() -> None:
+    env = {"SUPERTONIC_FIRST_CHUNK_STEPS": "4", "SUPERTONIC_PHRASE_CACHE": "256"}
+    s = load_settings([], env)
+    assert (s.first_chunk_steps, s.phrase_cache) == (4, 256)
+    s = load_settings(["--first-chunk-steps", "2", "--phrase-cache", "0"], env)
+    assert (s.first_chunk_steps, s.phrase_cache) == (2, 0)
 
 
 def test_environment_then_flags_win() -> None:
@@ -56,6 +65,15 @@ def test_environment_then_flags_win() -> None:
         ([], {"SUPERTONIC_WARMUP": "maybe"}, "SUPERTONIC_WARMUP must be one of"),
         ([], {"SUPERTONIC_PORT": "http"}, "SUPERTONIC_PORT must be an integer"),
         (["--total-steps", "40"], {}, "--total-steps / SUPERTONIC_TOTAL_STEPS must be between 1"),
+        (
+            ["--first-chunk-steps", "0"],
+            {},
+            "--first-chunk-steps / SUPERTONIC_FIRST_CHUNK_STEPS must be between 1 and 32, got 0",
+        ),
+        ([], {"SUPERTONIC_FIRST_CHUNK_STEPS": "33"}, "FIRST_CHUNK_STEPS must be between 1 and 32"),
+        ([], {"SUPERTONIC_FIRST_CHUNK_STEPS": "fast"}, "FIRST_CHUNK_STEPS must be an integer"),
+        (["--phrase-cache", "-1"], {}, "--phrase-cache / SUPERTONIC_PHRASE_CACHE must be 0"),
+        ([], {"SUPERTONIC_PHRASE_CACHE": "lots"}, "SUPERTONIC_PHRASE_CACHE must be an integer"),
         ([], {"SUPERTONIC_PCM_SAMPLE_RATE": "12345"}, "one of 8000"),
         (["--synthetic", "tiny", "--model-dir", "/m"], {}, "exclude each other"),
         (["--max-queue", "-1"], {}, "0 or more"),

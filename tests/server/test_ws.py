@@ -13,9 +13,9 @@ import httpx
 import pytest
 import websockets
 from supertonic_core.client import SpeechClient, SpeechClientError
-from supertonic_core.protocol import Audio, AudioEnd, Cancelled, Error
+from supertonic_core.protocol import Audio, AudioEnd, Cancelled, ConfigAck, Error
 
-from .conftest import LiveServer
+from .conftest import LiveServer, submitted_steps
 
 PATH = "/v1/audio/speech/stream"
 
@@ -146,6 +146,8 @@ def assert_idle(live: LiveServer) -> None:
         (json.dumps({"type": "text", "text": "x" * 70000}), "message_too_large"),
         (json.dumps({"type": "config", "voice": "nobody"}), "invalid_request"),
         (json.dumps({"type": "config", "encoding": "flac"}), "invalid_config"),
+        (json.dumps({"type": "config", "first_chunk_steps": 0}), "invalid_request"),
+        (json.dumps({"type": "config", "first_chunk_steps": "four"}), "invalid_request"),
     ],
 )
 async def test_errors_keep_the_socket_usable(live: LiveServer, raw: str, code: str) -> None:
@@ -157,6 +159,31 @@ async def test_errors_keep_the_socket_usable(live: LiveServer, raw: str, code: s
         await ws.send(json.dumps({"type": "text", "text": "Still alive."}))
         await ws.send(json.dumps({"type": "flush"}))
         await recv_until(ws, "audio_end")
+
+
+async def test_first_chunk_steps_in_config_and_from_the_server_default(
+    live: LiveServer, tuned: LiveServer
+) -> None:
+    async with websockets.connect(ws_url(live)) as ws:
+        await recv_json(ws)
+        await ws.send(json.dumps({"type": "config", "first_chunk_steps": 3}))
+        ack = await recv_json(ws)
+        assert ack["type"] == "config_ack" and ack["config"]["first_chunk_steps"] == 3
+        await ws.send(json.dumps({"type": "config", "first_chunk_steps": 33}))
+        error = await recv_json(ws)
+        assert error["code"] == "invalid_request" and not error["fatal"]
+        assert "first_chunk_steps must be between 1 and 32, got 33" in error["message"]
+    with submitted_steps(tuned) as steps:  # --first-chunk-steps 2: every session starts there
+        async with websockets.connect(ws_url(tuned)) as ws:
+            await recv_json(ws)
+            await ws.send(json.dumps({"type": "config", "voice": "M1", "total_steps": 6}))
+            ack = await recv_json(ws)
+            assert ack["config"]["first_chunk_steps"] == 2 and ack["config"]["steps"] == 6
+            text = "Right. Every session on this server starts with the fast start."
+            await ws.send(json.dumps({"type": "text", "text": text}))
+            await ws.send(json.dumps({"type": "flush"}))
+            await recv_until(ws, "audio_end")
+    assert len(steps) >= 2 and steps[0] == 2 and set(steps[1:]) == {6}
 
 
 async def test_binary_frames_and_mulaw(live: LiveServer) -> None:
@@ -211,6 +238,14 @@ async def test_python_client(live: LiveServer) -> None:
         async for event in client.events():
             if isinstance(event, Cancelled):
                 break
+
+
+async def test_python_client_sends_first_chunk_steps(live: LiveServer) -> None:
+    async with SpeechClient(live.base_url, config={"first_chunk_steps": 4}) as client:
+        async for event in client.events():
+            assert isinstance(event, ConfigAck), event
+            assert event.config["first_chunk_steps"] == 4
+            break
 
 
 async def test_client_connection_errors() -> None:

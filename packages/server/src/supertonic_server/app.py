@@ -78,10 +78,12 @@ def load_engine(settings: Settings) -> Engine:
             lang=settings.lang,
             speed=settings.speed,
             steps=settings.total_steps,
+            first_chunk_steps=settings.first_chunk_steps,
         ),
         policy=settings.policy,
         max_streams=settings.max_concurrent,
         max_queue=settings.max_queue,
+        phrase_cache=settings.phrase_cache,
     )
 
 

@@ -65,7 +65,8 @@ ERROR_TABLE: dict[type[BaseException], ErrorSpec] = {
     BundleError: ErrorSpec(503, SERVER, "model_unavailable"),
 }
 
-#: Core option names that the HTTP API spells differently.
+#: Core option names that the HTTP API spells differently (``first_chunk_steps`` is spelled
+#: the same in both).
 _PARAM_NAMES = {"steps": "total_steps"}
 
 #: Pydantic error types → our codes (anything else: ``invalid_value``).

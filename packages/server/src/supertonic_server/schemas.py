@@ -85,6 +85,12 @@ class SpeechRequest(BaseModel):
     total_steps: int | None = Field(
         None, description="Extension: flow-matching steps, 1..32 (fewer = faster). Default 8."
     )
+    first_chunk_steps: int | None = Field(
+        None,
+        description="Extension: steps for the first chunk only ('fast start'), 1..32: the first "
+        "audio comes sooner, the first phrase is slightly less expressive. Default: the "
+        "server's --first-chunk-steps (unset: the same as total_steps).",
+    )
     sample_rate: int | None = Field(
         None,
         description="Extension: output rate, one of 8000, 16000, 22050, 24000, 44100, 48000. "

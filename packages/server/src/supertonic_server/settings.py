@@ -56,6 +56,15 @@ class Settings:
     lang: str = _opt("default language code", default="en")
     speed: float = _opt("default speed, 0.5..2.0", default=1.05)
     total_steps: int = _opt("default flow-matching steps, 1..32 (fewer = faster)", default=8)
+    first_chunk_steps: int | None = _opt(
+        "default steps for the first chunk of each stream only ('fast start': first audio "
+        "sooner, a slightly less expressive first phrase), 1..32; unset = --total-steps",
+        default=None,
+    )
+    phrase_cache: int = _opt(
+        "entries of the phrase cache (repeated short chunks served without synthesis); 0 = off",
+        default=0,
+    )
     intra_threads: int | None = _opt("ONNX intra-op threads (default: all cores)", default=None)
     inter_threads: int | None = _opt("ONNX inter-op threads", default=None)
     max_concurrent: int | None = _opt(
@@ -127,6 +136,10 @@ class Settings:
         lo, hi = STEPS_RANGE
         if not lo <= self.total_steps <= hi:
             raise bad("total_steps", f"between {lo} and {hi}")
+        if self.first_chunk_steps is not None and not lo <= self.first_chunk_steps <= hi:
+            raise bad("first_chunk_steps", f"between {lo} and {hi}")
+        if self.phrase_cache < 0:
+            raise bad("phrase_cache", "0 (off) or more")
         for name in ("intra_threads", "inter_threads", "max_concurrent"):
             value = getattr(self, name)
             if value is not None and value < 1:

@@ -72,7 +72,12 @@ def resolve_options(body: SpeechRequest, engine: Engine) -> tuple[SynthesisOptio
     elif body.instructions:
         logger.debug("explicit speed given: pace words in instructions are not used")
     opts = engine.options(
-        voice=body.voice_name, lang=lang, speed=speed, steps=body.total_steps, seed=body.seed
+        voice=body.voice_name,
+        lang=lang,
+        speed=speed,
+        steps=body.total_steps,
+        first_chunk_steps=body.first_chunk_steps,
+        seed=body.seed,
     )
     engine.check_text(body.input, opts.lang)
     return opts, detection

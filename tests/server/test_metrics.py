@@ -186,6 +186,30 @@ def test_summary_shape(live: LiveServer) -> None:
     json.dumps(summary, allow_nan=False)  # strict JSON: no NaN or Infinity anywhere
 
 
+def test_phrase_cache_hits_after_the_same_request_twice(tuned: LiveServer) -> None:
+    """``--phrase-cache 32``: the second request's short chunks come from the cache."""
+    body = {"input": "Sure. One moment, please.", "response_format": "pcm"}
+    before = scrape(tuned)
+    hits = sample(before, "supertonic_phrase_cache_hits_total")
+    with httpx.Client(base_url=tuned.base_url, timeout=60) as client:
+        speak(client, **body)
+        speak(client, **body)
+        summary = client.get("/metrics/summary").json()["phrase_cache"]
+    after = scrape(tuned)
+    assert sample(after, "supertonic_phrase_cache_hits_total") > hits
+    assert sample(after, "supertonic_phrase_cache_misses_total") >= 1
+    assert sample(after, "supertonic_phrase_cache_entries") >= 1
+    assert sample(after, "supertonic_phrase_cache_bytes") > 0
+    assert sample(after, "supertonic_phrase_cache_capacity") == 32
+    assert set(summary) == {"hits", "misses", "entries", "bytes", "capacity"}
+    assert summary["hits"] > hits and summary["entries"] >= 1 and summary["capacity"] == 32
+
+
+def test_no_phrase_cache_family_when_it_is_off(live: LiveServer) -> None:
+    assert not [name for name, _ in scrape(live) if name.startswith("supertonic_phrase_cache")]
+    assert httpx.get(f"{live.base_url}/metrics/summary").json()["phrase_cache"] is None
+
+
 def test_recent_is_newest_first_with_checked_limits(live: LiveServer) -> None:
     long_text = "A fairly long sentence that goes on and on, well past the snippet limit. " * 3
     with (

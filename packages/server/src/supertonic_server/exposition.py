@@ -21,7 +21,7 @@ from prometheus_client.core import (
     SummaryMetricFamily,
 )
 
-from .metrics import QUANTILES, STATUSES, TRANSPORTS, min_lead
+from .metrics import QUANTILES, STATUSES, TRANSPORTS, min_lead, phrase_cache_stats
 
 if TYPE_CHECKING:
     from supertonic_core import Engine
@@ -59,6 +59,7 @@ class SupertonicCollector:
         if engine is not None:
             yield from self._model(engine)
             yield from self._scheduler(engine)
+            yield from self._phrase_cache(engine)
 
     def _requests(self) -> Iterator[Metric]:
         m = self.metrics
@@ -190,3 +191,20 @@ class SupertonicCollector:
             stage, _, batch = str(key).partition("@")
             costs.add_metric([stage, batch], value)
         yield costs
+
+    def _phrase_cache(self, engine: Engine) -> Iterator[Metric]:
+        stats = phrase_cache_stats(engine)
+        if stats is None:  # off: no family at all
+            return
+        c = P + "phrase_cache_"
+        yield CounterMetricFamily(
+            c + "hits", "Chunks served from the phrase cache", value=stats["hits"]
+        )
+        yield CounterMetricFamily(
+            c + "misses", "Cacheable chunks not in the phrase cache", value=stats["misses"]
+        )
+        yield GaugeMetricFamily(c + "entries", "Phrases held", value=stats["entries"])
+        yield GaugeMetricFamily(c + "bytes", "Bytes of audio held", value=stats["bytes"])
+        yield GaugeMetricFamily(
+            c + "capacity", "Most phrases held (--phrase-cache)", value=stats["capacity"]
+        )

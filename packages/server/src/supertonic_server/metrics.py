@@ -321,6 +321,7 @@ class Metrics:
             "buffer": {"size": self.buffer_size, "records": buffered},
             "model": model_facts(engine),
             "scheduler": scheduler,
+            "phrase_cache": phrase_cache_stats(engine),
         }
 
 
@@ -342,6 +343,14 @@ def scheduler_state(engine: Engine | None) -> dict[str, Any] | None:
     if engine is None:
         return None
     return _json_safe(dict(engine.scheduler.state()))
+
+
+def phrase_cache_stats(engine: Engine | None) -> dict[str, int] | None:
+    """Hits, misses, entries, bytes and capacity of the phrase cache; None when it is off
+    (``--phrase-cache 0``) or the model is loading."""
+    if engine is None or engine.phrase_cache is None:
+        return None
+    return engine.phrase_cache.stats()
 
 
 def min_lead(state: dict[str, Any]) -> float | None:

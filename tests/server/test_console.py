@@ -183,6 +183,49 @@ def test_snippets_follow_the_settings(console: Console, live: LiveServer) -> Non
             assert "Snippets update as you type." in code and "flac" in code, (tab, code)
 
 
+def sent_body(console: Console) -> dict:
+    """Speak, and return the JSON body the page posted to /v1/audio/speech."""
+    page = console.page
+    with page.expect_request(
+        lambda r: r.method == "POST" and r.url.endswith("/v1/audio/speech")
+    ) as request:
+        console.speak(voice="F2", fmt="pcm")
+    return request.value.post_data_json
+
+
+def test_fast_start_is_sent_with_the_request(console: Console) -> None:
+    page = console.open()
+    assert page.inner_text("#first-chunk-steps-value") == "off"
+    assert "first_chunk_steps" not in sent_body(console)  # off: the server's default
+    page.fill("#first-chunk-steps", "4")
+    assert page.inner_text("#first-chunk-steps-value") == "4"
+    for tab in ("curl", "openai"):
+        page.click(f"#snippet-tab-{tab}")
+        assert '"first_chunk_steps": 4' in page.inner_text("#snippet"), tab
+    body = sent_body(console)
+    assert body["first_chunk_steps"] == 4 and body["total_steps"] == 8
+    page.reload()  # remembered with the other settings
+    page.wait_for_selector("#speak:enabled")
+    assert page.input_value("#first-chunk-steps") == "4"
+    assert console.errors == []
+
+
+def test_fast_start_starts_from_the_server_default(browser: Browser, tuned: LiveServer) -> None:
+    """``--first-chunk-steps 2``: the slider starts there, and "off" asks for all the steps."""
+    console = Console(browser, tuned)
+    try:
+        page = console.open()
+        assert page.input_value("#first-chunk-steps") == "2"
+        assert sent_body(console)["first_chunk_steps"] == 2
+        page.fill("#first-chunk-steps", "0")
+        assert page.inner_text("#first-chunk-steps-value") == "off"
+        body = sent_body(console)
+        assert body["first_chunk_steps"] == body["total_steps"] == 8
+    finally:
+        console.context.close()
+    assert console.errors == []
+
+
 def test_api_key_is_sent_as_bearer_and_never_shown(browser: Browser, keyed: LiveServer) -> None:
     console = Console(browser, keyed)
     try:

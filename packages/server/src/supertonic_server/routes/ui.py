@@ -67,6 +67,7 @@ async def config(request: Request) -> dict[str, Any]:
             "lang": settings.lang,
             "speed": settings.speed,
             "steps": settings.total_steps,
+            "first_chunk_steps": settings.first_chunk_steps,
             "format": "mp3",
         },
         "max_input_chars": settings.max_input_chars,

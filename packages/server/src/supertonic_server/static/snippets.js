@@ -20,7 +20,9 @@ const shellQuote = (s) => `'${s.replace(/'/g, "'\\''")}'`;
 
 function extras(body) {
   // Fields beyond OpenAI's request: sent as extra_body by the OpenAI SDK.
-  return { lang: body.lang, total_steps: body.total_steps };
+  const out = { lang: body.lang, total_steps: body.total_steps };
+  if (body.first_chunk_steps != null) out.first_chunk_steps = body.first_chunk_steps;
+  return out;
 }
 
 function curl(body, ctx) {

@@ -41,7 +41,7 @@ const FALLBACK_CONFIG = {
   formats: ["mp3", "opus", "aac", "flac", "wav", "pcm"],
   speed_range: [0.5, 2.0],
   steps_range: [1, 32],
-  defaults: { voice: "F1", lang: "en", speed: 1.05, steps: 8, format: "mp3" },
+  defaults: { voice: "F1", lang: "en", speed: 1.05, steps: 8, first_chunk_steps: null, format: "mp3" },
   max_input_chars: 4096,
 };
 
@@ -55,6 +55,7 @@ export function initSpeak(serverConfig) {
     format: $("format"),
     speed: $("speed"),
     steps: $("steps"),
+    firstChunkSteps: $("first-chunk-steps"),
     livePlay: $("live-play"),
   };
   const player = $("player");
@@ -76,6 +77,9 @@ export function initSpeak(serverConfig) {
   Object.assign(fields.speed, { min: slo, max: shi, value: saved.speed ?? config.defaults.speed });
   const [tlo, thi] = config.steps_range;
   Object.assign(fields.steps, { min: tlo, max: thi, value: saved.steps ?? config.defaults.steps });
+  // Fast start: 0 on the slider is "off" (the first chunk gets as many steps as the rest).
+  const firstSteps = saved.firstChunkSteps ?? config.defaults.first_chunk_steps ?? 0;
+  Object.assign(fields.firstChunkSteps, { min: 0, max: thi, value: firstSteps });
   for (const f of config.formats) fields.format.append(el("option", { value: f }, FORMAT_LABELS[f] || f));
   fields.format.value = config.formats.includes(saved.format) ? saved.format : config.defaults.format;
   if (typeof saved.text === "string" && saved.text.trim()) fields.text.value = saved.text;
@@ -93,12 +97,13 @@ export function initSpeak(serverConfig) {
       format: fields.format.value,
       speed: Number(fields.speed.value),
       steps: Number(fields.steps.value),
+      firstChunkSteps: Number(fields.firstChunkSteps.value),
       livePlay: fields.livePlay.checked,
     };
   }
 
   function requestBody(v = values()) {
-    return {
+    const body = {
       model: config.model,
       input: v.text,
       voice: v.voice,
@@ -107,12 +112,17 @@ export function initSpeak(serverConfig) {
       lang: v.lang,
       total_steps: v.steps,
     };
+    if (v.firstChunkSteps > 0) body.first_chunk_steps = v.firstChunkSteps;
+    // Off, on a server whose default is a fast start: say "as many steps as the rest".
+    else if (config.defaults.first_chunk_steps != null) body.first_chunk_steps = v.steps;
+    return body;
   }
 
   function changed() {
     const v = values();
     $("speed-value").textContent = `${v.speed.toFixed(2)}×`;
     $("steps-value").textContent = String(v.steps);
+    $("first-chunk-steps-value").textContent = v.firstChunkSteps > 0 ? String(v.firstChunkSteps) : "off";
     const n = v.text.length;
     const count = $("char-count");
     count.textContent = `${n.toLocaleString()} / ${config.max_input_chars.toLocaleString()} chars`;

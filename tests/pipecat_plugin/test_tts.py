@@ -51,7 +51,7 @@ from supertonic_core import LANGUAGES, Engine
 from supertonic_core.audio import pause_after
 from supertonic_server.testing import LiveServer
 
-from .conftest import Variant, eventually
+from .conftest import Variant, eventually, submitted_steps
 
 SENTENCE = "Hello there, this is a short test of the speech service."
 #: Long enough that speaking all of it at 32 steps takes far longer than any test.
@@ -295,6 +295,47 @@ async def test_settings_updates_take_effect_from_the_next_sentence(variant: Vari
     assert not errors(up)
 
 
+async def test_fast_start_reaches_the_turns_first_sentence(variant: Variant) -> None:
+    """``first_chunk_steps`` goes to the session; later sentences of the turn, spoken while
+    the first one plays, get all the steps."""
+    Settings = SupertonicTTSService.Settings
+    tts = variant.make(settings=Settings(steps=6, first_chunk_steps=2))
+    assert tts.settings.first_chunk_steps == 2
+    frames = [LLMFullResponseStartFrame(), *map(LLMTextFrame, TOKENS), LLMFullResponseEndFrame()]
+    with submitted_steps(variant.engine) as steps:
+        down, up = await run(tts, frames)
+    assert not errors(up) and audio_of(down)
+    assert len(steps) >= len(SENTENCES) and steps[0] == 2 and set(steps[1:]) == {6}
+
+    tts = variant.make(settings=Settings(steps=6))
+    with submitted_steps(variant.engine) as steps:
+        _, up = await run(
+            tts,
+            [
+                TTSSpeakFrame("Before the update."),
+                TTSUpdateSettingsFrame(delta=Settings(first_chunk_steps=3)),
+                TTSSpeakFrame("After it."),
+            ],
+        )
+    assert not errors(up)
+    assert steps[0] == 6 and steps[-1] == 3 and tts.settings.first_chunk_steps == 3
+
+
+async def test_a_bad_first_chunk_steps_is_refused(variant: Variant) -> None:
+    Settings = SupertonicTTSService.Settings
+    tts = variant.make()
+    down, up = await run(
+        tts,
+        [
+            TTSUpdateSettingsFrame(delta=Settings(first_chunk_steps=0)),
+            TTSSpeakFrame("Still speaking."),
+        ],
+    )
+    assert any("first_chunk_steps must be between 1 and 32" in e for e in errors(up)), errors(up)
+    assert tts.settings.first_chunk_steps is None
+    assert audio_of(down)
+
+
 async def test_a_rejected_settings_update_is_reported_and_rolled_back(variant: Variant) -> None:
     Settings = SupertonicTTSService.Settings
     tts = variant.make()
@@ -378,6 +419,24 @@ async def test_a_model_that_cannot_load_is_an_error_frame(tmp_path: Path) -> Non
     down, up = await run(tts, [TTSSpeakFrame("Hello.")])
     assert any("could not load the Supertonic model" in e for e in errors(up)), errors(up)
     assert not audio_of(down)
+
+
+async def test_the_in_process_engine_gets_a_phrase_cache(tiny_bundle_dir: Path) -> None:
+    class Recording(SupertonicTTSService):
+        def _load_engine(self) -> Engine:
+            self.loaded = super()._load_engine()
+            return self.loaded
+
+    tts = Recording(model_dir=tiny_bundle_dir, warmup=False, phrase_cache=8)
+    down, up = await run(tts, [TTSSpeakFrame("Sure."), TTSSpeakFrame("Sure.")])
+    assert not errors(up) and audio_of(down)
+    stats = tts.loaded.phrase_cache.stats()
+    assert stats["capacity"] == 8 and stats["hits"] >= 1
+
+
+def test_a_phrase_cache_for_an_engine_passed_in_is_refused(engine: Engine) -> None:
+    with pytest.raises(ValueError, match="phrase_cache"):
+        SupertonicTTSService(engine=engine, phrase_cache=8)
 
 
 # ----------------------------------------------------------------------------- the server

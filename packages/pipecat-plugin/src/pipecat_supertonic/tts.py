@@ -111,12 +111,18 @@ class SupertonicTTSSettings(TTSSettings):
         language: A Pipecat ``Language`` (or one of the model's codes, ``"na"`` included).
         speed: Speaking rate, 0.5 to 2.0; 1.0 is the model's natural pace.
         steps: Flow-matching denoising steps, 1 to 32; fewer is faster, 8 is the default.
+        first_chunk_steps: Steps for the first chunk of a turn only ("fast start"), 1 to
+            32: the first audio comes sooner (about 40 % less compute for that chunk at 4 of
+            8 steps), the first phrase is slightly less expressive. None uses the session's
+            default: ``steps`` in-process, the server's ``--first-chunk-steps`` remotely.
+            Once set, it cannot be set back to None at runtime.
         seed: Makes the audio reproducible; None draws a fresh one per sentence. Once set,
             it cannot be set back to None at runtime (the session keeps the last seed).
     """
 
     speed: float | NotGiven | None = field(default_factory=lambda: NOT_GIVEN)
     steps: int | NotGiven | None = field(default_factory=lambda: NOT_GIVEN)
+    first_chunk_steps: int | NotGiven | None = field(default_factory=lambda: NOT_GIVEN)
     seed: int | NotGiven | None = field(default_factory=lambda: NOT_GIVEN)
 
     _aliases: ClassVar[dict[str, str]] = {
@@ -168,6 +174,7 @@ class SupertonicBaseTTSService(TTSService):
             language=Language(_CORE_DEFAULTS.lang),
             speed=_CORE_DEFAULTS.speed,
             steps=_CORE_DEFAULTS.steps,
+            first_chunk_steps=_CORE_DEFAULTS.first_chunk_steps,
             seed=None,
         )
 
@@ -274,14 +281,18 @@ class SupertonicBaseTTSService(TTSService):
             state.closed = True
 
     async def _update_settings(self, delta: Settings) -> dict[str, Any]:
-        """Apply a settings delta; voice, language, speed, steps and seed apply from the next
-        sentence on. A value the model rejects is reported as an error and rolled back."""
+        """Apply a settings delta; voice, language, speed, steps, first_chunk_steps and seed
+        apply from the next sentence on. A value the model rejects is reported as an error
+        and rolled back."""
         changed = await super()._update_settings(delta)
         if not changed:
             return changed
-        applied = [k for k in changed if k in SESSION_FIELDS or k in OPTIONAL_FIELDS]
-        if "seed" in applied and self._settings.seed is None:
-            applied.remove("seed")
+        applied = [
+            k
+            for k in changed
+            if k in SESSION_FIELDS
+            or (k in OPTIONAL_FIELDS and getattr(self._settings, k) is not None)
+        ]
         if applied and self._conn is not None:
             error = await self._configure(self._conn, **self._config_fields(applied))
             if error is not None:
@@ -314,7 +325,7 @@ class SupertonicBaseTTSService(TTSService):
         sid = f"{context_id}:{next(self._sentence_ids)}"  # never reused, even for one context
         state.inflight = sid
         try:
-            inbox = await self._start_sentence(text, sid)
+            inbox = await self._start_sentence(text, sid, fast_start=state.audio_s == 0)
         except asyncio.CancelledError:
             await self._cancel_sentence(sid)  # interrupted while sending: it may have gone out
             raise
@@ -374,8 +385,14 @@ class SupertonicBaseTTSService(TTSService):
             self._inboxes.pop(sid, None)
             await self.stop_ttfb_metrics()
 
-    async def _start_sentence(self, text: str, sid: str) -> asyncio.Queue[Event | ConnectionLost]:
+    async def _start_sentence(
+        self, text: str, sid: str, *, fast_start: bool = True
+    ) -> asyncio.Queue[Event | ConnectionLost]:
         """Send one sentence as its own session context; return the queue its events go to.
+
+        ``fast_start``: the sentence may use the session's ``first_chunk_steps`` (nothing of
+        its turn has played yet); otherwise its first chunk gets all the ``steps``, as the
+        rest of the turn does: the listener is hearing the sentences before it meanwhile.
 
         A connection that died since the last sentence (a server restart between turns) is
         reopened once, transparently.
@@ -385,6 +402,8 @@ class SupertonicBaseTTSService(TTSService):
             inbox: asyncio.Queue[Event | ConnectionLost] = asyncio.Queue()
             self._inboxes[sid] = inbox  # before sending: the first event may come at once
             try:
+                if not fast_start:
+                    await conn.configure(sid, first_chunk_steps=self._settings.steps)
                 for start in range(0, len(text), TEXT_PIECE_CHARS):
                     await conn.send_text(text[start : start + TEXT_PIECE_CHARS], sid)
                 await conn.close_context(sid)
@@ -585,6 +604,7 @@ class SupertonicTTSService(SupertonicBaseTTSService):
         voices_dir: str | Path | None = None,
         download: bool = True,
         warmup: bool = True,
+        phrase_cache: int = 0,
         settings: SupertonicTTSSettings | None = None,
         **kwargs: Any,
     ) -> None:
@@ -600,9 +620,18 @@ class SupertonicTTSService(SupertonicBaseTTSService):
             voices_dir: A folder of custom voice-style JSON files.
             download: Allow fetching the model when it is not cached.
             warmup: Run one synthesis after loading, so the first sentence is not slow.
-            settings: Runtime-updatable settings (voice, language, speed, steps, seed).
+            phrase_cache: Entries of the engine's phrase cache (repeated short chunks, such
+                as "Sure." or "One moment, please.", served at once without synthesis);
+                0 (the default) turns it off. For an engine passed in, set it there.
+            settings: Runtime-updatable settings (voice, language, speed, steps,
+                first_chunk_steps, seed).
             **kwargs: Passed to Pipecat's ``TTSService`` (``sample_rate``, ``name``, ...).
         """
+        if engine is not None and phrase_cache:
+            raise ValueError(
+                "phrase_cache configures the engine this service loads; for an engine passed "
+                "in, build it with Engine.load(..., phrase_cache=N)"
+            )
         super().__init__(
             model=engine.bundle.model if engine is not None else model,
             settings=settings,
@@ -617,6 +646,7 @@ class SupertonicTTSService(SupertonicBaseTTSService):
         self._voices_dir = voices_dir
         self._download = download
         self._warmup = warmup
+        self._phrase_cache = phrase_cache
 
     @property
     def engine(self) -> Engine | None:
@@ -644,6 +674,7 @@ class SupertonicTTSService(SupertonicBaseTTSService):
             download=self._download,
             runtime=self._runtime,
             voices_dir=self._voices_dir,
+            phrase_cache=self._phrase_cache,
         )
         if self._warmup:
             engine.warmup()
@@ -695,7 +726,8 @@ class SupertonicServerTTSService(SupertonicBaseTTSService):
             reconnect_backoff_s: Delay before the second attempt; doubles up to 8 s.
             keepalive_interval_s: Seconds between pings on an idle socket (the server closes
                 silent ones after 60 s by default); None disables them.
-            settings: Runtime-updatable settings (voice, language, speed, steps, seed).
+            settings: Runtime-updatable settings (voice, language, speed, steps,
+                first_chunk_steps, seed).
             **kwargs: Passed to Pipecat's ``TTSService`` (``sample_rate``, ``name``, ...).
         """
         super().__init__(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,22 +62,3 @@ async def eventually(predicate: Callable[[], Any], *, timeout: float = 20.0, wha
     except TimeoutError:
         raise AssertionError(f"timed out waiting for {what}") from None
     return value
-
-
-@contextmanager
-def submitted_steps(engine: Engine) -> Iterator[list[int]]:
-    """The step counts of the chunk jobs ``engine``'s scheduler is handed during the block,
-    in order: what the session made of the settings it received."""
-    scheduler = engine.scheduler
-    submit = scheduler.submit
-    steps: list[int] = []
-
-    def spy(job: Any, *args: Any, **kwargs: Any) -> Any:
-        steps.append(job.steps)
-        return submit(job, *args, **kwargs)
-
-    scheduler.submit = spy  # type: ignore[method-assign]
-    try:
-        yield steps
-    finally:
-        del scheduler.submit  # the class's method again

@@ -49,9 +49,9 @@ from pipecat_supertonic import (
 )
 from supertonic_core import LANGUAGES, Engine
 from supertonic_core.audio import pause_after
-from supertonic_server.testing import LiveServer
+from supertonic_server.testing import LiveServer, submitted_steps
 
-from .conftest import Variant, eventually, submitted_steps
+from .conftest import Variant, eventually
 
 SENTENCE = "Hello there, this is a short test of the speech service."
 #: Long enough that speaking all of it at 32 steps takes far longer than any test.

@@ -21,9 +21,10 @@ import numpy as np
 import pytest
 from supertonic_server import Settings
 from supertonic_server.metrics import Metrics
-from supertonic_server.testing import LiveServer, wait_for
+from supertonic_server.testing import LiveServer, submitted_steps, wait_for
 
-__all__ = ["LiveServer", "wait_for"]  # re-exported: the server tests import them from here
+# re-exported: the server tests import them from here
+__all__ = ["LiveServer", "submitted_steps", "wait_for"]
 
 
 @pytest.fixture(scope="session")
@@ -154,25 +155,6 @@ def fresh_metrics(server: LiveServer, *, buffer_size: int = 100) -> Iterator[Met
         yield metrics
     finally:
         server.app.state.metrics = previous
-
-
-@contextmanager
-def submitted_steps(server: LiveServer) -> Iterator[list[int]]:
-    """The step counts of the chunk jobs ``server``'s scheduler is handed during the block,
-    in order (chunks served by the phrase cache never reach it)."""
-    scheduler = server.engine.scheduler
-    submit = scheduler.submit
-    steps: list[int] = []
-
-    def spy(job: Any, *args: Any, **kwargs: Any) -> Any:
-        steps.append(job.steps)
-        return submit(job, *args, **kwargs)
-
-    scheduler.submit = spy  # type: ignore[method-assign]
-    try:
-        yield steps
-    finally:
-        del scheduler.submit  # the class's method again
 
 
 API_KEY = "sk-test-console-0123456789"

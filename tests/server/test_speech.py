@@ -220,22 +220,22 @@ def test_first_chunk_steps_apply_to_the_first_chunk_only(
     client: httpx.Client, live: LiveServer, tuned: LiveServer
 ) -> None:
     body = {"input": TEXT, "response_format": "pcm", "total_steps": 6}
-    with submitted_steps(live) as steps:
+    with submitted_steps(live.engine) as steps:
         response = client.post("/v1/audio/speech", json={**body, "first_chunk_steps": 2})
     assert response.status_code == 200, response.text
     assert len(steps) >= 2 and steps[0] == 2 and set(steps[1:]) == {6}
-    with submitted_steps(live) as steps:  # not given, on a server without a default
+    with submitted_steps(live.engine) as steps:  # not given, on a server without a default
         assert client.post("/v1/audio/speech", json=body).status_code == 200
     assert set(steps) == {6}
 
     # --first-chunk-steps 2 is the server's default; a request may ask for another count
     with httpx.Client(base_url=tuned.base_url, timeout=60) as other:
         text = "Good morning. The fast start is this server's default."
-        with submitted_steps(tuned) as steps:
+        with submitted_steps(tuned.engine) as steps:
             assert other.post("/v1/audio/speech", json={**body, "input": text}).status_code == 200
         assert steps[0] == 2 and set(steps[1:]) == {6}
         text = "Good evening. This request asks for five steps first."
-        with submitted_steps(tuned) as steps:
+        with submitted_steps(tuned.engine) as steps:
             response = other.post(
                 "/v1/audio/speech", json={**body, "input": text, "first_chunk_steps": 5}
             )

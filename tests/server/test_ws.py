@@ -173,7 +173,9 @@ async def test_first_chunk_steps_in_config_and_from_the_server_default(
         error = await recv_json(ws)
         assert error["code"] == "invalid_request" and not error["fatal"]
         assert "first_chunk_steps must be between 1 and 32, got 33" in error["message"]
-    with submitted_steps(tuned) as steps:  # --first-chunk-steps 2: every session starts there
+    with submitted_steps(
+        tuned.engine
+    ) as steps:  # --first-chunk-steps 2: every session starts there
         async with websockets.connect(ws_url(tuned)) as ws:
             await recv_json(ws)
             await ws.send(json.dumps({"type": "config", "voice": "M1", "total_steps": 6}))

@@ -13,7 +13,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
@@ -23,7 +24,7 @@ from supertonic_core import Engine
 from .app import create_app
 from .settings import Settings
 
-__all__ = ["LiveServer", "engine_idle", "wait_for"]
+__all__ = ["LiveServer", "engine_idle", "submitted_steps", "wait_for"]
 
 #: Straight to the loopback address, whatever proxy the environment names.
 _direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -49,6 +50,26 @@ def engine_idle(engine: Engine) -> bool:
     return (
         state["active_streams"] == 0 and state["waiting_streams"] == 0 and state["queued_jobs"] == 0
     )
+
+
+@contextmanager
+def submitted_steps(engine: Engine) -> Iterator[list[int]]:
+    """The step counts of the chunk jobs ``engine``'s scheduler is handed during the block,
+    in order: what a request's options became (a stream's first chunk comes first; chunks
+    the phrase cache serves never reach the scheduler)."""
+    scheduler = engine.scheduler
+    submit = scheduler.submit
+    steps: list[int] = []
+
+    def spy(job: Any, *args: Any, **kwargs: Any) -> Any:
+        steps.append(job.steps)
+        return submit(job, *args, **kwargs)
+
+    scheduler.submit = spy  # type: ignore[method-assign]
+    try:
+        yield steps
+    finally:
+        del scheduler.submit  # the class's own method again
 
 
 class LiveServer:

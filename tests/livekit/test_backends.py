@@ -201,6 +201,24 @@ def test_constructor_checks() -> None:
         supertonic.TTS(speed=0.1)
     with pytest.raises(ValueError, match="base_url"):
         supertonic.TTS(base_url="http://127.0.0.1:1", model_dir="/models")
+    with pytest.raises(ValueError, match="phrase_cache"):
+        supertonic.TTS(base_url="http://127.0.0.1:1", phrase_cache=8)
+
+
+def test_a_phrase_cache_for_an_engine_passed_in_is_refused(engine: Engine) -> None:
+    with pytest.raises(ValueError, match="phrase_cache"):
+        supertonic.TTS(engine=engine, phrase_cache=8)
+
+
+async def test_the_loaded_engine_gets_a_phrase_cache(tiny_bundle_dir: Path) -> None:
+    tts_ = supertonic.TTS(model_dir=tiny_bundle_dir, phrase_cache=8)
+    try:
+        for _ in range(2):
+            assert (await tts_.synthesize("Sure.").collect()).duration > 0
+        stats = tts_.engine.phrase_cache.stats()
+        assert stats["capacity"] == 8 and stats["hits"] >= 1
+    finally:
+        await tts_.aclose()
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ import pytest
 from livekit.agents import APIConnectOptions, APIStatusError, tts
 from livekit.agents.types import USERDATA_TIMED_TRANSCRIPT
 from livekit.plugins import supertonic
-from supertonic_server.testing import wait_for
+from supertonic_server.testing import submitted_steps, wait_for
 
 from .conftest import NO_RETRY, Backend, capture
 
@@ -123,6 +123,32 @@ async def test_update_options_applies_to_new_streams_only(backend: Backend) -> N
         tts_.update_options(speed=3.0)
     with pytest.raises(ValueError, match="steps"):
         tts_.update_options(steps=0)
+
+
+async def test_first_chunk_steps_reach_the_session(backend: Backend) -> None:
+    tts_ = backend.tts(steps=6, first_chunk_steps=2)
+    with submitted_steps(backend.engine) as steps:
+        await tts_.synthesize(TEXT).collect()
+    assert len(steps) >= 2 and steps[0] == 2 and set(steps[1:]) == {6}
+    running = tts_.stream()
+    tts_.update_options(first_chunk_steps=3)
+    assert running._opts.first_chunk_steps == 2
+    await running.aclose()
+    with submitted_steps(backend.engine) as steps:
+        async with tts_.stream() as stream:
+            for piece in pieces(TEXT):
+                stream.push_text(piece)
+            stream.end_input()
+            [ev async for ev in stream]
+    assert steps[0] == 3 and set(steps[1:]) == {6}
+    tts_.update_options(first_chunk_steps=None)  # back to the session's default: all steps
+    with submitted_steps(backend.engine) as steps:
+        await tts_.synthesize(TEXT).collect()
+    assert set(steps) == {6}
+    with pytest.raises(ValueError, match="first_chunk_steps"):
+        tts_.update_options(first_chunk_steps=0)
+    with pytest.raises(ValueError, match="first_chunk_steps"):
+        backend.tts(first_chunk_steps=33)
 
 
 @pytest.mark.parametrize(

@@ -321,6 +321,7 @@ class InProcessBackend(Backend):
         runtime: ONNX Runtime options (device, threads).
         engine: an engine to use instead of loading one; it is not closed by :meth:`aclose`.
         max_contexts: streams served at once by this TTS instance.
+        phrase_cache: entries of the loaded engine's phrase cache; 0 turns it off.
     """
 
     def __init__(
@@ -331,10 +332,12 @@ class InProcessBackend(Backend):
         runtime: RuntimeOptions | None = None,
         engine: Engine | None = None,
         max_contexts: int = 64,
+        phrase_cache: int = 0,
     ) -> None:
         self.model = model
         self.model_dir = model_dir
         self.runtime = runtime
+        self.phrase_cache = phrase_cache
         self.engine = engine
         self._owns_engine = engine is None
         self._max_contexts = max_contexts
@@ -376,7 +379,7 @@ class InProcessBackend(Backend):
         if self.engine is None:
             try:
                 engine = await asyncio.to_thread(
-                    _load_engine, self.model, self.model_dir, self.runtime
+                    _load_engine, self.model, self.model_dir, self.runtime, self.phrase_cache
                 )
             except Exception as exc:
                 raise api_error(exc) from exc
@@ -458,9 +461,11 @@ class RemoteBackend(Backend):
 
 
 def _load_engine(
-    model: str, model_dir: str | Path | None, runtime: RuntimeOptions | None
+    model: str, model_dir: str | Path | None, runtime: RuntimeOptions | None, phrase_cache: int
 ) -> Engine:
-    engine = Engine.load(model, model_dir=model_dir, runtime=runtime, download=False)
+    engine = Engine.load(
+        model, model_dir=model_dir, runtime=runtime, download=False, phrase_cache=phrase_cache
+    )
     try:
         engine.warmup()
     except BaseException:

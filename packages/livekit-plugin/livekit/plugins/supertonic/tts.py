@@ -53,6 +53,7 @@ class _TTSOptions:
     language: TTSLanguages | str
     speed: float
     steps: int
+    first_chunk_steps: int | None
     sample_rate: int
 
 
@@ -64,6 +65,7 @@ class TTS(tts.TTS):
         language: TTSLanguages | str = DEFAULT_LANGUAGE,
         speed: float = 1.05,
         steps: int = 8,
+        first_chunk_steps: int | None = None,
         sample_rate: TTSSampleRates | int = DEFAULT_SAMPLE_RATE,
         model: NotGivenOr[TTSModels | str] = NOT_GIVEN,
         base_url: NotGivenOr[str] = NOT_GIVEN,
@@ -71,6 +73,7 @@ class TTS(tts.TTS):
         model_dir: NotGivenOr[str | Path] = NOT_GIVEN,
         engine: Engine | None = None,
         runtime: RuntimeOptions | None = None,
+        phrase_cache: int = 0,
     ) -> None:
         """Create a Supertonic TTS, in-process (default) or against a Supertonic server.
 
@@ -81,6 +84,11 @@ class TTS(tts.TTS):
                 default. Supertonic reads text in the language it is told.
             speed: 0.5..2.0; 1.0 is the model's natural pace. Defaults to 1.05.
             steps: flow-matching steps, 1..32; fewer is faster, 8 is the default.
+            first_chunk_steps: steps for the first chunk of each stream only ("fast
+                start"), 1..32: the first audio comes sooner (about 40 % less compute for that
+                chunk at 4 of 8 steps), the first phrase is slightly less expressive. None
+                (the default) uses the session's default: ``steps`` in-process, the server's
+                ``--first-chunk-steps`` remotely.
             sample_rate: output rate in Hz, one of 8000, 16000, 22050, 24000, 44100 (the
                 model's native rate, the default) or 48000.
             model: ``supertonic-3`` (default), ``supertonic-2`` or ``supertonic``; defaults
@@ -96,13 +104,17 @@ class TTS(tts.TTS):
                 the TTS does not close it.
             runtime: ONNX Runtime options, e.g. ``RuntimeOptions(device="cuda")``
                 (in-process only).
+            phrase_cache: entries of the engine's phrase cache (repeated short chunks served
+                at once, without synthesis); 0 (the default) turns it off. In-process only,
+                for the engine the TTS loads (build a shared ``engine`` with
+                ``Engine.load(..., phrase_cache=N)``); a server has ``--phrase-cache``.
         """
         if sample_rate not in SAMPLE_RATES:
             raise ValueError(
                 f"sample_rate must be one of {', '.join(map(str, SAMPLE_RATES))}, "
                 f"got {sample_rate!r}"
             )
-        _check_numbers(speed=speed, steps=steps)
+        _check_numbers(speed=speed, steps=steps, first_chunk_steps=first_chunk_steps)
         if not is_given(model):
             model = os.environ.get("SUPERTONIC_MODEL") or DEFAULT_MODEL
         super().__init__(
@@ -116,21 +128,31 @@ class TTS(tts.TTS):
             language=language,
             speed=speed,
             steps=steps,
+            first_chunk_steps=first_chunk_steps,
             sample_rate=sample_rate,
         )
         self._backend: Backend
         if is_given(base_url):
-            if engine is not None or is_given(model_dir) or runtime is not None:
+            if engine is not None or is_given(model_dir) or runtime is not None or phrase_cache:
                 raise ValueError(
-                    "engine, model_dir and runtime configure the in-process engine; "
-                    "leave them out with base_url (the server has its own model)"
+                    "engine, model_dir, runtime and phrase_cache configure the in-process "
+                    "engine; leave them out with base_url (the server has its own model)"
                 )
             key = api_key if is_given(api_key) else os.environ.get("SUPERTONIC_API_KEY")
             self._backend = RemoteBackend(base_url=base_url, api_key=key or None)
         else:
+            if engine is not None and phrase_cache:
+                raise ValueError(
+                    "phrase_cache configures the engine the TTS loads; for an engine passed "
+                    "in, build it with Engine.load(..., phrase_cache=N)"
+                )
             directory = model_dir if is_given(model_dir) else os.environ.get("SUPERTONIC_MODEL_DIR")
             self._backend = InProcessBackend(
-                model=model, model_dir=directory or None, runtime=runtime, engine=engine
+                model=model,
+                model_dir=directory or None,
+                runtime=runtime,
+                engine=engine,
+                phrase_cache=phrase_cache,
             )
         self._streams: weakref.WeakSet[ChunkedStream | SynthesizeStream] = weakref.WeakSet()
 
@@ -154,6 +176,7 @@ class TTS(tts.TTS):
         language: NotGivenOr[TTSLanguages | str] = NOT_GIVEN,
         speed: NotGivenOr[float] = NOT_GIVEN,
         steps: NotGivenOr[int] = NOT_GIVEN,
+        first_chunk_steps: NotGivenOr[int | None] = NOT_GIVEN,
     ) -> None:
         """Change settings for the streams created from now on (running ones keep theirs).
 
@@ -162,10 +185,15 @@ class TTS(tts.TTS):
             language: language code.
             speed: 0.5..2.0.
             steps: flow-matching steps, 1..32.
+            first_chunk_steps: steps for each stream's first chunk, 1..32; None goes back to
+                the session's default.
         """
         _check_numbers(
             speed=speed if is_given(speed) else self._opts.speed,
             steps=steps if is_given(steps) else self._opts.steps,
+            first_chunk_steps=(
+                first_chunk_steps if is_given(first_chunk_steps) else self._opts.first_chunk_steps
+            ),
         )
         if is_given(voice):
             self._opts.voice = voice
@@ -175,6 +203,8 @@ class TTS(tts.TTS):
             self._opts.speed = speed
         if is_given(steps):
             self._opts.steps = steps
+        if is_given(first_chunk_steps):
+            self._opts.first_chunk_steps = first_chunk_steps
 
     def synthesize(
         self, text: str, *, conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS
@@ -296,8 +326,9 @@ async def _speech_context(
 
 
 def _context_config(opts: _TTSOptions) -> dict[str, Any]:
-    """The speech session's ``config`` fields for one stream."""
-    return {
+    """The speech session's ``config`` fields for one stream (``first_chunk_steps`` only
+    when set: the context then keeps the session's default)."""
+    config: dict[str, Any] = {
         "voice": opts.voice,
         "lang": opts.language,
         "speed": opts.speed,
@@ -305,6 +336,9 @@ def _context_config(opts: _TTSOptions) -> dict[str, Any]:
         "sample_rate": opts.sample_rate,
         "encoding": "pcm_s16le",
     }
+    if opts.first_chunk_steps is not None:
+        config["first_chunk_steps"] = opts.first_chunk_steps
+    return config
 
 
 async def _play(
@@ -365,6 +399,6 @@ def _timed_words(event: Audio) -> list[TimedString]:
     return []
 
 
-def _check_numbers(*, speed: float, steps: int) -> None:
+def _check_numbers(*, speed: float, steps: int, first_chunk_steps: int | None) -> None:
     """Fail fast on a speed or step count the model refuses (the messages name the range)."""
-    SynthesisOptions(speed=speed, steps=steps).validated()
+    SynthesisOptions(speed=speed, steps=steps, first_chunk_steps=first_chunk_steps).validated()

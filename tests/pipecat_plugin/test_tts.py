@@ -318,7 +318,7 @@ async def test_fast_start_reaches_the_turns_first_sentence(variant: Variant) -> 
             ],
         )
     assert not errors(up)
-    assert steps[0] == 6 and steps[-1] == 3 and tts.settings.first_chunk_steps == 3
+    assert steps[0] == 4 and steps[-1] == 3 and tts.settings.first_chunk_steps == 3
 
 
 async def test_a_bad_first_chunk_steps_is_refused(variant: Variant) -> None:
@@ -332,7 +332,7 @@ async def test_a_bad_first_chunk_steps_is_refused(variant: Variant) -> None:
         ],
     )
     assert any("first_chunk_steps must be between 1 and 32" in e for e in errors(up)), errors(up)
-    assert tts.settings.first_chunk_steps is None
+    assert tts.settings.first_chunk_steps == 4  # the default, kept
     assert audio_of(down)
 
 

@@ -195,18 +195,18 @@ def sent_body(console: Console) -> dict:
 
 def test_fast_start_is_sent_with_the_request(console: Console) -> None:
     page = console.open()
-    assert page.inner_text("#first-chunk-steps-value") == "off"
-    assert "first_chunk_steps" not in sent_body(console)  # off: the server's default
-    page.fill("#first-chunk-steps", "4")
-    assert page.inner_text("#first-chunk-steps-value") == "4"
+    assert page.inner_text("#first-chunk-steps-value") == "4"  # the server's default
+    assert sent_body(console)["first_chunk_steps"] == 4
+    page.fill("#first-chunk-steps", "3")
+    assert page.inner_text("#first-chunk-steps-value") == "3"
     for tab in ("curl", "openai"):
         page.click(f"#snippet-tab-{tab}")
-        assert '"first_chunk_steps": 4' in page.inner_text("#snippet"), tab
+        assert '"first_chunk_steps": 3' in page.inner_text("#snippet"), tab
     body = sent_body(console)
-    assert body["first_chunk_steps"] == 4 and body["total_steps"] == 8
+    assert body["first_chunk_steps"] == 3 and body["total_steps"] == 8
     page.reload()  # remembered with the other settings
     page.wait_for_selector("#speak:enabled")
-    assert page.input_value("#first-chunk-steps") == "4"
+    assert page.input_value("#first-chunk-steps") == "3"
     assert console.errors == []
 
 

@@ -17,7 +17,7 @@ def test_defaults() -> None:
     )
     assert s.warmup and s.ui_enabled and s.ws_enabled
     assert s.api_keys == () and not s.exposed
-    assert s.first_chunk_steps is None and s.phrase_cache == 0  # off: as before
+    assert s.first_chunk_steps == 4 and s.phrase_cache == 0  # fast start on, cache off
 
 
 def test_fast_start_and_phrase_cache_from_flags_and_environment() -> None:

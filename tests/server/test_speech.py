@@ -224,8 +224,12 @@ def test_first_chunk_steps_apply_to_the_first_chunk_only(
         response = client.post("/v1/audio/speech", json={**body, "first_chunk_steps": 2})
     assert response.status_code == 200, response.text
     assert len(steps) >= 2 and steps[0] == 2 and set(steps[1:]) == {6}
-    with submitted_steps(live.engine) as steps:  # not given, on a server without a default
+    with submitted_steps(live.engine) as steps:  # not given: the server's default, 4
         assert client.post("/v1/audio/speech", json=body).status_code == 200
+    assert steps[0] == 4 and set(steps[1:]) == {6}
+    with submitted_steps(live.engine) as steps:  # as many as total_steps: fast start off
+        response = client.post("/v1/audio/speech", json={**body, "first_chunk_steps": 6})
+        assert response.status_code == 200
     assert set(steps) == {6}
 
     # --first-chunk-steps 2 is the server's default; a request may ask for another count

@@ -239,7 +239,7 @@ class SynthesisStream:
         """The synthesis job of the stream's chunk number ``index`` (validates the text)."""
         opts = self.options
         if index == 0 and opts.first_chunk_steps is not None:
-            opts = replace(opts, steps=opts.first_chunk_steps)
+            opts = replace(opts, steps=min(opts.steps, opts.first_chunk_steps))
         job = self.engine.make_job(text, self.style, opts, (opts.seed or 0) + index)
         job.token = self.token
         job.index = index

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from supertonic_core.audio import SAMPLE_RATES
-from supertonic_core.engine import STEPS_RANGE, WARMUP_TEXT
+from supertonic_core.engine import STEPS_RANGE, WARMUP_TEXT, SynthesisOptions
 from supertonic_core.runtime import DEVICES
 from supertonic_core.scheduler import POLICIES
 from supertonic_core.synthetic import PROFILES
@@ -57,9 +57,9 @@ class Settings:
     speed: float = _opt("default speed, 0.5..2.0", default=1.05)
     total_steps: int = _opt("default flow-matching steps, 1..32 (fewer = faster)", default=8)
     first_chunk_steps: int | None = _opt(
-        "default steps for the first chunk of each stream only ('fast start': first audio "
-        "sooner, a slightly less expressive first phrase), 1..32; unset = --total-steps",
-        default=None,
+        "steps for the first chunk of each stream only ('fast start': first audio sooner, a "
+        "slightly less expressive first phrase), 1..32; --total-steps or more turns it off",
+        default=SynthesisOptions().first_chunk_steps,
     )
     phrase_cache: int = _opt(
         "entries of the phrase cache (repeated short chunks served without synthesis); 0 = off",

@@ -197,7 +197,7 @@ class Engine:
         """Raise before any audio is produced if ``text`` cannot be spoken at all."""
         if not isinstance(text, str) or not text.strip():
             raise EmptyTextError()
-        bad = self.indexer.unsupported(normalize_text(text))
+        bad = self.indexer.unsupported(normalize_text(text, self.indexer))
         if bad:
             raise UnsupportedCharactersError(bad)
         if not is_speakable(text):
@@ -207,11 +207,15 @@ class Engine:
         check_language(lang, self.languages)
 
     def make_job(
-        self, chunk: str, style: VoiceStyle, opts: SynthesisOptions, seed: int
+        self, chunk: str, style: VoiceStyle, opts: SynthesisOptions, seed: int, *, cut: bool = False
     ) -> ChunkJob:
-        """One chunk's synthesis job: the text as the model was trained to read it, encoded."""
-        model_text = (
-            prepare_text(chunk, opts.lang) if self.bundle.spec.tagged else normalize_text(chunk)
+        """One chunk's synthesis job: the text as the model was trained to read it, encoded.
+
+        ``cut``: the chunk ends inside a sentence, so it gets no final period (see
+        :func:`~supertonic_core.text.normalize_text`).
+        """
+        model_text = prepare_text(
+            chunk, opts.lang, self.indexer, cut=cut, tagged=self.bundle.spec.tagged
         )
         ids, _ = self.indexer.encode([model_text])
         return ChunkJob(ids=ids[0], style=style, speed=opts.speed, steps=opts.steps, seed=seed)

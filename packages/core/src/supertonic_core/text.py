@@ -1,8 +1,19 @@
 """The text preprocessing the model was trained with, and its character indexer.
 
 Why: the model only reads text shaped like its training data, so every chunk goes through
-the same normalisation and the same code-point table before inference. Characters the
-table cannot map are reported all at once, with their code points, instead of crashing.
+the official front end (``supertonic`` 1.3.1, ``UnicodeProcessor._preprocess_text``) step
+by step, with the same patterns in the same order, and then through the same code-point
+table. The tests hold it to the official package character for character
+(tests/core/test_fidelity.py). We differ only where the official would fail or where a
+chunk ends inside a sentence; the core README lists each rule ("Fidelity to the official
+pipeline").
+
+- Characters the bundle's indexer refuses (the official would stop with "unsupported
+  character", or feed the model id -1): invisible characters and emoji are dropped,
+  typographic quotes, dashes and brackets become their plain forms, then the official
+  steps run again. What is still refused is reported all at once, with code points.
+- A chunk cut inside a sentence gets no final period: it keeps its clause mark, or gets a
+  comma, so the model never speaks a mid-sentence cut as a sentence end.
 """
 
 from __future__ import annotations
@@ -18,76 +29,140 @@ import numpy as np
 from .errors import BundleInvalidError, EmptyTextError, UnsupportedCharactersError
 from .languages import check_language
 
-#: Inline expression tags (``<laugh>``, ``<breath>``, ...) pass through untouched.
+#: Inline expression tags (``<laugh>``, ``<breath>``, ...): words to the timings. The
+#: official front end treats them as text, so ``<deep_breath>`` reaches the model as
+#: ``<deep breath>``, like every other ``_``.
 TAG_RE = re.compile(r"<[a-z_]+>")
-_TAG_SPLIT = re.compile(r"(<[a-z_]+>)")
 
-_EMOJI = re.compile(
+# ----------------------------------------------------------------- the official front end
+# supertonic 1.3.1, supertonic/core.py: the same patterns, applied in the same order.
+
+_OFFICIAL_EMOJI = re.compile(
+    "[\U0001f600-\U0001f64f\U0001f300-\U0001f5ff\U0001f680-\U0001f6ff\U0001f700-\U0001f77f"
+    "\U0001f780-\U0001f7ff\U0001f800-\U0001f8ff\U0001f900-\U0001f9ff\U0001fa00-\U0001fa6f"
+    "\U0001fa70-\U0001faff\u2600-\u26ff\u2700-\u27bf\U0001f1e6-\U0001f1ff]+"
+)
+#: In order (a dict in the official code); U+2011 never matches after NFKD, which turns
+#: it into U+2010, and the model then receives U+2010.
+_OFFICIAL_SYMBOLS = (
+    ("\u2013", "-"),
+    ("\u2011", "-"),
+    ("\u2014", "-"),
+    ("\u00af", " "),
+    ("_", " "),
+    ("\u201c", '"'),
+    ("\u201d", '"'),
+    ("\u2018", "'"),
+    ("\u2019", "'"),
+    ("\u00b4", "'"),
+    ("`", "'"),
+    ("[", " "),
+    ("]", " "),
+    ("|", " "),
+    ("/", " "),
+    ("#", " "),
+    ("→", " "),
+    ("←", " "),
+)
+_OFFICIAL_DECORATIVE = re.compile(r"[♥☆♡©\\]")
+_OFFICIAL_EXPANSIONS = (("@", " at "), ("e.g.,", "for example, "), ("i.e.,", "that is, "))
+#: One plain space before each mark is removed, mark by mark: "a  ," keeps one space.
+_OFFICIAL_SPACE_BEFORE = tuple((" " + mark, mark) for mark in ",.!?;:'")
+_OFFICIAL_DUPLICATE_QUOTES = re.compile(r"([\"'`])\1+")
+_OFFICIAL_WHITESPACE = re.compile(r"\s+")
+#: Text ending in none of these gets a period: so "؟", "।" and "-" get one, "»" and ")" not.
+_OFFICIAL_ENDING = re.compile(r"[.!?;:,'\"')\]}…。」』】〉》›»]$")
+
+# ------------------------------------------------------- our rules where the official fails
+
+#: Refused characters that carry no sound: invisible format and control characters,
+#: variation selectors, the keycap mark, emoji the official pattern does not cover, and
+#: the tag characters of subdivision flags.
+_SILENT = re.compile(
     "["
-    "\U0001f000-\U0001faff"  # pictographs, emoticons, transport, flags, extended symbols
-    "\u2300-\u23ff"  # technical symbols used as emoji (watch, hourglass, play buttons)
-    "\u2600-\u27bf"  # miscellaneous symbols and dingbats
-    "\u2b00-\u2bff"  # arrows and stars used as emoji
-    "\ufe0e\ufe0f\u20e3"  # variation selectors, keycap
-    "\U000e0020-\U000e007f"  # tag characters of subdivision flags
-    "]+"
+    "\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+    "\ufe00-\ufe0f\u20e3\U000e0000-\U000e007f"
+    "\U0001f000-\U0001faff\u2300-\u23ff\u2600-\u27bf\u2b00-\u2bff"
+    "]"
 )
-# Invisible format and control characters carry no sound (ZWJ, BOM, soft hyphen, bidi marks).
-_INVISIBLE = re.compile(
-    "[\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
-)
-_CHAR_MAP = str.maketrans(
-    {
-        **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2e3a\u2e3b", "-"),
-        **dict.fromkeys("\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033\u301d\u301e\u301f", '"'),
-        **dict.fromkeys("\u2018\u2019\u201a\u201b\u0060\u00b4\u2032\u2039\u203a", "'"),
-        **dict.fromkeys("\u3010\u3014\u3016\u3018", "("),
-        **dict.fromkeys("\u3011\u3015\u3017\u3019", ")"),
-        **dict.fromkeys("[]{}_|/#\u2192\u2190\u2022", " "),
-        **dict.fromkeys("\u2665\u2606\u2661\u00a9\\", ""),
-    }
-)
-_EXPANSIONS = (("e.g.,", "for example, "), ("i.e.,", "that is, "), ("@", " at "))
-_SPACE_BEFORE_PUNCT = re.compile(r"\s+(?=[,!?;:']|\.(?!\d))")
-_REPEATED_QUOTES = re.compile(r"(\"|')\1+")
-#: Text ending in one of these (before closing quotes/brackets) gets no extra period.
-_FINAL_PUNCT = frozenset(".!?;:,…。！？｡؟।॥۔、，-–—")
-_TRAILING_CLOSERS = "\"')]}」』〉》»”’"
+#: Refused typographic characters and their plain forms.
+_PLAIN_FORMS = {
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2e3a\u2e3b", "-"),
+    **dict.fromkeys("\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033\u301d\u301e\u301f", '"'),
+    **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u2039\u203a", "'"),
+    **dict.fromkeys("\u3010\u3014\u3016\u3018{", "("),
+    **dict.fromkeys("\u3011\u3015\u3017\u3019}", ")"),
+    **dict.fromkeys("\u2022\u2023\u2043\u25e6", " "),  # bullets
+}
+#: What ends a chunk cut inside a sentence when its text has no mark there: the clause
+#: mark of the language's own training text.
+_CONTINUATION = {"ja": "、", "ar": "،"}
 
 
-def normalize_text(text: str) -> str:
-    """Apply the model's training-time preprocessing; ``""`` when nothing is left.
+def normalize_text(text: str, indexer: TextIndexer | None = None, *, cut: bool = False) -> str:
+    """The text as the model reads it (without language tags); ``""`` when nothing is left.
 
-    NFKD; drop emoji and invisible characters; plain dashes, quotes and brackets; drop
-    decorative symbols; expand ``@``, ``e.g.,``, ``i.e.,``; no space before ``, . ! ? ; : '``;
-    collapse repeated quotes and whitespace; end with punctuation. Expression tags such as
-    ``<laugh>`` are kept as they are.
+    The official steps, in order: NFKD; drop emoji; plain forms of a few symbols (``_ [ ]
+    | / # → ←`` become spaces); drop ``♥ ☆ ♡ © \\``; expand ``@``, ``e.g.,``, ``i.e.,``;
+    remove one space before ``, . ! ? ; : '``; collapse repeated quotes and whitespace; add
+    a period unless the text ends in one of ``. ! ? ; : , ' " ) ] } … 。 」 』 】 〉 》 › »``.
+
+    Args:
+        text: one chunk of input text.
+        indexer: the bundle's indexer. Where the official result holds characters it
+            refuses, those characters are dropped (invisible, emoji) or replaced by their
+            plain forms (quotes, dashes, brackets, bullets) and the steps run again;
+            without an indexer the official result is returned as it is.
+        cut: the text ends inside a sentence (a chunk cut at a clause or a word): no
+            final period (:func:`prepare_text` then adds the language's comma where the
+            text ends without a mark).
     """
-    parts = _TAG_SPLIT.split(text)
-    parts[::2] = [_normalize_plain(part) for part in parts[::2]]
-    out = _SPACE_BEFORE_PUNCT.sub("", "".join(parts))
-    out = _REPEATED_QUOTES.sub(r"\1", out)
-    out = " ".join(out.split())
-    return _with_final_punct(out)
+    out = _official_steps(text)
+    if indexer is not None and out:
+        refused = set(indexer.unsupported(out))
+        if refused:
+            nfkd = unicodedata.normalize("NFKD", text)
+            out = _official_steps("".join(_rescue(ch) if ch in refused else ch for ch in nfkd))
+    if not out or cut:
+        return out
+    return out if _OFFICIAL_ENDING.search(out) else out + "."
 
 
-def _normalize_plain(text: str) -> str:
+def _official_steps(text: str) -> str:
     text = unicodedata.normalize("NFKD", text)
-    text = _EMOJI.sub("", text)
-    text = _INVISIBLE.sub("", text)
-    text = text.translate(_CHAR_MAP)
-    for old, new in _EXPANSIONS:
+    text = _OFFICIAL_EMOJI.sub("", text)
+    for old, new in _OFFICIAL_SYMBOLS:
         text = text.replace(old, new)
-    return text
+    text = _OFFICIAL_DECORATIVE.sub("", text)
+    for old, new in _OFFICIAL_EXPANSIONS:
+        text = text.replace(old, new)
+    for old, new in _OFFICIAL_SPACE_BEFORE:
+        text = text.replace(old, new)
+    text = _OFFICIAL_DUPLICATE_QUOTES.sub(r"\1", text)
+    return _OFFICIAL_WHITESPACE.sub(" ", text).strip()
 
 
-def _with_final_punct(text: str) -> str:
-    if not text:
-        return text
-    body = text.rstrip(_TRAILING_CLOSERS)
-    if body and body[-1] in _FINAL_PUNCT:
-        return text
-    return text + "."
+def _rescue(ch: str) -> str:
+    if ch in _PLAIN_FORMS:
+        return _PLAIN_FORMS[ch]
+    if _SILENT.match(ch) or unicodedata.category(ch) in ("Cc", "Cf"):
+        return ""
+    return ch
+
+
+def rescued_characters(text: str, indexer: TextIndexer) -> list[str]:
+    """The characters of ``text`` the official front end would send but ``indexer``
+    refuses, which :func:`normalize_text` drops or replaces (for warnings), in order."""
+    return indexer.unsupported(_official_steps(text))
+
+
+def _end_cut(text: str, lang: str, indexer: TextIndexer | None) -> str:
+    if not text or unicodedata.category(text[-1])[0] == "P":
+        return text  # it ends at a clause mark (or a closing quote): keep it, add nothing
+    mark = _CONTINUATION.get(lang, ",")
+    if indexer is not None and indexer.unsupported(mark):
+        mark = ","
+    return text + mark
 
 
 def wrap_language(text: str, lang: str) -> str:
@@ -96,20 +171,35 @@ def wrap_language(text: str, lang: str) -> str:
     return f"<{code}>{text}</{code}>"
 
 
-def prepare_text(text: str, lang: str) -> str:
-    """Normalise and wrap one chunk for the model; raises EmptyTextError if nothing is left."""
+def prepare_text(
+    text: str,
+    lang: str,
+    indexer: TextIndexer | None = None,
+    *,
+    cut: bool = False,
+    tagged: bool = True,
+) -> str:
+    """Normalise and wrap one chunk for the model; raises EmptyTextError if nothing is left.
+
+    ``indexer`` and ``cut`` as in :func:`normalize_text`; a cut chunk without a final mark
+    ends in the language's comma. ``tagged=False`` (supertonic v1, English only) leaves out
+    the language tags, as the official does there.
+    """
     code = check_language(lang)
-    normalized = normalize_text(text)
+    normalized = normalize_text(text, indexer, cut=cut)
     if not normalized:
         raise EmptyTextError()
-    return wrap_language(normalized, code)
+    if cut:
+        normalized = _end_cut(normalized, code, indexer)
+    return wrap_language(normalized, code) if tagged else normalized
 
 
 def is_speakable(text: str) -> bool:
     """True when the normalised text has a letter or digit in any script.
 
     Chunks of punctuation only ("...", "—") are not speakable: the engine turns them
-    into a pause rather than asking the model to read them.
+    into a pause rather than asking the model to read them (the official would send
+    ``<en>...</en>``, or ``<en>.</en>`` for an emoji alone).
     """
     return any(ch.isalnum() for ch in normalize_text(text))
 

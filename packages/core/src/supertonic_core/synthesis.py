@@ -10,7 +10,6 @@ solo result: noise comes from the row's own seed, and padding is masked.
 from __future__ import annotations
 
 import enum
-import math
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -83,6 +82,18 @@ def _pad_ids(jobs: list[ChunkJob]) -> tuple[np.ndarray, np.ndarray]:
     return ids, mask
 
 
+def latent_frames(duration: float, sample_rate: int, frame: int) -> int:
+    """Latent frames for ``duration`` seconds of speech, by the official rule.
+
+    The official computes ``(duration * sample_rate + frame - 1) / frame`` in float32 and
+    truncates, which is ``ceil(floor(samples) / frame)``: a length that passes a multiple
+    of ``frame`` by less than one sample gets no extra frame (a float64 ``ceil`` of the
+    exact quotient gave one, about one chunk in 3000). At least one frame.
+    """
+    samples = np.float32(duration) * np.float32(sample_rate)
+    return max(1, int((samples + np.float32(frame - 1)) / np.float32(frame)))
+
+
 def prepare(rt: Runtime, jobs: list[ChunkJob], *, sample_rate: int, frame: int) -> None:
     """Duration prediction and text encoding; leaves each job holding its start noise."""
     ids, mask = _pad_ids(jobs)
@@ -90,9 +101,10 @@ def prepare(rt: Runtime, jobs: list[ChunkJob], *, sample_rate: int, frame: int) 
     ttl = np.stack([j.style.ttl for j in jobs])
     durations = rt.run("duration_predictor", {"text_ids": ids, "style_dp": dp, "text_mask": mask})
     emb = rt.run("text_encoder", {"text_ids": ids, "style_ttl": ttl, "text_mask": mask})
+    predicted = np.asarray(durations, dtype=np.float32).reshape(-1)
     for row, job in enumerate(jobs):
-        job.duration = float(np.asarray(durations).reshape(-1)[row]) / job.speed
-        frames = max(1, math.ceil(job.duration * sample_rate / frame))
+        job.duration = float(predicted[row] / np.float32(job.speed))  # float32, as the official
+        frames = latent_frames(job.duration, sample_rate, frame)
         job.text_emb = np.asarray(emb)[row, :, : len(job.ids)]
         rng = np.random.default_rng(job.seed)
         job.latent = rng.standard_normal((rt.latent_channels, frames), dtype=np.float32)
@@ -135,17 +147,19 @@ def denoise(rt: Runtime, jobs: list[ChunkJob]) -> None:
 
 
 def vocode(rt: Runtime, jobs: list[ChunkJob], *, sample_rate: int) -> list[np.ndarray]:
-    """Latent to waveform, trimmed to each job's duration.
+    """Latent to waveform: every sample of every frame, untrimmed, as the official.
 
-    The vocoder graph has no mask, so only rows of equal length may share a call; the
-    scheduler groups them so.
+    The speech is predicted to end within the last frame; what the vocoder makes past that
+    point (0 to 70 ms) is the tail of the last sound or silence, and cutting it could only
+    lose speech, so it is kept (the pause after the chunk follows it). The vocoder graph
+    has no mask, so only rows of equal length may share a call; the scheduler groups them
+    so.
     """
     assert len({j.frames for j in jobs}) == 1, "vocoder rows must have equal length"
     wav = np.asarray(rt.run("vocoder", {"latent": np.stack([j.latent for j in jobs])}))
     results = []
     for row, job in enumerate(jobs):
-        keep = min(wav.shape[1], max(1, round(job.duration * sample_rate)))
-        results.append(wav[row, :keep].astype(np.float32, copy=True))
+        results.append(wav[row].astype(np.float32, copy=True))
         job.stage = Stage.DONE
         job.latent = job.text_emb = None  # free the state as soon as it is spent
     return results

@@ -14,20 +14,31 @@ from .errors import InvalidOptionError
 SAMPLE_RATES = (8000, 16000, 22050, 24000, 44100, 48000)
 FADE_S = 0.005
 
+PARAGRAPH_PAUSE = 0.45
+CLAUSE_PAUSE = 0.12
 #: Pause after a chunk, by how its text ends: a sentence breathes longer than a clause.
+#: The official pipeline puts 0.3 s between its chunks (packs of whole sentences); ours
+#: are sentences or clauses, so the pause follows the punctuation instead.
 _PAUSES = (
-    (("\n\n",), 0.45),
+    (("\n\n",), PARAGRAPH_PAUSE),
     ((".", "!", "?", "…", "。", "！", "？", "؟", "।", "॥"), 0.28),
-    ((",", ";", ":", "、", "，", "،", "—", "–"), 0.12),
+    ((",", ";", ":", "、", "，", "،", "—", "–"), CLAUSE_PAUSE),
 )
 
 
-def pause_after(text: str) -> float:
-    """Seconds of silence that should follow a chunk ending like ``text`` does."""
+def pause_after(text: str, *, paragraph: bool = False, cut: bool = False) -> float:
+    """Seconds of silence that should follow a chunk ending like ``text`` does.
+
+    ``paragraph``: a blank line follows the chunk (chunk text has its whitespace collapsed,
+    so the caller says so). ``cut``: the chunk ends inside a sentence, where a pause longer
+    than a clause's would sound like a sentence end.
+    """
+    if paragraph:
+        return PARAGRAPH_PAUSE
     stripped = text.rstrip(" \t\"'”’»)]")
     for endings, seconds in _PAUSES:
         if stripped.endswith(endings):
-            return seconds
+            return min(seconds, CLAUSE_PAUSE) if cut else seconds
     return 0.08
 
 

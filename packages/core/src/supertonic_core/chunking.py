@@ -6,11 +6,14 @@ next), clauses then words for over-long sentences, and an optional short first c
 :func:`split_text` and :class:`IncrementalSplitter` run the same state machine, which only
 decides a boundary once the text after it proves it, so streaming an answer token by token
 yields the same chunks as splitting it whole. Chunks keep the original text, whitespace
-collapsed; normalisation happens later, per chunk.
+collapsed; normalisation happens later, per chunk. Each chunk also says how it ends
+(:class:`Boundary`): at a sentence, at a paragraph (a blank line, lost once whitespace is
+collapsed), or cut inside a sentence, which the model must not speak as a sentence end.
 """
 
 from __future__ import annotations
 
+import enum
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -45,6 +48,8 @@ _MAYBE_CONTINUOUS = re.compile(
     r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3000-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0002ffff]"
 )
 _WIDE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3\uf900-\ufaff]")
+#: French closing guillemets sit after a no-break space and belong to what precedes them.
+_SPACED_CLOSER = "[\u00a0\u202f]+[»›]"
 _NO_BREAK_BEFORE = frozenset("ーゃゅょぁぃぅぇぉっゎャュョァィゥェォッヮヵヶ々ゝゞヽヾ")
 
 
@@ -92,6 +97,22 @@ class _Cut:
 _NO_CUT = _Cut(-1, -1, -1, False)
 
 
+class Boundary(enum.Enum):
+    """How a chunk ends; it decides the model's final mark and the pause after the chunk."""
+
+    SENTENCE = "sentence"
+    PARAGRAPH = "paragraph"  # a blank line follows
+    CUT = "cut"  # inside a sentence: the short first chunk, a clause of a long sentence
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """A chunk's text and how it ends."""
+
+    text: str
+    end: Boundary
+
+
 def default_max_chars(lang: str) -> int:
     """Default chunk length for ``lang``: 300 characters, 120 for Korean and Japanese."""
     return LANGUAGE_MAX_CHARS.get(lang, DEFAULT_MAX_CHARS)
@@ -114,6 +135,20 @@ def split_text(
         first_chunk_chars: if set, the first chunk is cut to about this length at a clause or
             word boundary, so the first audio of a stream starts sooner.
     """
+    return [
+        p.text
+        for p in split_pieces(text, lang, max_chars=max_chars, first_chunk_chars=first_chunk_chars)
+    ]
+
+
+def split_pieces(
+    text: str,
+    lang: str = "en",
+    *,
+    max_chars: int | None = None,
+    first_chunk_chars: int | None = None,
+) -> list[Piece]:
+    """:func:`split_text`, each chunk with how it ends (:class:`Boundary`)."""
     return _Machine(lang, max_chars, first_chunk_chars).feed(text, final=True)
 
 
@@ -166,10 +201,18 @@ class IncrementalSplitter:
 
     def push(self, delta: str) -> list[str]:
         """Add a text delta; return the chunks it completed (often none)."""
-        return self._machine.feed(delta, final=False)
+        return [p.text for p in self.push_pieces(delta)]
 
     def flush(self) -> list[str]:
         """Release everything buffered and reset for the next utterance."""
+        return [p.text for p in self.flush_pieces()]
+
+    def push_pieces(self, delta: str) -> list[Piece]:
+        """:meth:`push`, each chunk with how it ends."""
+        return self._machine.feed(delta, final=False)
+
+    def flush_pieces(self) -> list[Piece]:
+        """:meth:`flush`, each chunk with how it ends."""
         chunks = self._machine.feed("", final=True)
         self._machine.reset()
         return chunks
@@ -191,9 +234,9 @@ class _Machine:
         self.first = True  # the next chunk is the utterance's first
         self.at_start = True  # buf starts at a sentence start (not after a cut)
 
-    def feed(self, delta: str, *, final: bool) -> list[str]:
+    def feed(self, delta: str, *, final: bool) -> list[Piece]:
         buf = self.buf + delta
-        out: list[str] = []
+        out: list[Piece] = []
         pos = done = 0
         while (pos := _skip_space(buf, done)) < len(buf):
             nxt = self._step(buf, pos, final, out)
@@ -203,7 +246,7 @@ class _Machine:
         self.buf = buf[done:]
         return out
 
-    def _step(self, buf: str, pos: int, final: bool, out: list[str]) -> int | None:
+    def _step(self, buf: str, pos: int, final: bool, out: list[Piece]) -> int | None:
         """Release one chunk starting at ``pos``; None when its end is not certain yet."""
         sent = self.scanner.scan(buf, pos, final, at_start=self.at_start)
         size = _collapsed_len(buf, pos, sent.end, self.max)
@@ -228,9 +271,15 @@ class _Machine:
         return self._emit(out, buf, pos, sent.end, sent.end, at_start=True)
 
     def _emit(
-        self, out: list[str], buf: str, pos: int, end: int, resume: int, *, at_start: bool
+        self, out: list[Piece], buf: str, pos: int, end: int, resume: int, *, at_start: bool
     ) -> int:
-        out.append(" ".join(buf[pos:end].split()))
+        if not at_start:
+            boundary = Boundary.CUT
+        elif _newlines(buf[end : _skip_space(buf, end)]) >= 2:
+            boundary = Boundary.PARAGRAPH
+        else:
+            boundary = Boundary.SENTENCE
+        out.append(Piece(" ".join(buf[pos:end].split()), boundary))
         self.first = False
         self.at_start = at_start
         return resume
@@ -297,9 +346,11 @@ class _Scanner:
         western = _WESTERN_ENDS + (";\u037e" if lang == "el" else "")
         ends = re.escape(western + _STRONG_ENDS)
         self.trigger = re.compile(rf"[\n\u2028\u2029{ends}]")  # a fast search, then:
+        closers = re.escape(_CLOSERS)
         self.candidates = re.compile(
             rf"(?P<nl>[\n\u2028\u2029]\s*)"
-            rf"|(?P<run>[{ends}]+)[{re.escape(_CLOSERS)}]*"
+            # closing marks, also French » › after a no-break space: « Bonjour. »
+            rf"|(?P<run>[{ends}]+)(?:[{closers}]|{_SPACED_CLOSER})*"
         )
         self.never = _NEVER_COMMON
         self.maybe = _MAYBE_COMMON
@@ -402,9 +453,14 @@ def _cuts(buf: str, start: int, end: int) -> Iterator[_Cut]:
                 yield _Cut(p, p, base + p - w_start, buf[p - 1] in _CJK_CLAUSE)
         size = base + w_end - w_start
         following = next(words, None)
-        if following is not None:
+        if following is not None and not _closes(following[0]):
             yield _Cut(w_end, following.start(), size, bool(_CLAUSE_END.search(word[0])))
         word = following
+
+
+def _closes(word: str) -> bool:
+    """A "word" of closing marks only (French "!" or "»" after a space): never a chunk start."""
+    return all(ch in _CLOSERS or _is_trailing_punct(ch) for ch in word)
 
 
 def _inner_cuts(buf: str, start: int, end: int) -> Iterator[int]:

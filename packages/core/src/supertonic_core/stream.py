@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .audio import fade_edges, pause_after, to_int16
-from .chunking import IncrementalSplitter, cut_head, default_max_chars
+from .chunking import Boundary, IncrementalSplitter, Piece, cut_head, default_max_chars
 from .errors import InvalidInputError, SynthesisCancelledError
 from .phrase_cache import MAX_PHRASE_CHARS, PhraseKey, style_digest
 from .synthesis import CancelToken, ChunkJob, Stage
@@ -71,6 +71,7 @@ class _Pending:
     job: ChunkJob | None  # None: nothing speakable, only a pause
     future: Future[np.ndarray] | None = None  # set when submitted (or served from the cache)
     key: PhraseKey | None = None  # where the phrase cache keeps its audio
+    end: Boundary = Boundary.SENTENCE  # how the text ends: the model's final mark, the pause
 
 
 class SynthesisStream:
@@ -110,25 +111,28 @@ class SynthesisStream:
 
     def add_text(self, delta: str) -> list[str]:
         """Feed a text delta; returns the chunks it released (their end is certain)."""
-        chunks = self._splitter.push(delta)
-        self._add_all(chunks)
-        return chunks
+        pieces = self._splitter.push_pieces(delta)
+        self._add_all(pieces)
+        return [p.text for p in pieces]
 
     def flush(self) -> list[str]:
         """Release whatever text is buffered as chunks now, without ending the stream."""
-        chunks = self._splitter.flush()
-        self._add_all(chunks)
-        return chunks
+        pieces = self._splitter.flush_pieces()
+        self._add_all(pieces)
+        return [p.text for p in pieces]
 
-    def add_chunk(self, text: str) -> None:
-        """Queue one chunk as is (validated now, so bad text fails before any audio)."""
+    def add_chunk(self, text: str, *, end: Boundary = Boundary.SENTENCE) -> None:
+        """Queue one chunk as is (validated now, so bad text fails before any audio).
+
+        ``end``: how the chunk ends (a sentence, a paragraph, or cut inside a sentence).
+        """
         text = text.strip()
         if not text:
             return
         if is_speakable(text):
-            self._pending_add(_Pending(text, self._job(text, self._added)))
+            self._pending_add(_Pending(text, self._job(text, self._added, end), end=end))
         else:
-            self._pending_add(_Pending(text, None))
+            self._pending_add(_Pending(text, None, end=end))
         self._added += 1
 
     def end(self) -> list[str]:
@@ -217,12 +221,12 @@ class SynthesisStream:
 
     # ------------------------------------------------------------------ internals
 
-    def _add_all(self, chunks: list[str]) -> None:
+    def _add_all(self, pieces: list[Piece]) -> None:
         """Queue every good chunk; a bad one is reported after the rest are queued."""
         error: InvalidInputError | None = None
-        for chunk in chunks:
+        for piece in pieces:
             try:
-                self.add_chunk(chunk)
+                self.add_chunk(piece.text, end=piece.end)
             except InvalidInputError as exc:
                 error = error or exc
         if error is not None:
@@ -235,12 +239,14 @@ class SynthesisStream:
     def _wake(self) -> None:
         self._wakeup.set()
 
-    def _job(self, text: str, index: int) -> ChunkJob:
+    def _job(self, text: str, index: int, end: Boundary = Boundary.SENTENCE) -> ChunkJob:
         """The synthesis job of the stream's chunk number ``index`` (validates the text)."""
         opts = self.options
         if index == 0 and opts.first_chunk_steps is not None:
             opts = replace(opts, steps=min(opts.steps, opts.first_chunk_steps))
-        job = self.engine.make_job(text, self.style, opts, (opts.seed or 0) + index)
+        job = self.engine.make_job(
+            text, self.style, opts, (opts.seed or 0) + index, cut=end is Boundary.CUT
+        )
         job.token = self.token
         job.index = index
         return job
@@ -273,7 +279,7 @@ class SynthesisStream:
             self._resize(position, ahead)
         assert item.job is not None
         if item.job.index != self._submitted:
-            item.job = self._job(item.text, self._submitted)
+            item.job = self._job(item.text, self._submitted, item.end)
         self._submitted += 1
         cache = self.engine.phrase_cache
         if cache is not None and len(item.text) <= MAX_PHRASE_CHARS:
@@ -303,20 +309,21 @@ class SynthesisStream:
         if len(item.text) > chars:
             head, rest = cut_head(item.text, chars)
             if rest:
-                item.text = head
-                item.job = self._job(head, self._submitted)
-                self._pending.insert(position + 1, _Pending(rest, self._job(rest, self._added)))
+                end, item.text, item.end = item.end, head, Boundary.CUT
+                item.job = self._job(head, self._submitted, Boundary.CUT)
+                rest_job = self._job(rest, self._added, end)
+                self._pending.insert(position + 1, _Pending(rest, rest_job, end=end))
             return
-        merged = item.text
-        while position + 1 < len(self._pending):
+        merged, end = item.text, item.end
+        while position + 1 < len(self._pending) and end is not Boundary.PARAGRAPH:
             nxt = self._pending[position + 1]
             if nxt.job is None or len(merged) + 1 + len(nxt.text) > chars:
                 break
-            merged = f"{merged} {nxt.text}"
+            merged, end = f"{merged} {nxt.text}", nxt.end
             del self._pending[position + 1]
         if merged != item.text:
-            item.text = merged
-            item.job = self._job(merged, self._submitted)
+            item.text, item.end = merged, end
+            item.job = self._job(merged, self._submitted, end)
 
     def _finish(self, item: _Pending, wav: np.ndarray | None) -> AudioChunk:
         self._pending.popleft()
@@ -325,7 +332,15 @@ class SynthesisStream:
         rate = self.engine.sample_rate
         speech = fade_edges(wav, rate) if wav is not None else np.zeros(0, dtype=np.float32)
         last = self._ended and not self._pending
-        pause = 0.0 if last else pause_after(item.text)
+        pause = (
+            0.0
+            if last
+            else pause_after(
+                item.text,
+                paragraph=item.end is Boundary.PARAGRAPH,
+                cut=item.end is Boundary.CUT,
+            )
+        )
         if wav is None:
             pause = max(pause, 0.2)
         samples = np.concatenate([speech, np.zeros(round(pause * rate), dtype=np.float32)])

@@ -301,7 +301,9 @@ class SynthesisStream:
     def _resize(self, position: int, ahead: list[ChunkJob]) -> None:
         """Cut or pack the chunk at ``position`` to what the listener's lead pays for."""
         seconds = self.engine.scheduler.speech_budget(self.state, ahead, self.options.steps)
-        if seconds is None:
+        if not seconds:
+            # Unmeasured, or a gap comes whatever the size (the device is behind): then the
+            # chunk as released wastes least on fixed per-call costs, so the gap is shortest.
             return
         per_char = self.engine.scheduler.costs.seconds_per_id
         chars = min(self._max_chars, max(MIN_SIZED_CHARS, int(seconds / per_char)))

@@ -750,7 +750,7 @@ async def test_a_cut_made_for_a_thin_lead_gets_no_period_either(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Chunks sized by the lead are cut when it is thin: the head is a cut like any other."""
-    monkeypatch.setattr(engine.scheduler, "speech_budget", lambda *args: 0.0)  # thinnest
+    monkeypatch.setattr(engine.scheduler, "speech_budget", lambda *args: 1e-3)  # thin: 40 chars
     sent: list[str] = []
     submit = engine.scheduler.submit
 

@@ -772,3 +772,18 @@ async def test_a_cut_made_for_a_thin_lead_gets_no_period_either(
         assert model_text[-6] != ".", (chunk.text, model_text)
         assert chunk.duration - chunk.speech_duration <= 0.12 + 1e-4
     assert sent[-1].endswith("expected.</en>")
+
+
+async def test_packed_japanese_sentences_keep_their_spacing(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Japanese is written without spaces: packing its sentences adds none (the official
+    sends a Japanese paragraph whole, as written)."""
+    monkeypatch.setattr(engine.scheduler, "speech_budget", lambda *args: 1000.0)
+    text = "はい、わかりました。今日はとても良い天気ですね。明日も晴れるでしょう。"
+    stream = engine.open_stream(replace(engine.options(lang="ja"), seed=None))
+    stream.add_text(text)
+    stream.end()
+    async with stream:
+        chunks = [c async for c in stream]
+    assert len(chunks) == 2 and "".join(c.text for c in chunks) == text

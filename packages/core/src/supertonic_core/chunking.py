@@ -458,6 +458,12 @@ def _cuts(buf: str, start: int, end: int) -> Iterator[_Cut]:
         word = following
 
 
+def join_without_space(left: str, right: str) -> bool:
+    """Whether two chunks packed into one join with no space: between characters of
+    scripts written without spaces ("ですね。" + "明日"), as the text was written."""
+    return bool(left and right) and _is_continuous(left[-1]) and _is_continuous(right[0])
+
+
 def _closes(word: str) -> bool:
     """A "word" of closing marks only (French "!" or "»" after a space): never a chunk start."""
     return all(ch in _CLOSERS or _is_trailing_punct(ch) for ch in word)

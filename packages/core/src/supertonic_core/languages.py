@@ -47,6 +47,8 @@ SCRIPT_CONTINUOUS = frozenset({"ja"})
 def check_language(lang: str, allowed: tuple[str, ...] | None = None) -> str:
     """Return ``lang`` normalised to lower case, or raise naming the valid codes.
 
+    Case and surrounding spaces are ignored (``"EN"``, ``" ko "``), where the official
+    package refuses anything but the exact lower-case code; the model gets the same tag.
     ``allowed`` narrows the set for older models (supertonic-2 speaks five languages).
     """
     code = lang.strip().lower() if isinstance(lang, str) else lang

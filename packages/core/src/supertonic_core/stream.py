@@ -29,7 +29,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .audio import fade_edges, pause_after, to_int16
-from .chunking import Boundary, IncrementalSplitter, Piece, cut_head, default_max_chars
+from .chunking import (
+    Boundary,
+    IncrementalSplitter,
+    Piece,
+    cut_head,
+    default_max_chars,
+    join_without_space,
+)
 from .errors import InvalidInputError, SynthesisCancelledError
 from .phrase_cache import MAX_PHRASE_CHARS, PhraseKey, style_digest
 from .synthesis import CancelToken, ChunkJob, Stage
@@ -321,7 +328,8 @@ class SynthesisStream:
             nxt = self._pending[position + 1]
             if nxt.job is None or len(merged) + 1 + len(nxt.text) > chars:
                 break
-            merged, end = f"{merged} {nxt.text}", nxt.end
+            space = "" if join_without_space(merged, nxt.text) else " "
+            merged, end = f"{merged}{space}{nxt.text}", nxt.end
             del self._pending[position + 1]
         if merged != item.text:
             item.text, item.end = merged, end

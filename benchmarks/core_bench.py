@@ -67,7 +67,7 @@ def run_batch(engine: Engine, rt, jobs: list[ChunkJob]) -> float:
         by_len[job.frames].append(job)
     audio = 0.0
     for group in by_len.values():
-        audio += sum(len(w) for w in vocode(rt, group, sample_rate=rate)) / rate
+        audio += sum(len(w) for w in vocode(rt, group)) / rate
     return audio
 
 

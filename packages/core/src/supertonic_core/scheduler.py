@@ -581,7 +581,7 @@ class Scheduler:
             synthesis.denoise(self.runtime, batch)
         else:
             frames = batch[0].frames * len(batch)
-            wavs = synthesis.vocode(self.runtime, batch, sample_rate=self.sample_rate)
+            wavs = synthesis.vocode(self.runtime, batch)
             done = list(zip(batch, wavs, strict=True))
         self.costs.record(stage, len(batch), frames // len(batch), time.perf_counter() - started)
         self.batch_sizes[len(batch)] += 1

@@ -320,7 +320,7 @@ class SynthesisStream:
             if rest:
                 end, item.text, item.end = item.end, head, Boundary.CUT
                 item.job = self._job(head, self._submitted, Boundary.CUT)
-                rest_job = self._job(rest, self._added, end)
+                rest_job = self._job(rest, self._submitted + 1, end)
                 self._pending.insert(position + 1, _Pending(rest, rest_job, end=end))
             return
         merged, end = item.text, item.end

@@ -146,7 +146,7 @@ def denoise(rt: Runtime, jobs: list[ChunkJob]) -> None:
             job.stage = Stage.VOCODE
 
 
-def vocode(rt: Runtime, jobs: list[ChunkJob], *, sample_rate: int) -> list[np.ndarray]:
+def vocode(rt: Runtime, jobs: list[ChunkJob]) -> list[np.ndarray]:
     """Latent to waveform: every sample of every frame, untrimmed, as the official.
 
     The speech is predicted to end within the last frame; what the vocoder makes past that

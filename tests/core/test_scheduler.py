@@ -363,3 +363,27 @@ def test_a_streams_own_chunks_run_in_order_first_chunk_first(engine: Engine) -> 
         assert seen == [0, first.seq, second.seq]
     finally:
         sched.close()
+
+
+def test_a_first_chunk_waits_when_a_chunk_behind_a_head_would_run_late(engine: Engine) -> None:
+    """The slack that pays for a newcomer's first chunk is that of every later chunk of
+    the playing streams, not only of the chunk each of them runs next."""
+    sched = _scheduler(engine)
+    try:
+        for stage in (Stage.PREPARE, Stage.DENOISE, Stage.VOCODE):
+            sched.costs.record(stage, 1, 1, 0.005)  # seconds per frame
+        playing = sched.open_stream()
+        head = _job(engine, "A short later chunk.")
+        behind = _job(engine, "A long chunk queued behind it.", seed=1)
+        head.index, head.stream_id, head.duration = 1, playing.id, 1.0
+        behind.index, behind.stream_id, behind.duration = 2, playing.id, 20.0
+        first = _job(engine, "A first chunk.", seed=2)
+        first.stream_id = sched.open_stream().id
+        first.submitted = 99.0
+        with sched._cond:
+            sched._jobs[:] = [head, behind, first]
+            playing.delivered(3.0, now=100.0)  # the head alone could wait 2.5 s
+            assert sched._candidates(100.0)[0] is head
+            sched._jobs.clear()
+    finally:
+        sched.close()

@@ -45,6 +45,7 @@ _FIRST_WAIT_BOUND_S = 5.0  # longest a first chunk waits for playing streams' sl
 _MARGIN_S = 0.2  # slack kept for misestimated costs before a listener would run dry
 _BATCH_CALL_BOUND = 1.5  # a batched call may cost at most this many single calls
 _TYPICAL_SPEECH_S = 4.0  # chunk length at which capacity is quoted
+_BUDGET_SAFETY = 0.75  # share of a stream's time left that its next chunk may plan to use
 _STAGES = (Stage.PREPARE, Stage.DENOISE, Stage.VOCODE)
 
 
@@ -304,9 +305,10 @@ class Scheduler:
         listener runs dry, after the stream's chunks ``ahead`` (submitted, not delivered).
 
         The time left is the audio buffered and queued ahead minus the compute still owed
-        for it; the chunk gets what its share of the device (split evenly among the streams
-        with chunks queued) produces in that time, after the fixed cost of its calls. None
-        until costs are measured.
+        for it; the chunk gets what its share of the device (split evenly among the admitted
+        streams: one between two chunks will want its share back) produces in that time,
+        after the fixed cost of its calls, with room for misestimates and streams that
+        arrive meanwhile. None until costs are measured.
         """
         with self._cond:
             if any(self.costs.call(st, 1.0) is None for st in _STAGES):
@@ -319,11 +321,11 @@ class Scheduler:
             else:  # starts playing when its first chunk is ready
                 runs_dry = now + sum(self._remaining_cost(j) for j in owing if j.index == 0)
             runs_dry += sum(self._speech_seconds(j) for j in ahead)
-            share = len({j.stream_id for j in self._jobs} | {stream.id})  # streams computing
+            share = max(1, self._active())
             fixed = self._cost(0.0, steps)
             typical = _TYPICAL_SPEECH_S * self.sample_rate / self.frame
             per_second = (self._cost(typical, steps) - fixed) / _TYPICAL_SPEECH_S
-            left = (runs_dry - now - _MARGIN_S) / share - owed - fixed
+            left = _BUDGET_SAFETY * (runs_dry - now - _MARGIN_S) / share - owed - fixed
             return max(0.0, left) / max(per_second, 1e-6)
 
     def state(self) -> dict[str, object]:
@@ -449,11 +451,17 @@ class Scheduler:
         heads = self._heads()
         firsts = sorted((j for j in heads if j.index == 0), key=lambda j: j.seq)
         later = sorted((j for j in heads if j.index > 0), key=lambda j: deadlines[id(j)])
-        if firsts and (
-            now - firsts[0].submitted >= _FIRST_WAIT_BOUND_S
-            or self._slack(later, deadlines, now) >= self._remaining_cost(firsts[0])
-        ):
-            return firsts
+        if firsts:
+            # The slack is that of every later chunk of the other streams, not only their
+            # heads: a chunk waiting behind its stream's head may be the one that runs late.
+            owed = sorted(
+                (j for j in self._jobs if j.index > 0 and j.stream_id != firsts[0].stream_id),
+                key=lambda j: deadlines[id(j)],
+            )
+            if now - firsts[0].submitted >= _FIRST_WAIT_BOUND_S or self._slack(
+                owed, deadlines, now
+            ) >= self._remaining_cost(firsts[0]):
+                return firsts
         return later or firsts
 
     def _heads(self) -> list[ChunkJob]:

@@ -80,34 +80,40 @@ def machine_and_bundle(profile: str) -> Path:
 # ----------------------------------------------------------------------------- server
 
 
-class ServerProcess:
-    """``python -m supertonic_server.cli`` on 127.0.0.1:``port`` with ``--log-level warning``
-    and ``flags``, serving ``bundle`` (``--model-dir``), else the ``full`` synthetic bundle
-    (``--synthetic full``). Launched at once; ready after :meth:`wait_ready`."""
+class HttpProcess:
+    """A server command on 127.0.0.1:``port``, launched at once; ready after
+    :meth:`wait_ready` (``GET health`` says 200). Its output is kept for the error."""
 
-    def __init__(self, port: int, *flags: str, bundle: Path | None = None) -> None:
+    def __init__(
+        self,
+        cmd: list[str],
+        port: int,
+        *,
+        health: str = "/readyz",
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
-        model = ["--model-dir", str(bundle)] if bundle else ["--synthetic", "full"]
-        cmd = [
-            sys.executable, "-m", "supertonic_server.cli", *model,
-            "--port", str(port), "--log-level", "warning", *flags,
-        ]  # fmt: skip
-        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self._stderr)
+        self._health = health
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=self._log
+        )
 
     def wait_ready(self, timeout: float = 600) -> None:
-        """Poll ``/readyz`` until it says 200; raises if the server exits or ``timeout`` passes."""
+        """Poll the health route until it says 200; raises SystemExit if the server exits
+        or ``timeout`` passes."""
         deadline = time.monotonic() + timeout
         while True:
             try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                if httpx.get(self.url + self._health, timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                self._stderr.seek(0)
-                tail = self._stderr.read().decode(errors="replace")[-4000:]
+                self._log.seek(0)
+                tail = self._log.read().decode(errors="replace")[-4000:]
                 self.stop()
                 raise SystemExit(f"the server did not become ready\n{tail}".rstrip())
             time.sleep(0.2)
@@ -121,7 +127,21 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self._stderr.close()
+        self._log.close()
+
+
+class ServerProcess(HttpProcess):
+    """``python -m supertonic_server.cli`` on 127.0.0.1:``port`` with ``--log-level warning``
+    and ``flags``, serving ``bundle`` (``--model-dir``), else the ``full`` synthetic bundle
+    (``--synthetic full``)."""
+
+    def __init__(self, port: int, *flags: str, bundle: Path | None = None) -> None:
+        model = ["--model-dir", str(bundle)] if bundle else ["--synthetic", "full"]
+        cmd = [
+            sys.executable, "-m", "supertonic_server.cli", *model,
+            "--port", str(port), "--log-level", "warning", *flags,
+        ]  # fmt: skip
+        super().__init__(cmd, port)
 
 
 def start_server(

@@ -60,10 +60,10 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
-from common import free_port, pct, start_server, synthetic_bundle, two_word_pieces
+from common import HttpProcess, free_port, pct, start_server, synthetic_bundle, two_word_pieces
 from websockets.asyncio.client import ClientConnection, connect
 
 OURS, SERVER, REALTIME = "ours", "supertonic-server", "supertonic-realtime"
@@ -199,52 +199,6 @@ def parse_config(spec: str) -> Config:
 # ----------------------------------------------------------------------------- servers
 
 
-class Running(Protocol):
-    url: str
-    proc: subprocess.Popen[bytes]
-
-    def stop(self, sig: int = ...) -> None: ...
-
-
-class PeerProcess:
-    """A peer's console script on 127.0.0.1, ready once ``GET health`` says 200."""
-
-    def __init__(
-        self, cmd: list[str], env: dict[str, str], cwd: Path, port: int, health: str
-    ) -> None:
-        self.url = f"http://127.0.0.1:{port}"
-        self._health = health
-        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            cmd, env=env, cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT
-        )
-
-    def wait_ready(self, timeout: float = 600) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if httpx.get(self.url + self._health, timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self._log.seek(0)
-                tail = self._log.read().decode(errors="replace")[-3000:]
-                self.stop()
-                raise RuntimeError(f"the peer did not become ready\n{tail}".rstrip())
-            time.sleep(0.2)
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log.close()
-
-
 def ensure_venv(name: str) -> Path:
     """The ``bin`` folder of ``name``'s virtual environment, made and installed when missing."""
     requirement = PEER_REQUIREMENTS[name]
@@ -304,7 +258,7 @@ def bundle_layout(bundle: Path, into: Path) -> Path:
     return layout
 
 
-def start(cfg: Config, args: argparse.Namespace, bundle: Path, workdir: Path) -> Running:
+def start(cfg: Config, args: argparse.Namespace, bundle: Path, workdir: Path) -> HttpProcess:
     """Start ``cfg``'s server on a free port and wait until it says it is ready."""
     port = free_port()
     steps = [] if args.steps == DEFAULT_STEPS else ["--total-steps", str(args.steps)]
@@ -339,7 +293,7 @@ def start(cfg: Config, args: argparse.Namespace, bundle: Path, workdir: Path) ->
         health = "/v1/health"  # 503 "loading" until the model is loaded
     shown = " ".join(f"{k}={v}" for k, v in env.items() if k.startswith(("HF_", "SUPERTONIC_")))
     print(f"  start (cwd {workdir}): {shown} {' '.join(cmd)}", flush=True)
-    peer = PeerProcess(cmd, env, workdir, port, health)
+    peer = HttpProcess(cmd, port, health=health, env=env, cwd=workdir)
     peer.wait_ready()
     return peer
 

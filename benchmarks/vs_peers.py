@@ -58,6 +58,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -730,6 +731,22 @@ def errors(samples: list[Sample]) -> list[str]:
     return sorted({s.error for s in samples if s.error})
 
 
+def per_reply_table(
+    title: str, runs: list[Run], replies: list[Reply], cell: Callable[[Run, int], str]
+) -> None:
+    """One row per reply, one column per run (nothing when no run has the figure)."""
+    if not runs:
+        return
+    print()
+    print(title)
+    print()
+    print("| # | lang | reply | chars | " + " | ".join(r.cfg.name for r in runs) + " |")
+    print("|---|---|---|---|" + "---|" * len(runs))
+    for i, reply in enumerate(replies):
+        cells = " | ".join(cell(r, i) for r in runs)
+        print(f"| {i + 1} | {reply.lang} | {short(reply.text)} | {len(reply.text)} | {cells} |")
+
+
 def report(runs: list[Run], replies: list[Reply], args: argparse.Namespace) -> None:
     done = [r for r in runs if r.skipped is None]
     swept = [r for r in done if not r.cfg.cache_pass]
@@ -747,34 +764,26 @@ def report(runs: list[Run], replies: list[Reply], args: argparse.Namespace) -> N
         )
         print(f"- {r.cfg.name}: {state}")
 
-    at1 = [r for r in swept if 1 in r.levels]
-    if at1:
-        print()
-        print("TTFB per reply, 1 stream, HTTP (ms):")
-        print()
-        print("| # | lang | reply | chars | " + " | ".join(r.cfg.name for r in at1) + " |")
-        print("|---|---|---|---|" + "---|" * len(at1))
-        for i, reply in enumerate(replies):
-            cells = []
-            for r in at1:
-                hit = [s for s in r.levels[1].samples if s.index == i]
-                cells.append("–" if not hit or hit[0].error else f"{hit[0].ttfb_s * 1000:.0f}")
-            print(
-                f"| {i + 1} | {reply.lang} | {short(reply.text)} | {len(reply.text)} | "
-                + " | ".join(cells)
-                + " |"
-            )
+    def http_ttfb(r: Run, i: int) -> str:
+        hit = [s for s in r.levels[1].samples if s.index == i]
+        return "–" if not hit or hit[0].error else f"{hit[0].ttfb_s * 1000:.0f}"
 
+    def ws_first_audio(r: Run, i: int) -> str:
+        return "–" if r.ws[i].error else f"{r.ws[i].ttfb_s * 1000:.0f}"
+
+    per_reply_table(
+        "TTFB per reply, 1 stream, HTTP (ms):",
+        [r for r in swept if 1 in r.levels],
+        replies,
+        http_ttfb,
+    )
     with_ws = [r for r in swept if r.ws]
-    if with_ws:
-        print()
-        print("First text sent → first audio per reply, WebSocket token stream (ms):")
-        print()
-        print("| # | lang | reply | " + " | ".join(r.cfg.name for r in with_ws) + " |")
-        print("|---|---|---|" + "---|" * len(with_ws))
-        for i, reply in enumerate(replies):
-            cells = ["–" if r.ws[i].error else f"{r.ws[i].ttfb_s * 1000:.0f}" for r in with_ws]
-            print(f"| {i + 1} | {reply.lang} | {short(reply.text)} | " + " | ".join(cells) + " |")
+    per_reply_table(
+        "First text sent → first audio per reply, WebSocket token stream (ms):",
+        with_ws,
+        replies,
+        ws_first_audio,
+    )
 
     if swept:
         print()

@@ -245,7 +245,7 @@ class Scheduler:
     def capacity(self, steps: int = 8) -> float | None:
         """Estimated audio-seconds produced per wall-second at ``steps`` steps, for chunks of
         typical length, or None if unmeasured."""
-        frames = _TYPICAL_SPEECH_S * self.sample_rate / self.frame
+        frames = self._typical_frames
         per_row = []
         for rows in sorted({1, self.max_batch}):
             costs = [self.costs.call(st, frames, rows) for st in _STAGES]
@@ -323,8 +323,7 @@ class Scheduler:
             runs_dry += sum(self._speech_seconds(j) for j in ahead)
             share = max(1, self._active())
             fixed = self._cost(0.0, steps)
-            typical = _TYPICAL_SPEECH_S * self.sample_rate / self.frame
-            per_second = (self._cost(typical, steps) - fixed) / _TYPICAL_SPEECH_S
+            per_second = (self._cost(self._typical_frames, steps) - fixed) / _TYPICAL_SPEECH_S
             left = _BUDGET_SAFETY * (runs_dry - now - _MARGIN_S) / share - owed - fixed
             return max(0.0, left) / max(per_second, 1e-6)
 
@@ -350,9 +349,7 @@ class Scheduler:
                     self.underrun_s_total + sum(s.underrun_s for s in streams), 3
                 ),
                 "streams_total": self.streams_total,
-                "costs_s_per_frame": self.costs.snapshot(
-                    _TYPICAL_SPEECH_S * self.sample_rate / self.frame
-                ),
+                "costs_s_per_frame": self.costs.snapshot(self._typical_frames),
             }
 
     def close(self) -> None:
@@ -407,6 +404,11 @@ class Scheduler:
 
     # ------------------------------------------------------------------ internals
 
+    @property
+    def _typical_frames(self) -> float:
+        """Latent frames of a chunk of typical length, where capacity is quoted."""
+        return _TYPICAL_SPEECH_S * self.sample_rate / self.frame
+
     @staticmethod
     def _copy(job: ChunkJob) -> ChunkJob:
         return ChunkJob(
@@ -441,8 +443,9 @@ class Scheduler:
         """The jobs of the class that runs next, most urgent first.
 
         Only each stream's earliest pending chunk is a candidate. Later chunks run
-        earliest deadline first (the deadline is when the listener runs out of audio). A first chunk goes ahead of them while they have the slack to pay
-        for it, so a caller's first words never cost a playing stream a gap; first chunks
+        earliest deadline first (the deadline is when the listener runs out of audio). A
+        first chunk goes ahead of them while they have the slack to pay for it, so a
+        caller's first words never cost a playing stream a gap; first chunks
         run in arrival order. One that has waited ``_FIRST_WAIT_BOUND_S`` goes anyway:
         streams that are already behind (more admitted than the device sustains) must not
         hold a newcomer back for as long as they keep talking.

@@ -106,8 +106,7 @@ class SynthesisStream:
         self._index = 0  # chunks delivered
         self._added = 0  # chunks queued
         self._submitted = 0  # chunks handed to the scheduler (or the cache)
-        self._sized = not explicit_seed  # chunks sized by the lead (see the module doc)
-        self._explicit_seed = explicit_seed
+        self._explicit_seed = explicit_seed  # then the fixed split, else sized by the lead
         self._max_chars = default_max_chars(options.lang)
         self._style_key = style_digest(self.style) if engine.phrase_cache else b""
         self._offset = 0.0
@@ -282,7 +281,7 @@ class SynthesisStream:
         """Fix the extent of the chunk at ``position`` and hand it to the cache or the
         scheduler. ``ahead``: the stream's jobs in flight before it."""
         item = self._pending[position]
-        if self._sized and self._submitted > 0:
+        if not self._explicit_seed and self._submitted > 0:
             self._resize(position, ahead)
         assert item.job is not None
         if item.job.index != self._submitted:

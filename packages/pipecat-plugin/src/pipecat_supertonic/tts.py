@@ -114,7 +114,8 @@ class SupertonicTTSSettings(TTSSettings):
         first_chunk_steps: Steps for the first chunk of a turn only ("fast start"), 1 to
             32: the first audio comes sooner (about 40 % less compute for that chunk at 4 of
             8 steps), the first phrase is slightly less expressive. None uses the session's
-            default: ``steps`` in-process, the server's ``--first-chunk-steps`` remotely.
+            default: the engine's (4) in-process, the server's ``--first-chunk-steps``
+            remotely.
             Once set, it cannot be set back to None at runtime.
         seed: Makes the audio reproducible; None draws a fresh one per sentence. Once set,
             it cannot be set back to None at runtime (the session keeps the last seed).

@@ -89,7 +89,7 @@ class SpeechRequest(BaseModel):
         None,
         description="Extension: steps for the first chunk only ('fast start'), 1..32: the first "
         "audio comes sooner, the first phrase is slightly less expressive. Default: the "
-        "server's --first-chunk-steps (unset: the same as total_steps).",
+        "server's --first-chunk-steps (4; never more than total_steps, which turns it off).",
     )
     sample_rate: int | None = Field(
         None,

@@ -87,8 +87,8 @@ class TTS(tts.TTS):
             first_chunk_steps: steps for the first chunk of each stream only ("fast
                 start"), 1..32: the first audio comes sooner (about 40 % less compute for that
                 chunk at 4 of 8 steps), the first phrase is slightly less expressive. None
-                (the default) uses the session's default: ``steps`` in-process, the server's
-                ``--first-chunk-steps`` remotely.
+                (the default) uses the session's default: the engine's (4) in-process, the
+                server's ``--first-chunk-steps`` remotely.
             sample_rate: output rate in Hz, one of 8000, 16000, 22050, 24000, 44100 (the
                 model's native rate, the default) or 48000.
             model: ``supertonic-3`` (default), ``supertonic-2`` or ``supertonic``; defaults

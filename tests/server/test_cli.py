@@ -94,8 +94,7 @@ def test_serves_then_shuts_down_cleanly_on_sigterm(tiny_bundle_dir: Path) -> Non
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-    # uvicorn re-raises the signal once its graceful shutdown is done (a conventional exit).
-    assert proc.returncode in (0, -signal.SIGTERM)
+    assert proc.returncode == 0  # a drained stop is a clean exit (not uvicorn's re-raised 143)
     assert "shutdown complete" in output
     lines = [line for line in output.splitlines() if f"[{rid}]" in line]
     assert any("speech request" in line for line in lines)

@@ -6,15 +6,16 @@ the app is ready. If loading fails, the error is logged, ``/readyz`` keeps answe
 with the reason, and ``on_fatal`` (the CLI passes one that stops the server with exit code
 1) is called.
 
-Shutdown: the server stops accepting connections and lets in-flight streams finish for up
-to ``settings.shutdown_grace`` seconds (uvicorn's graceful timeout); the lifespan then
-cancels what is still running, at the next denoising step, and closes the engine.
+Shutdown (:mod:`.shutdown`): readiness fails at once, in-flight streams get up to
+``settings.shutdown_grace`` seconds, what still runs is ended cleanly, and the engine is
+closed, also one that was still loading when the stop began.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -32,6 +33,7 @@ from .logs import RequestIdMiddleware
 from .metrics import Metrics
 from .routes import routers
 from .settings import Settings
+from .shutdown import drain
 from .state import DRAINING, FAILED, READY, Lifecycle
 from .version import __version__
 
@@ -87,14 +89,28 @@ def load_engine(settings: Settings) -> Engine:
     )
 
 
+def _build(app: FastAPI, factory: EngineFactory) -> Engine | None:
+    """Build the engine (in a thread) and publish it, unless a shutdown began meanwhile:
+    then close it here, since nobody else will (the task awaiting it was cancelled)."""
+    engine = factory(app.state.settings)
+    with app.state.engine_lock:
+        if app.state.lifecycle.status != DRAINING:
+            app.state.engine = engine
+            return engine
+    engine.close()
+    logger.info("closed the engine that finished loading after the shutdown began")
+    return None
+
+
 async def _start(
     app: FastAPI, factory: EngineFactory, on_fatal: Callable[[BaseException], None] | None
 ) -> None:
     settings: Settings = app.state.settings
     lifecycle: Lifecycle = app.state.lifecycle
     try:
-        engine = await asyncio.to_thread(factory, settings)
-        app.state.engine = engine
+        engine = await asyncio.to_thread(_build, app, factory)
+        if engine is None:
+            return
         if settings.warmup:
             await asyncio.to_thread(engine.warmup, settings.warmup_text)
             await asyncio.to_thread(warm_encoders, engine.sample_rate, (settings.pcm_sample_rate,))
@@ -127,21 +143,11 @@ async def _start(
             on_fatal(exc)
 
 
-async def _stop(app: FastAPI, starting: asyncio.Task[None]) -> None:
-    settings: Settings = app.state.settings
-    lifecycle: Lifecycle = app.state.lifecycle
-    lifecycle.status = DRAINING
-    if not starting.done():
-        starting.cancel()
-    waited = 0.0
-    while lifecycle.streams and waited < settings.shutdown_grace:
-        await asyncio.sleep(0.05)
-        waited += 0.05
-    if lifecycle.streams:
-        logger.warning("shutdown: cancelling %d stream(s) still running", len(lifecycle.streams))
-        for stream in list(lifecycle.streams):
-            stream.cancel()
-    engine: Engine | None = app.state.engine
+async def _stop(app: FastAPI) -> None:
+    """The lifespan's end: drain (already done when the CLI's server began with it)."""
+    await drain(app)
+    with app.state.engine_lock:
+        engine: Engine | None = app.state.engine
     if engine is not None:
         await asyncio.to_thread(engine.close)
     logger.info("shutdown complete")
@@ -166,11 +172,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        starting = asyncio.create_task(_start(app, factory, on_fatal))
+        app.state.starting = asyncio.create_task(_start(app, factory, on_fatal))
         try:
             yield
         finally:
-            await _stop(app, starting)
+            await _stop(app)
 
     app = FastAPI(
         title="Supertonic TTS server",
@@ -180,6 +186,9 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = None
+    app.state.engine_lock = threading.Lock()
+    app.state.starting = None
+    app.state.draining = None
     app.state.lifecycle = Lifecycle()
     app.state.metrics = Metrics(
         buffer_size=settings.observability_buffer_size, engine=lambda: app.state.engine

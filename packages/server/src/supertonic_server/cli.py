@@ -11,6 +11,7 @@ import uvicorn
 from .app import create_app
 from .logs import configure_logging
 from .settings import load_settings
+from .shutdown import FLUSH_S, GracefulServer
 
 logger = logging.getLogger("supertonic_server")
 
@@ -31,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
 
     failures: list[BaseException] = []
-    server: uvicorn.Server | None = None
+    server: GracefulServer | None = None
 
     def on_fatal(exc: BaseException) -> None:
         failures.append(exc)
@@ -45,10 +46,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         port=settings.port,
         log_config=None,
         log_level=settings.log_level,
-        timeout_graceful_shutdown=settings.shutdown_grace,  # type: ignore[arg-type]  # a float works
+        timeout_graceful_shutdown=FLUSH_S,  # type: ignore[arg-type]  # a float works
         lifespan="on",
     )
-    server = uvicorn.Server(config)
+    server = GracefulServer(config, app)
     server.run()
     return 1 if failures else 0
 

@@ -11,21 +11,29 @@ from .errors import SERVER, APIError
 
 if TYPE_CHECKING:
     from supertonic_core import Engine, SynthesisStream
+    from supertonic_core.session import SpeechSession
 
 LOADING, READY, FAILED, DRAINING = "loading", "ready", "failed", "draining"
 
 
 @dataclass(eq=False)
 class Lifecycle:
-    """Kept in ``app.state.lifecycle``; ``streams`` holds every synthesis stream in flight."""
+    """Kept in ``app.state.lifecycle``: ``streams`` holds every HTTP synthesis stream in
+    flight, ``sessions`` every open WebSocket session (what a shutdown drains)."""
 
     status: str = LOADING
     error: str | None = None
     streams: set[SynthesisStream] = field(default_factory=set)
+    sessions: set[SpeechSession] = field(default_factory=set)
 
     @property
     def ready(self) -> bool:
         return self.status == READY
+
+    @property
+    def busy(self) -> bool:
+        """An HTTP stream or a WebSocket context is still in flight."""
+        return bool(self.streams) or any(session.contexts for session in self.sessions)
 
     def unavailable(self) -> APIError:
         """The 503 that explains why requests cannot be served right now."""

@@ -11,6 +11,8 @@ task notices the disconnect even while no chunk is being sent). A failure after 
 byte cannot change the status code any more; it is logged with the request id, counted as
 ``error``, and the response ends cleanly: audio with the encoder's tail (a valid file up
 to the last complete chunk), SSE with an ``error`` event instead of ``speech.audio.done``.
+A stream the server cancels at shutdown, after its grace, ends the same way (``error``
+code ``shutting_down``), recorded as ``cancelled``.
 """
 
 from __future__ import annotations
@@ -37,6 +39,10 @@ from .metrics import Tracker
 logger = logging.getLogger("supertonic_server")
 
 _EMPTY = np.zeros(0, dtype=np.float32)
+
+
+class ShuttingDown(Exception):
+    """The server ended the stream at shutdown, after the grace (the client is still there)."""
 
 
 def sse_event(payload: dict[str, Any]) -> bytes:
@@ -114,18 +120,17 @@ class SpeechStreamer:
 
     def _error_event(self, exc: BaseException) -> bytes:
         rid = getattr(self.request.state, "request_id", "-")
-        return sse_event(
-            {
-                "type": "error",
-                "error": {
-                    "message": f"synthesis failed after the stream started (request id {rid}); "
-                    "the details are in the server log",
-                    "type": SERVER,
-                    "param": None,
-                    "code": "synthesis_failed",
-                },
-            }
-        )
+        if isinstance(exc, ShuttingDown):
+            message = "the server is shutting down: the stream was ended after its grace period"
+            code = "shutting_down"
+        else:
+            message = (
+                f"synthesis failed after the stream started (request id {rid}); "
+                "the details are in the server log"
+            )
+            code = "synthesis_failed"
+        error = {"message": message, "type": SERVER, "param": None, "code": code}
+        return sse_event({"type": "error", "error": error})
 
     def _audio_tail(self, exc: BaseException) -> bytes:
         try:
@@ -146,7 +151,9 @@ class SpeechStreamer:
             if data:
                 yield data
         if self.stream.cancelled:
-            return  # client gone or server stopping: nobody wants the tail
+            if self.disconnected:
+                return  # client gone: nobody wants the tail
+            raise ShuttingDown
         tail = self.encoder.encode(self.resampler.process(_EMPTY, last=True))
         tail += self.encoder.finish()
         self.complete = True
@@ -161,7 +168,7 @@ class SpeechStreamer:
         failed: Callable[[BaseException], bytes],
     ) -> AsyncIterator[bytes]:
         self._watcher = asyncio.create_task(self._watch_disconnect())
-        status, error = "cancelled", None
+        status, error, last = "cancelled", None, b""
         try:
             try:
                 async for data in self._encoded():
@@ -169,18 +176,18 @@ class SpeechStreamer:
                     yield wrap(data)
             except SynthesisCancelledError:
                 return  # closed while waiting for its turn: the client left
+            except ShuttingDown as exc:
+                last = failed(exc)
             except Exception as exc:
                 status, error = "error", f"{type(exc).__name__}: {exc}"
                 logger.exception("synthesis failed after the response started; ending it")
                 last = failed(exc)
-                if last:
-                    yield last
-                return
-            if self.complete:
-                status = "ok"
-                last = done()
-                if last:
-                    yield last
+            else:
+                if self.complete:
+                    status = "ok"
+                    last = done()
+            if last:
+                yield last
         finally:
             self.close(status, error)
 
@@ -219,6 +226,11 @@ class SpeechStreamer:
                 self.stream.close()  # also leaves the scheduler's queue if still waiting there
                 return
 
+    def _reason(self) -> str:
+        if self.disconnected:
+            return " (client disconnected)"
+        return " (server shutting down)" if self.stream.cancelled and not self.complete else ""
+
     def _log_end(self, status: str) -> None:
         elapsed = time.perf_counter() - self.started
         ttfb = f"{self.first_byte_s * 1000:.0f}" if self.first_byte_s is not None else "-"
@@ -228,7 +240,7 @@ class SpeechStreamer:
             level,
             "speech %s%s chunks=%d audio_s=%.2f bytes=%d ttfb_ms=%s rtf=%s",
             status,
-            " (client disconnected)" if self.disconnected else "",
+            self._reason(),
             self.chunks,
             self.audio_s,
             self.bytes_sent,

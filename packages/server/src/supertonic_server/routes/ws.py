@@ -31,7 +31,7 @@ from ..auth import check_key, presented_key
 from ..errors import APIError
 from ..metrics import Metrics, Tracker, snippet
 from ..settings import Settings
-from ..state import Lifecycle
+from ..state import DRAINING, Lifecycle
 
 logger = logging.getLogger("supertonic_server")
 router = APIRouter(tags=["websocket"])
@@ -39,6 +39,7 @@ router = APIRouter(tags=["websocket"])
 AUTH_TIMEOUT_S = 10.0
 CLOSE_POLICY = 1008  # authentication failed
 CLOSE_TRY_LATER = 1013  # model not ready
+CLOSE_RESTART = 1012  # the server is shutting down
 
 
 @router.websocket("/v1/audio/speech/stream")
@@ -60,14 +61,22 @@ async def speech_stream(ws: WebSocket) -> None:
     )
     await _send(ws, session, session.ready())
     sender = asyncio.create_task(_pump(ws, session, ws.app.state.metrics))
+    lifecycle.sessions.add(session)  # a shutdown drains it, then ends it (shutdown.py)
     try:
-        await _receive(ws, session, settings, sender)
+        try:
+            await _receive(ws, session, settings, sender)
+        finally:
+            await session.aclose()
+            sender.cancel()
+            await asyncio.gather(sender, return_exceptions=True)
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            if lifecycle.status == DRAINING:
+                err = lifecycle.unavailable()
+                await _send_error(ws, Error(err.message, code=err.code or "", fatal=True))
+                await ws.close(CLOSE_RESTART)
+            await ws.close()
     finally:
-        await session.aclose()
-        sender.cancel()
-        await asyncio.gather(sender, return_exceptions=True)
-    with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-        await ws.close()
+        lifecycle.sessions.discard(session)
 
 
 async def _authenticate(ws: WebSocket, settings: Settings) -> bool:

@@ -29,7 +29,7 @@ from .auth import ApiKeyMiddleware
 from .encoders import warm_up as warm_encoders
 from .errors import ErrorBoundaryMiddleware, install_error_handlers
 from .language import warm_up as warm_language_detection
-from .logs import RequestIdMiddleware
+from .logs import RequestIdMiddleware, install_filters
 from .metrics import Metrics
 from .routes import routers
 from .settings import Settings
@@ -169,6 +169,7 @@ def create_app(
     """
     settings = settings or Settings()
     factory = engine_factory or load_engine
+    install_filters()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -5,6 +5,12 @@ handler copies it into each record, so lines from this package, the core and uvi
 access log all carry it (``-`` outside a request). A client's ``X-Request-ID`` is kept when
 it is a sane token (at most 128 of ``A-Z a-z 0-9 - _ . :``); otherwise a new one is made.
 The id is returned in the ``X-Request-ID`` response header.
+
+Two filters on uvicorn's loggers keep the log for events (:func:`install_filters`): an API key
+passed in a URL (``?api_key=``, as browsers must for a WebSocket) is replaced by ``***`` in
+every line that carries the URL, and the access lines of probes and dashboards polling
+(:data:`POLLED`) drop to DEBUG, so a load balancer or the open console does not bury the
+requests that matter.
 """
 
 from __future__ import annotations
@@ -21,6 +27,10 @@ logger = logging.getLogger("supertonic_server")
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _SANE_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
+#: Query parameters whose value is a secret, redacted wherever a URL is logged.
+_SECRET_PARAM = re.compile(r"(?i)([?&](?:api_key|api-key|key|token|access_token)=)[^&#\s\"]*")
+#: Paths that probes and the console poll: their access lines are logged at DEBUG.
+POLLED = frozenset({"/healthz", "/readyz", "/metrics", "/metrics/summary", "/metrics/recent"})
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s"
 
 
@@ -43,6 +53,44 @@ def configure_logging(level: str = "info") -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
+
+
+def redact(text: str) -> str:
+    """``text`` with the value of every secret query parameter replaced by ``***``."""
+    return _SECRET_PARAM.sub(r"\1***", text)
+
+
+class RedactFilter(logging.Filter):
+    """Takes secrets out of a record's string arguments (uvicorn logs the URL as one)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+class AccessFilter(RedactFilter):
+    """uvicorn's access lines: redacted, and those of a poll (a GET of :data:`POLLED`) at DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        super().filter(record)
+        args = record.args
+        # uvicorn.access: (client, method, path with query, http version, status)
+        if not (isinstance(args, tuple) and len(args) == 5 and args[1] == "GET"):
+            return True
+        if str(args[2]).partition("?")[0] not in POLLED:
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+_FILTERS = {"uvicorn.access": AccessFilter(), "uvicorn.error": RedactFilter()}
+
+
+def install_filters() -> None:
+    """Put the filters on uvicorn's loggers (idempotent): every app does, however it is served."""
+    for name, log_filter in _FILTERS.items():
+        logging.getLogger(name).addFilter(log_filter)
 
 
 def new_request_id() -> str:

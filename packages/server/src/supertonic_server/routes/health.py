@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from ..settings import Settings
-from ..state import READY, Lifecycle, require_engine
+from ..state import READY, Lifecycle
 from ..version import __version__
 
 router = APIRouter(tags=["health"])
@@ -48,6 +48,11 @@ async def healthz(request: Request) -> dict[str, Any]:
 
 
 @router.get("/readyz", summary="Readiness: 200 once the model is loaded and warmed")
-async def readyz(request: Request) -> dict[str, str]:
-    require_engine(request)
+async def readyz(request: Request) -> Any:
+    """503 with the reason while not ready; answered here, not raised, because the error
+    handler logs every error and a probe polls this: the state changes are logged once, as
+    they happen (loading, ready, failed, draining)."""
+    lifecycle: Lifecycle = request.app.state.lifecycle
+    if not lifecycle.ready or request.app.state.engine is None:
+        return lifecycle.unavailable().response()
     return {"status": "ready"}

@@ -16,17 +16,30 @@ while it is still growing, and a complete file once ``finish()`` has been sent:
 * ``aac``: AAC-LC in ADTS frames (PyAV), each frame self-delimiting.
 * ``flac``: a FLAC stream (PyAV); the header's total-sample count stays 0 ("unknown"), as
   FLAC allows for streams, because a stream cannot be rewound to patch it.
+
+Threads: PyAV converts each frame to the codec's format and frame size through an FFmpeg
+filter graph, which starts a pool of one thread per core per encoder, freed only when the
+encoder is: a server with a few dozen streams on a 16-core box ran hundreds of idle threads,
+and finished encoders still referenced kept theirs until the garbage collector came (a
+10-minute soak went from 13 to 113 threads). So FFmpeg's automatic thread count is set to 1
+once (:func:`_single_threaded_ffmpeg`; a mono audio stream gains nothing from more), and an
+encoder drops its PyAV objects the moment it finishes or is closed.
 """
 
 from __future__ import annotations
 
+import ctypes
+import logging
 import struct
+from pathlib import Path
 from typing import ClassVar
 
 import av
 import lameenc
 import numpy as np
 from supertonic_core.audio import to_int16
+
+logger = logging.getLogger("supertonic_server")
 
 FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")
 
@@ -41,6 +54,30 @@ MEDIA_TYPES = {
     "wav": "audio/wav",
     "pcm": "audio/pcm",
 }
+
+
+def _single_threaded_ffmpeg() -> bool:
+    """Make FFmpeg's "automatic" thread count 1 (``av_cpu_force_count``) for this process.
+
+    PyAV exposes no way to size the filter graph it builds inside each audio encoder, so the
+    call goes to the libavutil PyAV loaded, found among the process's mapped files (Linux).
+    Elsewhere nothing changes but the thread count (encoders still free theirs on close).
+    """
+    maps = Path("/proc/self/maps")
+    if not maps.is_file():
+        return False
+    paths = {line.split()[-1] for line in maps.read_text().splitlines() if "libavutil" in line}
+    for path in paths:
+        try:
+            ctypes.CDLL(path).av_cpu_force_count(1)
+            return True
+        except (OSError, AttributeError):
+            continue
+    logger.debug("could not reach av_cpu_force_count: encoders use FFmpeg's thread pools")
+    return False
+
+
+_single_threaded_ffmpeg()
 
 
 def _int16(samples: np.ndarray) -> np.ndarray:
@@ -208,17 +245,17 @@ class _AvEncoder(Encoder):
 
     def finish(self) -> bytes:
         if not self._closed:
-            self._closed = True
             for packet in self._stream.encode(None):
                 self._out.mux(packet)
-            self._out.close()
+            self.close()
         return self._sink.take()
 
     def close(self) -> None:
-        """Release the codec without producing output (the stream was abandoned)."""
+        """Release the codec (and its threads) now, whoever still holds this encoder."""
         if not self._closed:
             self._closed = True
             self._out.close()
+            del self._stream, self._out
 
 
 class OpusEncoder(_AvEncoder):

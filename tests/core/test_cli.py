@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 import wave
 from pathlib import Path
 
@@ -47,10 +48,31 @@ def test_synth_errors(tiny_bundle_dir: Path, tmp_path: Path, capsys, args, needl
     assert needle in capsys.readouterr().err
 
 
-def test_voices_lists_aliases(tiny_bundle_dir: Path, capsys) -> None:
-    assert main(["voices", "--model-dir", str(tiny_bundle_dir)]) == 0
-    out = capsys.readouterr().out
-    assert "F1" in out and "alloy\t-> F1" in out
+def test_voices_lists_names_without_a_model(
+    tmp_path: Path, tiny_bundle_dir: Path, monkeypatch, capsys
+) -> None:
+    """Listing names needs no bundle: none in the cache and no network here, yet it answers."""
+    monkeypatch.setenv("SUPERTONIC_CACHE_DIR", str(tmp_path / "empty-cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    custom = tmp_path / "custom"
+    custom.mkdir()
+    shutil.copy(tiny_bundle_dir / "voice_styles" / "F2.json", custom / "narrator.json")
+    assert main(["voices", "--voices-dir", str(custom)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:10] == ["F1", "F2", "F3", "F4", "F5", "M1", "M2", "M3", "M4", "M5"]
+    assert "narrator" in lines and "alloy\t-> F1" in lines
+    assert not (tmp_path / "empty-cache").exists()
+
+
+def test_an_unreachable_hub_names_the_offline_way_out(tmp_path: Path, monkeypatch, capsys) -> None:
+    from huggingface_hub import constants
+
+    # As unreachable as no network, without the minute of retries (read at import: patch both).
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    assert main(["download", "--dest", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err
+    assert "--model-dir" in err and "--synthetic tiny" in err
 
 
 def test_make_synthetic(tmp_path: Path, capsys) -> None:
@@ -60,8 +82,6 @@ def test_make_synthetic(tmp_path: Path, capsys) -> None:
 
 
 def test_download_uses_the_hub(monkeypatch, tmp_path: Path, tiny_bundle_dir: Path, capsys) -> None:
-    import shutil
-
     import huggingface_hub
 
     def snapshot_download(*, repo_id, revision, local_dir):

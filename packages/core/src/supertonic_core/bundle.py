@@ -241,8 +241,14 @@ def _snapshot(repo_id: str, revision: str, local_dir: Path, dest: Path) -> None:
         f"pre-download it on a machine with network access "
         f"(`hf download {repo_id} --revision {revision} --local-dir DIR`, "
         f"or `supertonic download`), then pass that DIR as the model directory "
-        f"(--model-dir / SUPERTONIC_MODEL_DIR) or copy it to {dest}"
+        f"(--model-dir / SUPERTONIC_MODEL_DIR) or copy it to {dest}; or try everything "
+        f"offline on a generated bundle with `--synthetic tiny` (random weights: the audio "
+        f"is noise, not speech)"
     )
+    if logging.getLogger().handlers:
+        # huggingface_hub gives its logger a handler of its own and lets records propagate
+        # too: once the application has a handler, every retry warning would print twice.
+        logging.getLogger("huggingface_hub").handlers.clear()
     try:
         snapshot_download(repo_id=repo_id, revision=revision, local_dir=str(local_dir))
     except LocalEntryNotFoundError as exc:

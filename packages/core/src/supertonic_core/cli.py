@@ -12,12 +12,16 @@ import numpy as np
 from tqdm import tqdm
 
 from .audio import SAMPLE_RATES, StreamResampler, to_int16
-from .bundle import MODELS, download_bundle, synthetic_dir
+from .bundle import MODELS, cache_dir, download_bundle, synthetic_dir
 from .engine import Engine
 from .errors import SupertonicError
 from .runtime import DEVICES, RuntimeOptions
 from .synthetic import PROFILES, make_synthetic_bundle
-from .voices import OPENAI_VOICES
+from .voices import OPENAI_VOICES, VoiceLibrary
+
+
+def _voices_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--voices-dir", type=Path, help="folder of custom voice-style JSON files")
 
 
 def _model_args(parser: argparse.ArgumentParser) -> None:
@@ -28,7 +32,7 @@ def _model_args(parser: argparse.ArgumentParser) -> None:
         choices=PROFILES,
         help="use a generated bundle with random weights (noise, not speech) for offline trials",
     )
-    parser.add_argument("--voices-dir", type=Path, help="folder of custom voice-style JSON files")
+    _voices_dir(parser)
     parser.add_argument("--device", default="auto", choices=DEVICES)
     parser.add_argument("--threads", type=int, help="ONNX intra-op threads (default: all cores)")
 
@@ -85,10 +89,12 @@ def _synth(args: argparse.Namespace) -> int:
 
 
 def _voices(args: argparse.Namespace) -> int:
-    with _engine(args) as engine:
-        for name in engine.voices.names():
-            target = OPENAI_VOICES.get(name)
-            print(f"{name}\t{'-> ' + target if target else ''}".rstrip())
+    """Names only: no model is loaded (nor downloaded), as listing needs none of its files.
+    Custom voice files are still read, so a bad one is reported here as at start-up."""
+    library = VoiceLibrary(cache_dir() / "voice_styles", args.voices_dir)
+    for name in library.names():
+        target = OPENAI_VOICES.get(name)
+        print(f"{name}\t{'-> ' + target if target else ''}".rstrip())
     return 0
 
 
@@ -125,8 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     _model_args(synth)
     synth.set_defaults(func=_synth)
 
-    voices = sub.add_parser("voices", help="list voice names")
-    _model_args(voices)
+    voices = sub.add_parser("voices", help="list voice names (no model needed)")
+    _voices_dir(voices)
     voices.set_defaults(func=_voices)
 
     download = sub.add_parser("download", help="fetch a model bundle from Hugging Face")

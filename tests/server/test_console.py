@@ -283,3 +283,47 @@ def test_no_ui_serves_no_console(base_settings: Settings) -> None:
             assert client.get("/healthz").json()["ui_enabled"] is False
     finally:
         server.stop()
+
+
+PHONE = {"width": 420, "height": 900}
+
+
+def test_fits_a_phone_screen(browser: Browser, live: LiveServer) -> None:
+    """At 420 px nothing sits off-screen: the status pill and theme button stay reachable."""
+    context = browser.new_context(viewport=PHONE)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.goto(f"{live.base_url}/")
+        page.wait_for_selector("#speak:enabled")
+        outside = []
+        for view in ("console", "observatory"):
+            page.click(f"#tab-{view}")
+            page.wait_for_selector(f"#view-{view}:visible")
+            boxes = page.locator(
+                f".topbar, .topbar *, .banner, #view-{view} .card, #view-{view} .stat, "
+                f"#view-{view} .obs-toolbar, #view-{view} button"
+            )
+            for element in boxes.all():
+                box = element.bounding_box() if element.is_visible() else None
+                if box and (box["x"] < 0 or box["x"] + box["width"] > PHONE["width"] + 0.5):
+                    outside.append((view, element.get_attribute("id") or element.get_attribute("class")))
+        page.screenshot(path=SHOTS / "supertonic-console-phone.png", full_page=True)
+        assert outside == []
+    finally:
+        context.close()
+
+
+def test_an_error_clears_the_previous_result(console: Console) -> None:
+    """A failed request shows its error, not the last clip and a TTFB it never had."""
+    page = console.open()
+    console.speak(voice="M2", fmt="wav")
+    page.fill("#text", "word " * 900)  # 4500 characters: over the server's limit
+    page.click("#speak")
+    page.wait_for_selector("#result-state:text-is('error')")
+    assert "4096" in page.inner_text("#speak-error")
+    assert page.inner_text("#ttfb") == "—" and page.get_attribute("#ttfb", "data-ms") is None
+    assert page.get_attribute("#player", "src") is None
+    assert page.locator("#download").is_hidden()
+    assert page.inner_text("#duration") == "—"
+    console.errors.clear()  # the browser logs the failed fetch (400) itself

@@ -210,6 +210,16 @@ export function initSpeak(serverConfig) {
     showError("");
   }
 
+  /** The player, download link and their blob shown only what the current request gave. */
+  function clearPlayer() {
+    player.pause();
+    player.removeAttribute("src");
+    player.load();
+    $("download").hidden = true;
+    if (objectUrl) URL.revokeObjectURL(objectUrl);
+    objectUrl = null;
+  }
+
   function tick() {
     if (!run) return;
     const now = performance.now() - run.t0;
@@ -237,8 +247,7 @@ export function initSpeak(serverConfig) {
     const v = values();
     resetReadouts();
     waveform.clear();
-    $("download").hidden = true;
-    player.pause();
+    clearPlayer();
     const current = {
       controller: new AbortController(),
       t0: performance.now(),
@@ -297,11 +306,13 @@ export function initSpeak(serverConfig) {
       } else {
         outcome = "error";
         showError(err.message);
+        if (run === current) clearPlayer(); // a partial live clip is not the result
       }
     } finally {
       clearInterval(ticker);
       if (run === current) {
         tick();
+        if (current.ttfb == null) $("ttfb").textContent = "—"; // no byte ever came
         run = null;
         $("stop").disabled = true;
         $("ttfb").classList.remove("live");

@@ -307,7 +307,9 @@ def test_fits_a_phone_screen(browser: Browser, live: LiveServer) -> None:
             for element in boxes.all():
                 box = element.bounding_box() if element.is_visible() else None
                 if box and (box["x"] < 0 or box["x"] + box["width"] > PHONE["width"] + 0.5):
-                    outside.append((view, element.get_attribute("id") or element.get_attribute("class")))
+                    outside.append(
+                        (view, element.get_attribute("id") or element.get_attribute("class"))
+                    )
         page.screenshot(path=SHOTS / "supertonic-console-phone.png", full_page=True)
         assert outside == []
     finally:
@@ -327,3 +329,23 @@ def test_an_error_clears_the_previous_result(console: Console) -> None:
     assert page.locator("#download").is_hidden()
     assert page.inner_text("#duration") == "—"
     console.errors.clear()  # the browser logs the failed fetch (400) itself
+
+
+def test_docs_render_without_internet(browser: Browser, live: LiveServer) -> None:
+    """``/docs`` loads Swagger UI from the server itself (no CDN: this box has no internet)."""
+    page = browser.new_page()
+    try:
+        page.set_default_timeout(WAIT_MS)
+        elsewhere: list[str] = []
+        page.on(
+            "request",
+            lambda r: (
+                None if r.url.startswith((live.base_url, "data:")) else elsewhere.append(r.url)
+            ),
+        )
+        page.goto(f"{live.base_url}/docs")
+        page.wait_for_selector(".swagger-ui .info .title:has-text('Supertonic TTS server')")
+        page.wait_for_selector(".opblock-summary-path:has-text('/v1/audio/speech')")
+        assert elsewhere == []
+    finally:
+        page.close()

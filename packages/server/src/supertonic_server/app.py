@@ -184,6 +184,8 @@ def create_app(
         version=__version__,
         description="OpenAI-compatible streaming text-to-speech for Supertonic-3.",
         lifespan=lifespan,
+        docs_url=None,  # routes/docs.py serves /docs from local files, not a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = None

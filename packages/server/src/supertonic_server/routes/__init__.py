@@ -5,16 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from ..settings import Settings
-from . import catalog, health, metrics, speech, ui, ws
+from . import catalog, docs, health, metrics, speech, ui, ws
 
 
 def routers(settings: Settings) -> list[APIRouter]:
     """Every router the app includes, in order.
 
     Other transports plug in here: the WebSocket router only when ``settings.ws_enabled``,
-    the console only when ``settings.ui_enabled``, the metrics router always.
+    the console only when ``settings.ui_enabled``, the metrics router and ``/docs`` always.
     """
-    found = [health.router, catalog.router, speech.router, metrics.router]
+    found = [health.router, docs.router, catalog.router, speech.router, metrics.router]
     if settings.ws_enabled:
         found.append(ws.router)
     if settings.ui_enabled:

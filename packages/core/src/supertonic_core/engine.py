@@ -7,7 +7,6 @@ cancellation and scheduling.
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -18,14 +17,19 @@ from typing import Any
 import numpy as np
 
 from .bundle import Bundle, resolve_bundle
-from .errors import EmptyTextError, InvalidOptionError, UnsupportedCharactersError
+from .errors import (
+    EmptyTextError,
+    InvalidOptionError,
+    UnsupportedCharactersError,
+    quote_value,
+)
 from .languages import check_language
 from .phrase_cache import PhraseCache
 from .runtime import Runtime, RuntimeOptions
 from .scheduler import Scheduler
 from .stream import AudioChunk, SynthesisStream
 from .synthesis import ChunkJob
-from .text import TextIndexer, is_speakable, normalize_text, prepare_text
+from .text import TextIndexer, is_speakable, prepare_text, refused_characters
 from .voices import VoiceLibrary, VoiceStyle
 
 logger = logging.getLogger("supertonic_core")
@@ -118,8 +122,7 @@ class Engine:
         self.defaults = self._check_defaults(defaults or SynthesisOptions())
         self.first_chunk_chars = first_chunk_chars
         self.phrase_cache = PhraseCache(phrase_cache) if phrase_cache else None
-        table = json.loads(bundle.indexer_path.read_text(encoding="utf-8"))
-        self.indexer = TextIndexer(table)
+        self.indexer = TextIndexer.from_file(bundle.indexer_path)
         self.runtime = Runtime(bundle, runtime)
         self.scheduler = Scheduler(
             self.runtime,
@@ -197,12 +200,12 @@ class Engine:
         """Raise before any audio is produced if ``text`` cannot be spoken at all."""
         if not isinstance(text, str) or not text.strip():
             raise EmptyTextError()
-        bad = self.indexer.unsupported(normalize_text(text, self.indexer))
+        bad = refused_characters(text, self.indexer)
         if bad:
             raise UnsupportedCharactersError(bad)
         if not is_speakable(text):
             raise EmptyTextError(
-                f"nothing to speak in {text[:40]!r}: only punctuation, symbols or emoji"
+                f"nothing to speak in {quote_value(text)}: only punctuation, symbols or emoji"
             )
         check_language(lang, self.languages)
 

@@ -91,6 +91,9 @@ class Settings:
     )
     log_level: str = _opt("log level", choices=LOG_LEVELS, default="info")
     max_input_chars: int = _opt("longest accepted input, in characters", default=4096)
+    body_timeout: float = _opt(
+        "seconds a client has to send a request body whole; later is 408", default=10.0
+    )
     api_keys: tuple[str, ...] = _opt(
         "accepted API key (repeat the flag, or comma-separate in SUPERTONIC_API_KEY); none = open",
         flag="--api-key",
@@ -153,6 +156,8 @@ class Settings:
             raise bad("ws_idle_timeout", "more than 0")
         if self.max_input_chars < 1:
             raise bad("max_input_chars", "at least 1")
+        if self.body_timeout <= 0:
+            raise bad("body_timeout", "more than 0")
         lo, hi = BUFFER_RANGE
         if not lo <= self.observability_buffer_size <= hi:
             raise bad("observability_buffer_size", f"between {lo} and {hi}")

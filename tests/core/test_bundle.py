@@ -79,7 +79,7 @@ def test_corrupt_graph_fails_at_load(copy_bundle) -> None:
 def test_corrupt_indexer_is_a_bundle_error(copy_bundle, content: str) -> None:
     path = copy_bundle()
     (path / "onnx/unicode_indexer.json").write_text(content)
-    with pytest.raises(BundleInvalidError, match="unicode_indexer.json"):
+    with pytest.raises(BundleInvalidError, match=r"unicode_indexer\.json"):
         Engine(verify_bundle(path))
 
 

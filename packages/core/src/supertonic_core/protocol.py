@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .audio import SAMPLE_RATES
+from .errors import quote_value
 from .timing import WordTiming
 
 DEFAULT_CONTEXT = "default"
@@ -90,24 +91,26 @@ def parse_config(msg: dict[str, Any]) -> SessionConfig:
     rate = msg.get("sample_rate")
     if rate is not None and rate not in SAMPLE_RATES:
         raise ProtocolError(
-            f"config: sample_rate must be one of {', '.join(map(str, SAMPLE_RATES))}, got {rate!r}",
+            f"config: sample_rate must be one of {', '.join(map(str, SAMPLE_RATES))}, got {quote_value(rate)}",
             code="invalid_config",
         )
     encoding = msg.get("encoding")
     if encoding is not None and encoding not in ENCODINGS:
         raise ProtocolError(
-            f"config: encoding must be one of {', '.join(ENCODINGS)}, got {encoding!r}",
+            f"config: encoding must be one of {', '.join(ENCODINGS)}, got {quote_value(encoding)}",
             code="invalid_config",
         )
     binary = msg.get("binary")
     if binary is not None and not isinstance(binary, bool):
         raise ProtocolError(
-            f"config: binary must be true or false, got {binary!r}", code="invalid_config"
+            f"config: binary must be true or false, got {quote_value(binary)}",
+            code="invalid_config",
         )
     for name in ("voice", "lang"):
         if msg.get(name) is not None and not isinstance(msg[name], str):
             raise ProtocolError(
-                f"config: {name} must be a string, got {msg[name]!r}", code="invalid_config"
+                f"config: {name} must be a string, got {quote_value(msg[name])}",
+                code="invalid_config",
             )
     return SessionConfig(
         voice=msg.get("voice"),
@@ -144,7 +147,7 @@ def parse_client_message(
     kind = msg.get("type")
     if kind not in CLIENT_TYPES:
         raise ProtocolError(
-            f"unknown message type {kind!r}; expected one of {', '.join(CLIENT_TYPES)}",
+            f"unknown message type {quote_value(kind)}; expected one of {', '.join(CLIENT_TYPES)}",
             code="unknown_type",
         )
     ctx = msg.get("context_id")

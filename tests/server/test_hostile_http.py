@@ -179,3 +179,8 @@ def test_statuses_are_declared_in_the_schema(client: httpx.Client, path: str, st
     assert declared[str(status)]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ErrorResponse"
     }
+
+
+def test_readiness_declares_its_503(client: httpx.Client) -> None:
+    declared = client.get("/openapi.json").json()["paths"]["/readyz"]["get"]["responses"]
+    assert set(declared) == {"200", "503"}

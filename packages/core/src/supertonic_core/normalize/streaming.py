@@ -1,0 +1,156 @@
+"""Normalise text as it arrives, token by token, with the same result as the whole text.
+
+Why: an LLM streams "$1" then "2.50", "2026-" then "12-01", "[pau" then "se:1s]". Text is
+normalised only up to a *safe point*: the end of a plain word followed, on the same line,
+by another (letters only, a final mark allowed, not all capitals, no part of an
+abbreviation) on a line that is not a heading or a table row, with no link, code span,
+code block or tag still open before it. No rule of the normaliser reaches
+across such a point, so normalising the text piece by piece equals normalising it whole.
+Scripts written without spaces also get safe points after 。！？ between letters.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from ..timing import WordTiming
+from .mapping import Pause, SpokenText
+from .rewrite import Context, Rules, rules_for
+
+_TOKEN = re.compile(r"\S+")
+_CJK_STOP = "。！？"
+
+
+class StreamNormalizer:
+    """Feed text with :meth:`push`, end with :meth:`flush`; both return what is now
+    certain, in order: spoken text (``str``) and :class:`Pause` items.
+
+    Args:
+        lang: the language code (number words, units, month names, ...).
+        name_emoji: read emoji by name (where the ``emoji`` package knows the language)
+            instead of dropping them.
+    """
+
+    def __init__(self, lang: str, *, name_emoji: bool = False) -> None:
+        self.rules = rules_for(lang)
+        self.name_emoji = name_emoji
+        self.spoken = SpokenText()
+        self.source = ""  # everything received, the original the map points into
+        self._done = 0  # source consumed so far
+        self._cursor = 0  # spoken text already aligned to delivered chunks
+
+    def push(self, delta: str) -> list[str | Pause]:
+        """Add ``delta``; normalise what is now safe."""
+        self.source += delta
+        cut = _safe_point(self.source, self._done, self.rules)
+        return self._run(cut) if cut > self._done else []
+
+    def flush(self) -> list[str | Pause]:
+        """Normalise everything received so far."""
+        return self._run(len(self.source))
+
+    def whole(self, text: str) -> list[str | Pause]:
+        """Normalise a whole text at once (what :meth:`push` then :meth:`flush` give)."""
+        return [*self.push(text), *self.flush()]
+
+    def _run(self, end: int) -> list[str | Pause]:
+        start, spoken_start = self._done, self.spoken.length
+        ctx = Context(
+            lang=self.rules.lang,
+            lex=self.rules.lex,
+            name_emoji=self.name_emoji,
+            text=self.source[start:end],
+            base=start,
+            out=self.spoken,
+            rules=self.rules,
+        )
+        self.rules.run(ctx, 0, end - start)
+        self._done = end
+        text = self.spoken.text
+        items: list[str | Pause] = []
+        pos = spoken_start
+        for at, pause in ctx.pauses:
+            if at > pos:
+                items.append(text[pos:at])
+            items.append(pause)
+            pos = at
+        if self.spoken.length > pos:
+            items.append(text[pos:])
+        return items
+
+    def align(self, chunk: str, words: list[WordTiming]) -> tuple[str, list[WordTiming]]:
+        """The original text of a delivered chunk, and its word timings moved onto the
+        original words ("twelve dollars fifty" → one timing for "$12.50").
+
+        Chunks must be aligned in delivery order: each continues where the last ended.
+        """
+        spoken = self.spoken.text
+        spans = []
+        for token in chunk.split():
+            at = spoken.find(token, self._cursor)
+            if at < 0:
+                return chunk, words
+            spans.append((at, at + len(token)))
+            self._cursor = at + len(token)
+        if not spans:
+            return chunk, words
+        a, b = self.spoken.source_span(spans[0][0], spans[-1][1])
+        return _collapse(self.source[a:b]), self._words(spoken, spans[0][0], words)
+
+    def _words(self, spoken: str, pos: int, words: list[WordTiming]) -> list[WordTiming]:
+        merged: list[tuple[int, int, float, float]] = []
+        for w in words:
+            at = spoken.find(w.word, pos)
+            if at < 0:
+                return words
+            pos = at + len(w.word)
+            a, b = self.spoken.source_span(at, pos)
+            if merged and a < merged[-1][1]:  # the same original word, spoken as several
+                pa, pb, start, _ = merged[-1]
+                merged[-1] = (min(pa, a), max(pb, b), start, w.end)
+            else:
+                merged.append((a, b, w.start, w.end))
+        return [WordTiming(_collapse(self.source[a:b]), s, e) for a, b, s, e in merged]
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _safe_point(source: str, done: int, rules: Rules) -> int:
+    """The last safe point after ``done`` (see the module docstring), or ``done``."""
+    best = done
+    tokens = list(_TOKEN.finditer(source, done))
+    for tok, nxt in itertools.pairwise(tokens):
+        if "\n" in source[tok.end() : nxt.start()]:
+            continue
+        if rules.plain(tok[0]) and rules.plain(nxt[0]) and _closed(source, done, tok.end()):
+            best = tok.end()
+    if tokens:
+        best = max(best, _cjk_point(source, tokens[-1].start(), done))
+    return best
+
+
+def _cjk_point(source: str, start: int, done: int) -> int:
+    """A safe point after 。！？ between letters, in the last (still growing) token."""
+    stop = max(source.rfind(ch, start, len(source) - 1) for ch in _CJK_STOP)
+    p = stop + 1
+    if stop <= start or not (source[stop - 1].isalpha() and source[p].isalpha()):
+        return done
+    return p if _closed(source, done, p) else done
+
+
+def _closed(source: str, start: int, end: int) -> bool:
+    """No code block, code span, link or tag is open at ``end`` (nor a heading or table
+    line: those are normalised whole)."""
+    text = source[start:end]
+    fences = text.count("```") + text.count("~~~")
+    if fences % 2 or (text.count("`") - 3 * text.count("```")) % 2:
+        return False
+    if text.rfind("[") > text.rfind("]") or text.rfind("](") > text.rfind(")"):
+        return False
+    if text.rfind("<") > text.rfind(">"):
+        return False
+    line = source[source.rfind("\n", 0, end) + 1 : end].lstrip()
+    return not line.startswith(("#", "|"))

@@ -186,7 +186,7 @@ LEXICONS: dict[str, Lexicon] = {
     "en": Lexicon(
         percent="percent", range_word="to", plus="plus", at="at", dot="dot", and_word="and",
         months=tuple(_EN_MONTHS.split()), units=_EN_UNITS,
-        currencies={"KRW": ("won", "won"), "JPY": ("yen", "yen"), "INR": ("rupee", "rupees"),
+        currencies={"EUR": ("euro", "euros"), "KRW": ("won", "won"), "JPY": ("yen", "yen"), "INR": ("rupee", "rupees"),
                     "RUB": ("ruble", "rubles")},
         abbreviations={"Dr.": "Doctor", "Mr.": "Mister", "Mrs.": "Missus", "Ms.": "Miz",
                        "Prof.": "Professor", "vs.": "versus", "etc.": "et cetera.",

@@ -30,6 +30,7 @@ _SYMBOLS = {
     "₽": "RUB",
     "₹": "INR",
 }
+_SYMBOL = r"R\$|US\$|[$€£¥₩₽₹]"
 _CODES = "USD|EUR|GBP|JPY|KRW|RUB|INR|CHF|CNY"
 _SCALES = {"thousand": 3, "k": 3, "K": 3, "million": 6, "M": 6, "billion": 9, "B": 9, "bn": 9}
 _SPACE = "[ \t\u00a0\u202f]?"
@@ -66,6 +67,7 @@ def patterns(lang: str, lex: Lexicon) -> list[tuple[str, str]]:
     num = f"(?:{number_pattern(lex)})"
     start = r"(?<![\d.,A-Za-z])" if lang in ("ko", "ja") else r"(?<![\w.,])"
     sign = r"(?:[-−](?=[$€£¥₩₽₹]?\d))?"
+    after = r"(?![A-Za-z\d/²³])" if lang in ("ko", "ja") else r"(?![\w/²³])"
     units = "|".join(re.escape(u) for u in sorted(lex.units, key=len, reverse=True))
     out = [
         ("iso", r"(?<![\d.])(?P<iy>\d{4})-(?P<im>0[1-9]|1[0-2])-(?P<id>0[1-9]|[12]\d|3[01])(?!\d)"),
@@ -75,7 +77,8 @@ def patterns(lang: str, lex: Lexicon) -> list[tuple[str, str]]:
         ("phone", r"(?<![\w+])(?:\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}|\(\d{2,4}\)[ .-]?\d{3,4}[ .-]?\d{3,4}"
                   r"|\d{3}[-.]\d{3}[-.]\d{4})(?!\d)"),
         ("version", start + r"\d+(?:\.\d+){2,}(?![\d])"),
-        ("money", start + rf"(?P<msign>[-−])?(?P<msym>R\$|US\$|[$€£¥₩₽₹])[ \t]?(?P<mnum>{num})"
+        ("money_range", start + rf"(?P<gsym>{_SYMBOL})(?P<gnum>{num})[ \t]?[-–—][ \t]?(?P=gsym)?(?P<gnum2>{num})"),
+        ("money", start + rf"(?P<msign>[-−])?(?P<msym>{_SYMBOL})[ \t]?(?P<mnum>{num})"
                   rf"(?:[ \t]?(?P<mscale>thousand|million|billion|bn|[kKMB])\b)?"),
         ("money_after", start + rf"(?P<asign>[-−])?(?P<anum>{num}){_SPACE}(?P<acur>[$€£¥₩₽₹]|{_CODES})(?![\w])"),
         ("money_code", rf"\b(?P<pcode>{_CODES}){_SPACE}(?P<psign>[-−])?(?P<pnum>{num})"),
@@ -91,7 +94,7 @@ def patterns(lang: str, lex: Lexicon) -> list[tuple[str, str]]:
         out.append(
             (
                 "unit",
-                start + rf"(?P<usign>[-−])?(?P<unum>{num}){_SPACE}(?P<uname>{units})(?![\w/²³])",
+                start + rf"(?P<usign>[-−])?(?P<unum>{num}){_SPACE}(?P<uname>{units}){after}",
             )
         )
     if lex.range_word is not None:
@@ -156,7 +159,7 @@ def number(m: re.Match[str], ctx: Context) -> None:
 def version(m: re.Match[str], ctx: Context) -> None:
     """``1.2.3`` → "one point two point three"."""
     parts = [say.cardinal(int(p), ctx.lang) for p in m[0].split(".")]
-    dot = ctx.lex.dot or (say.supported(ctx.lang) and say.point_word(ctx.lang))
+    dot = say.supported(ctx.lang) and say.point_word(ctx.lang)
     ok = all(parts) and dot
     ctx.say_or_copy(f" {dot} ".join(parts) if ok else None, m)  # type: ignore[arg-type]
 
@@ -196,6 +199,15 @@ def range_(m: re.Match[str], ctx: Context) -> None:
         ctx.say(f"{spoken}-", m.start(), m.end())
     else:
         ctx.say(f"{spoken} {joiner} ", m.start(), m.end())
+
+
+def money_range(m: re.Match[str], ctx: Context) -> None:
+    """``$5-10`` → "five to ten dollars"."""
+    first = words(m["gnum"], ctx.lang, ctx.lex)
+    second = _amount(_SYMBOLS[m["gsym"]], m["gnum2"], False, None, ctx)
+    joiner = f" {ctx.lex.range_word} " if ctx.lex.range_word != "-" else "-"
+    ok = first is not None and second is not None and ctx.lex.range_word is not None
+    ctx.say_or_copy(f"{first}{joiner}{second}" if ok else None, m)
 
 
 def money(m: re.Match[str], ctx: Context) -> None:
@@ -339,6 +351,7 @@ def amp(m: re.Match[str], ctx: Context) -> None:
 
 HANDLERS = {
     "version": version,
+    "money_range": money_range,
     "money": money,
     "money_after": money,
     "money_code": money,

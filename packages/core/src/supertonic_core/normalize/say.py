@@ -20,7 +20,12 @@ _FRACTION_BY_LIBRARY = frozenset({"ru", "uk", "pl", "cs", "sk", "lt", "lv", "hu"
 _FRACTION_AS_NUMBER = frozenset({"fr", "it", "es", "pt", "ro", "vi", "id", "tr"})
 #: num2words years that are worse than the cardinal (Japanese era names, Korean 년).
 _YEAR_BY_LIBRARY = frozenset({"en", "de", "nl", "da", "fr", "es", "pt", "it"})
-_POINT = {"vi": "phẩy"}  # where num2words has no ``pointword``
+#: Where num2words has no word for the mark, or the word of another country (Spain says
+#: "coma" where num2words' Spanish says "punto").
+_POINT = {"vi": "phẩy", "it": "virgola", "es": "coma"}
+_MINUS = {"it": "meno"}
+#: Spelling slips in num2words' output.
+_FIXES = {"sv": (("etttusen", "ettusen"),)}
 _MAX_WORDS = 10**15  # longer runs of digits are read digit by digit
 
 _KO_NATIVE_UNITS = ("", "한", "두", "세", "네", "다섯", "여섯", "일곱", "여덟", "아홉")
@@ -45,7 +50,10 @@ def cardinal(value: int, lang: str) -> str | None:
 
 def minus(lang: str) -> str:
     """The word for a negative sign."""
-    return CONVERTER_CLASSES[lang].negword.strip() if supported(lang) else "-"
+    if not supported(lang):
+        return "-"
+    word = getattr(CONVERTER_CLASSES[lang], "negword", None) or _MINUS.get(lang, "-")
+    return word.strip()
 
 
 @functools.lru_cache(maxsize=1024)
@@ -85,7 +93,7 @@ def decimal(whole: str, fraction: str, lang: str) -> str | None:
 
 def point_word(lang: str) -> str:
     """The word for the decimal mark ("point", "Komma", "virgule", 点)."""
-    word = getattr(CONVERTER_CLASSES[lang], "pointword", None) or _POINT.get(lang, ".")
+    word = _POINT.get(lang) or getattr(CONVERTER_CLASSES[lang], "pointword", None) or "."
     return word[0] if isinstance(word, tuple) else word  # Japanese gives (kanji, kana)
 
 
@@ -133,4 +141,6 @@ def _call(value: int | Decimal, lang: str, **kwargs: str) -> str | None:
     except (NotImplementedError, ValueError, TypeError, AttributeError, KeyError, IndexError):
         return None
     words = " ".join(words.replace(",", " ").split())
+    for wrong, right in _FIXES.get(lang, ()):
+        words = words.replace(wrong, right)
     return words or None

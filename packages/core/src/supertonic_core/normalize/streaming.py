@@ -39,6 +39,7 @@ class StreamNormalizer:
         self.source = ""  # everything received, the original the map points into
         self._done = 0  # source consumed so far
         self._cursor = 0  # spoken text already aligned to delivered chunks
+        self._reported = 0  # original text already attributed to delivered chunks
 
     def push(self, delta: str) -> list[str | Pause]:
         """Add ``delta``; normalise what is now safe."""
@@ -84,6 +85,8 @@ class StreamNormalizer:
         original words ("twelve dollars fifty" → one timing for "$12.50").
 
         Chunks must be aligned in delivery order: each continues where the last ended.
+        Original text goes to the first chunk that speaks any of it ("2026-12-01" read
+        over two chunks is the first one's word); later chunks keep only what is new.
         """
         spoken = self.spoken.text
         spans = []
@@ -96,7 +99,10 @@ class StreamNormalizer:
         if not spans:
             return chunk, words
         a, b = self.spoken.source_span(spans[0][0], spans[-1][1])
-        return _collapse(self.source[a:b]), self._words(spoken, spans[0][0], words)
+        a = max(a, self._reported)
+        timings = self._words(spoken, spans[0][0], words)
+        self._reported = max(self._reported, b)
+        return _collapse(self.source[a:b]), timings
 
     def _words(self, spoken: str, pos: int, words: list[WordTiming]) -> list[WordTiming]:
         merged: list[tuple[int, int, float, float]] = []
@@ -106,6 +112,9 @@ class StreamNormalizer:
                 return words
             pos = at + len(w.word)
             a, b = self.spoken.source_span(at, pos)
+            a = max(a, self._reported)
+            if a >= b:
+                continue  # the rest of a word an earlier chunk already named
             if merged and a < merged[-1][1]:  # the same original word, spoken as several
                 pa, pb, start, _ = merged[-1]
                 merged[-1] = (min(pa, a), max(pb, b), start, w.end)

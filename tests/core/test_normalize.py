@@ -27,8 +27,8 @@ EN = [
     ("They raised $2M.", "They raised two million dollars."),
     ("That is $3 billion.", "That is three billion dollars."),
     # dates, times, years
-    ("Due 2026-12-01.", "Due December first, twenty twenty-six."),
-    ("Born 07/04/1999.", "Born July fourth, nineteen ninety-nine."),
+    ("Due 2026-12-01.", "Due December first twenty twenty-six."),
+    ("Born 07/04/1999.", "Born July fourth nineteen ninety-nine."),
     ("Meet at 3:30 pm.", "Meet at three thirty p m."),
     ("Meet at 3:05 a.m. sharp.", "Meet at three oh five a m. sharp."),
     ("The train leaves at 15:45.", "The train leaves at fifteen forty-five."),

@@ -103,8 +103,8 @@ def test_word_offsets_point_into_the_original() -> None:
 def test_stream_word_timings_name_the_original_words(engine: Engine) -> None:
     text = "It costs $12.50 on 2026-12-01."
     chunks = list(engine.iter_chunks(text, engine.options(seed=1)))
-    # The date is read over two chunks ("December first," / "twenty twenty-six."): the
-    # first names it, the second only what is new (the period); nothing twice.
+    # A rewritten span read over two chunks is named by the first chunk, and the second
+    # keeps only what is new (the period); nothing is named twice.
     assert "".join(c.text for c in chunks).replace(" ", "") == text.replace(" ", "")
     words = [w.word for c in chunks for w in c.words]
     assert words in (

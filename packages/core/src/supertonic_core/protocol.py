@@ -43,6 +43,8 @@ CONFIG_FIELDS = (
     "sample_rate",
     "encoding",
     "binary",
+    "normalize",
+    "emoji",
 )
 
 
@@ -68,6 +70,8 @@ class SessionConfig:
     sample_rate: int | None = None
     encoding: str | None = None
     binary: bool | None = None
+    normalize: bool | None = None
+    emoji: str | None = None
 
     def merged(self, override: SessionConfig) -> SessionConfig:
         """This config with every field ``override`` sets replaced."""
@@ -104,7 +108,12 @@ def parse_config(msg: dict[str, Any]) -> SessionConfig:
         raise ProtocolError(
             f"config: binary must be true or false, got {binary!r}", code="invalid_config"
         )
-    for name in ("voice", "lang"):
+    normalize = msg.get("normalize")
+    if normalize is not None and not isinstance(normalize, bool):
+        raise ProtocolError(
+            f"config: normalize must be true or false, got {normalize!r}", code="invalid_config"
+        )
+    for name in ("voice", "lang", "emoji"):
         if msg.get(name) is not None and not isinstance(msg[name], str):
             raise ProtocolError(
                 f"config: {name} must be a string, got {msg[name]!r}", code="invalid_config"
@@ -119,6 +128,8 @@ def parse_config(msg: dict[str, Any]) -> SessionConfig:
         sample_rate=rate,
         encoding=encoding,
         binary=binary,
+        normalize=normalize,
+        emoji=msg.get("emoji"),
     )
 
 
@@ -284,8 +295,8 @@ class SpeechConnection:
         raise NotImplementedError
 
     async def configure(self, context_id: str | None = None, **config: Any) -> None:
-        """Set voice, lang, speed, steps, first_chunk_steps, seed, sample_rate, encoding or
-        binary."""
+        """Set voice, lang, speed, steps, first_chunk_steps, seed, sample_rate, encoding,
+        binary, normalize or emoji."""
         await self.send(_message("config", context_id, **config))
 
     async def send_text(self, text: str, context_id: str | None = None) -> None:

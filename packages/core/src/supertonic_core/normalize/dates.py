@@ -42,7 +42,7 @@ def _date(y: int, month: int, day: int, ctx: Context) -> str | None:
         return None
     name, year = months[month - 1], say.year(y, lang)
     if lang == "en":
-        return f"{name} {say.ordinal(day, lang)}, {year}"
+        return f"{name} {say.ordinal(day, lang)} {year}"  # no comma: a chunk may cut there
     if lang == "ru":
         return f"{_ru_ordinal(day, 'neuter')} {name} {_ru_ordinal(y, 'genitive')} года"
     first = {"fr": "premier", "it": "primo", "pt": "primeiro"}.get(lang)

@@ -58,6 +58,24 @@ class SpokenText:
         last = self._locate(max(start, end - 1))
         return self._source_at(first, start)[0], self._source_at(last, max(start, end - 1))[1]
 
+    def source_pieces(self, start: int, end: int) -> list[tuple[int, int]]:
+        """The original spans the spoken characters ``[start, end)`` came from, in order,
+        without what was dropped between them (markup, a link's URL)."""
+        pieces: list[tuple[int, int]] = []
+        for i in range(self._locate(start), len(self._segments)):
+            seg_start, src_a, src_b, exact = self._segments[i]
+            if seg_start >= end:
+                break
+            if exact:
+                seg_end = self._starts[i + 1] if i + 1 < len(self._starts) else self.length
+                lo, hi = max(start, seg_start), min(end, seg_end)
+                src_a, src_b = src_a + lo - seg_start, src_a + hi - seg_start
+            if pieces and src_a <= pieces[-1][1]:
+                pieces[-1] = (pieces[-1][0], max(pieces[-1][1], src_b))
+            else:
+                pieces.append((src_a, src_b))
+        return pieces
+
     def _locate(self, pos: int) -> int:
         return max(0, bisect.bisect_right(self._starts, pos) - 1)
 

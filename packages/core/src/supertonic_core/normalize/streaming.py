@@ -98,11 +98,10 @@ class StreamNormalizer:
             self._cursor = at + len(token)
         if not spans:
             return chunk, words
-        a, b = self.spoken.source_span(spans[0][0], spans[-1][1])
-        a = max(a, self._reported)
+        text, end = self._original(spans[0][0], spans[-1][1])
         timings = self._words(spoken, spans[0][0], words)
-        self._reported = max(self._reported, b)
-        return _collapse(self.source[a:b]), timings
+        self._reported = max(self._reported, end)
+        return text, timings
 
     def _words(self, spoken: str, pos: int, words: list[WordTiming]) -> list[WordTiming]:
         merged: list[tuple[int, int, float, float]] = []
@@ -112,15 +111,31 @@ class StreamNormalizer:
                 return words
             pos = at + len(w.word)
             a, b = self.spoken.source_span(at, pos)
-            a = max(a, self._reported)
-            if a >= b:
+            if max(a, self._reported) >= b:
                 continue  # the rest of a word an earlier chunk already named
             if merged and a < merged[-1][1]:  # the same original word, spoken as several
-                pa, pb, start, _ = merged[-1]
-                merged[-1] = (min(pa, a), max(pb, b), start, w.end)
+                pa, pb, start, _, first = merged[-1]
+                merged[-1] = (pa, max(pb, b), start, w.end, first)
             else:
-                merged.append((a, b, w.start, w.end))
-        return [WordTiming(_collapse(self.source[a:b]), s, e) for a, b, s, e in merged]
+                merged.append((a, b, w.start, w.end, at))
+        return [
+            WordTiming(self._original(first, self.spoken.length, until=b)[0], s, e)
+            for _, b, s, e, first in merged
+        ]
+
+    def _original(self, start: int, end: int, until: int | None = None) -> tuple[str, int]:
+        """The original text spoken as ``[start, end)`` (only up to source offset
+        ``until``), less what an earlier chunk named, whitespace collapsed; and where it
+        ends in the original."""
+        parts, last = [], self._reported
+        for a, b in self.spoken.source_pieces(start, end):
+            if until is not None and a >= until:
+                break
+            a, b = max(a, self._reported), b if until is None else min(b, until)
+            if a < b:
+                parts.append(self.source[a:b])
+                last = max(last, b)
+        return _collapse("".join(parts)), last
 
 
 def _collapse(text: str) -> str:

@@ -155,3 +155,20 @@ def test_bad_options_are_named(engine: Engine) -> None:
         engine.options(emoji="spell")
     with pytest.raises(InvalidOptionError, match="normalize"):
         engine.options(normalize="yes")
+
+
+def test_random_llm_like_text_streams_like_whole_and_never_fails() -> None:
+    """A fixed-seed jumble of the hard pieces (amounts, tags, markdown, CJK, emoji) in
+    every language: no exception, and character by character equals whole."""
+    import random
+
+    from supertonic_core.languages import LANGUAGES
+
+    pieces = [*"0123456789 .,:-/%$€*_#`[]()<>!?|~+@\n'\"", "km", "pm", "USD", " XIV ", "Dr.",
+              "https://", ".com", "[pause:", "ms]", "```", "\n- ", "\n## ", "| a |", "🎉",
+              "가", "日本", "。", "1st", "2026-12-01", "3:30", "+1 ", "1.234", "R$", " word "]  # fmt: skip
+    rng = random.Random(16)
+    for _ in range(300):
+        lang = rng.choice(list(LANGUAGES))
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 25)))
+        assert streamed(text, lang, by_characters(text)) == speak(text, lang), (lang, text)

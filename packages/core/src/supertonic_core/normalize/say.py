@@ -123,7 +123,9 @@ def currency_forms(code: str, lang: str) -> tuple[tuple[str, ...], tuple[str, ..
     """(unit forms, cent forms) of a currency in num2words' own table, if it has one."""
     table = getattr(CONVERTER_CLASSES.get(lang), "CURRENCY_FORMS", {})
     forms = table.get(code)
-    return (tuple(forms[0]), tuple(forms[1])) if forms else None
+    if not forms or not all(isinstance(f, tuple | list) and f for f in forms[:2]):
+        return None  # Korean's table has no cent forms, for one
+    return tuple(forms[0]), tuple(forms[1])
 
 
 def korean_native(value: int) -> str | None:

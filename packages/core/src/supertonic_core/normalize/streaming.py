@@ -34,6 +34,7 @@ class StreamNormalizer:
 
     def __init__(self, lang: str, *, name_emoji: bool = False) -> None:
         self.rules = rules_for(lang)
+        self._safe = _SafePoints(self.rules)
         self.name_emoji = name_emoji
         self.spoken = SpokenText()
         self.source = ""  # everything received, the original the map points into
@@ -44,7 +45,7 @@ class StreamNormalizer:
     def push(self, delta: str) -> list[str | Pause]:
         """Add ``delta``; normalise what is now safe."""
         self.source += delta
-        cut = _safe_point(self.source, self._done, self.rules)
+        cut = self._safe.find(self.source, self._done)
         return self._run(cut) if cut > self._done else []
 
     def flush(self) -> list[str | Pause]:
@@ -142,39 +143,59 @@ def _collapse(text: str) -> str:
     return " ".join(text.split())
 
 
-def _safe_point(source: str, done: int, rules: Rules) -> int:
-    """The last safe point after ``done`` (see the module docstring), or ``done``."""
-    best = done
-    tokens = list(_TOKEN.finditer(source, done))
-    for tok, nxt in itertools.pairwise(tokens):
-        if "\n" in source[tok.end() : nxt.start()]:
-            continue
-        if rules.plain(tok[0]) and rules.plain(nxt[0]) and _closed(source, done, tok.end()):
-            best = tok.end()
-    if tokens:
-        best = max(best, _cjk_point(source, tokens[-1].start(), done))
-    return best
+class _SafePoints:
+    """Finds safe points in text that only grows, looking at each character about once:
+    what is open (code block, code span, link, tag) is counted incrementally from the last
+    safe point, and tokens already judged are not judged again."""
 
+    def __init__(self, rules: Rules) -> None:
+        self.rules = rules
+        self._reset(0)
 
-def _cjk_point(source: str, start: int, done: int) -> int:
-    """A safe point after 。！？ between letters, in the last (still growing) token."""
-    stop = max(source.rfind(ch, start, len(source) - 1) for ch in _CJK_STOP)
-    p = stop + 1
-    if stop <= start or not (source[stop - 1].isalpha() and source[p].isalpha()):
-        return done
-    return p if _closed(source, done, p) else done
+    def _reset(self, start: int) -> None:
+        self.start = start  # the last safe point: counts start here
+        self.counted = start  # counted up to here
+        self.resume = start  # tokens from here on are still to be judged
+        self.fences = self.ticks = 0
+        self.last = dict.fromkeys(("[", "]", "](", ")", "<", ">"), -1)
 
+    def find(self, source: str, done: int) -> int:
+        """The last safe point after ``done`` in ``source``, or ``done``."""
+        if done != self.start:
+            self._reset(done)
+        best = done
+        tokens = list(_TOKEN.finditer(source, self.resume))
+        for tok, nxt in itertools.pairwise(tokens):
+            self.resume = tok.start()
+            if "\n" in source[tok.end() : nxt.start()]:
+                continue
+            plain = self.rules.plain
+            if plain(tok[0]) and plain(nxt[0]) and self._closed(source, tok.end()):
+                best = tok.end()
+        if tokens:
+            self.resume = tokens[-1].start()
+            stop = max(source.rfind(ch, tokens[-1].start(), len(source) - 1) for ch in _CJK_STOP)
+            p = stop + 1
+            if stop > tokens[-1].start() and source[stop - 1].isalpha() and source[p].isalpha():
+                best = max(best, p if self._closed(source, p) else done)
+        return best
 
-def _closed(source: str, start: int, end: int) -> bool:
-    """No code block, code span, link or tag is open at ``end`` (nor a heading or table
-    line: those are normalised whole)."""
-    text = source[start:end]
-    fences = text.count("```") + text.count("~~~")
-    if fences % 2 or (text.count("`") - 3 * text.count("```")) % 2:
-        return False
-    if text.rfind("[") > text.rfind("]") or text.rfind("](") > text.rfind(")"):
-        return False
-    if text.rfind("<") > text.rfind(">"):
-        return False
-    line = source[source.rfind("\n", 0, end) + 1 : end].lstrip()
-    return not line.startswith(("#", "|"))
+    def _closed(self, source: str, end: int) -> bool:
+        """No code block, code span, link or tag is open at ``end`` (nor a heading or
+        table line: those are normalised whole). ``end`` only grows between calls."""
+        text = source[self.counted : end]
+        fences = text.count("```")
+        self.fences += fences + text.count("~~~")
+        self.ticks += text.count("`") - 3 * fences
+        for mark in self.last:
+            found = text.rfind(mark)
+            if found >= 0:
+                self.last[mark] = self.counted + found
+        self.counted = end
+        last = self.last
+        if self.fences % 2 or self.ticks % 2:
+            return False
+        if last["["] > last["]"] or last["]("] > last[")"] or last["<"] > last[">"]:
+            return False
+        line = source[source.rfind("\n", 0, end) + 1 : end].lstrip()
+        return not line.startswith(("#", "|"))

@@ -51,27 +51,23 @@ def fence(m: re.Match[str], ctx: Context) -> None:
 
 def heading(m: re.Match[str], ctx: Context) -> None:
     """``## Title`` → ``Title``; the line end (rule ``eol``) gets the period."""
-    ctx.say("", m.start(), m.start("htext"))
-    ctx.recurse(m.start("htext"), m.end("htext"))
-    ctx.say("", m.end("htext"), m.end())
+    _inner(m, ctx, "htext")
 
 
 def row(m: re.Match[str], ctx: Context) -> None:
-    """A table row is read cell by cell; the separator row ``|---|:--:|`` is skipped."""
-    cells_start = m.start("cells")
-    cells = m["cells"]
-    if not cells.strip(" \t|:-"):
+    """A table row is read cell by cell (``Ann, thirty.``); the separator row
+    ``|---|:--:|`` is skipped."""
+    start = m.start("cells")
+    cells = [c.span() for c in re.finditer(r"[^|\s](?:[^|]*[^|\s])?", m["cells"])]
+    if not m["cells"].strip(" \t|:-") or not cells:
         ctx.say("", m.start(), m.end())
         return
-    ctx.say("", m.start(), cells_start)
-    spans = [(c.start(), c.end()) for c in re.finditer(r"[^|]+", cells) if c[0].strip()]
-    for i, (a, b) in enumerate(spans):
-        lead = len(cells[a:b]) - len(cells[a:b].lstrip())
-        trail = len(cells[a:b].rstrip())
-        ctx.recurse(cells_start + a + lead, cells_start + a + trail)
-        end = "." if i == len(spans) - 1 else ","
-        ctx.say(f"{end} " if i < len(spans) - 1 else end, cells_start + a + trail, cells_start + b)
-    ctx.say("", cells_start + (spans[-1][1] if spans else 0), m.end())
+    pos = m.start()
+    for i, (a, b) in enumerate(cells):
+        ctx.say("" if i == 0 else ", ", pos, start + a)
+        ctx.recurse(start + a, start + b)
+        pos = start + b
+    ctx.say(".", pos, m.end())
 
 
 def drop(m: re.Match[str], ctx: Context) -> None:
@@ -88,16 +84,22 @@ def eol(m: re.Match[str], ctx: Context) -> None:
 
 def link(m: re.Match[str], ctx: Context) -> None:
     """``[text](url)`` speaks ``text``; an image ``![alt](src)`` its ``alt``."""
-    ctx.say("", m.start(), m.start("ltext"))
-    ctx.recurse(m.start("ltext"), m.end("ltext"))
-    ctx.say("", m.end("ltext"), m.end())
+    _inner(m, ctx, "ltext")
 
 
 def code(m: re.Match[str], ctx: Context) -> None:
     """Inline code is read as it stands (a name, a command), without the backticks."""
-    ctx.say("", m.start(), m.start("ctext"))
-    ctx.copy(m.start("ctext"), m.end("ctext"))
-    ctx.say("", m.end("ctext"), m.end())
+    _inner(m, ctx, "ctext", normalise=False)
+
+
+def _inner(m: re.Match[str], ctx: Context, group: str, *, normalise: bool = True) -> None:
+    """Speak only ``group`` of the match: normalised (or as it stands), the rest silent."""
+    ctx.say("", m.start(), m.start(group))
+    if normalise:
+        ctx.recurse(m.start(group), m.end(group))
+    else:
+        ctx.copy(m.start(group), m.end(group))
+    ctx.say("", m.end(group), m.end())
 
 
 def email(m: re.Match[str], ctx: Context) -> None:

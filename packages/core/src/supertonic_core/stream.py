@@ -421,20 +421,15 @@ class SynthesisStream:
             pause = max(pause, 0.2)
         if item.silence is not None:
             pause = item.silence
-        text, words = (
-            item.text,
-            (
-                estimate_word_timings(
-                    item.text, len(speech) / rate, offset=self._offset, lang=self.options.lang
-                )
-                if wav is not None
-                else []
-            ),
-        )
-        if self._normalizer is not None:
-            text, words = self._normalizer.align(text, words)
         samples = np.concatenate([speech, np.zeros(round(pause * rate), dtype=np.float32)])
         speech_s = len(speech) / rate
+        text, words = item.text, []
+        if wav is not None:
+            words = estimate_word_timings(
+                text, speech_s, offset=self._offset, lang=self.options.lang
+            )
+        if self._normalizer is not None:  # timings and text on what the LLM wrote
+            text, words = self._normalizer.align(text, words)
         chunk = AudioChunk(
             samples=samples,
             sample_rate=rate,

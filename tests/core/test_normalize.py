@@ -36,6 +36,7 @@ EN = [
     ("Built in 1999.", "Built in nineteen ninety-nine."),
     ("Since 2026 we grow.", "Since twenty twenty-six we grow."),
     ("Music of the 1990s.", "Music of the nineteen nineties."),
+    ("By 2000 km it broke.", "By two thousand kilometers it broke."),
     # units
     ("Run 10 km daily.", "Run ten kilometers daily."),
     ("Only 1 km left.", "Only one kilometer left."),
@@ -125,6 +126,12 @@ DE = [
     ("Schreib an max@beispiel.de bitte.", "Schreib an max at beispiel Punkt de bitte."),
     ("Der Zweite Weltkrieg II endete.", "Der Zweite Weltkrieg zwei endete."),
     ("Kosten: $100.", "Kosten: einhundert Dollar."),
+    ("Seit 1999 gilt das.", "Seit neunzehnhundertneunundneunzig gilt das."),
+    (
+        "Im Jahr 2026 kommen 1999 Leute.",
+        "Im Jahr zweitausendsechsundzwanzig kommen eintausendneunhundertneunundneunzig Leute.",
+    ),
+    ("Es kostet bis 2000 €.", "Es kostet bis zweitausend Euro."),
     ("Hallo, wie geht's?", "Hallo, wie geht's?"),
 ]
 

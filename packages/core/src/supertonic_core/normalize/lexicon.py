@@ -36,6 +36,9 @@ class Lexicon:
     abbreviations: dict[str, str] = field(default_factory=dict)
     #: words before a Roman numeral that make it a plain number (World War II, chapter IV)
     roman_counts: frozenset[str] = frozenset()
+    #: words after which a number from 1100 to 2099 is a year ("in 1999", "seit 1999"),
+    #: read as the language reads years where that differs (nineteen ninety-nine)
+    year_words: tuple[str, ...] = ()
 
 
 def _u(**forms: str) -> dict[str, tuple[str, ...]]:
@@ -193,6 +196,7 @@ LEXICONS: dict[str, Lexicon] = {
                        "approx.": "approximately", "e.g.": "for example", "i.e.": "that is",
                        "Jr.": "Junior", "Sr.": "Senior"},
         roman_counts=_ROMAN_EN,
+        year_words=tuple(["in", "since", "by", "from", "until", "till", "of", "year", "circa", "around", "before", "after", "during"]),
     ),
     "de": Lexicon(
         decimal=",", percent="Prozent", range_word="bis", plus="plus", at="at", dot="Punkt",
@@ -204,6 +208,7 @@ LEXICONS: dict[str, Lexicon] = {
                        "d. h.": "das heißt", "Nr.": "Nummer", "Dr.": "Doktor", "Hr.": "Herr",
                        "Fr.": "Frau", "evtl.": "eventuell", "inkl.": "inklusive"},
         roman_counts=frozenset(["weltkrieg", "kapitel", "teil", "band", "akt"]),
+        year_words=("im", "Jahr", "Jahre", "seit", "bis", "von", "ab", "vor", "nach"),
     ),
     "fr": Lexicon(
         decimal=",", space_groups=True, percent="pour cent", range_word="à", plus="plus",

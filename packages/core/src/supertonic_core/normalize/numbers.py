@@ -47,10 +47,7 @@ _ROMAN = r"(?=[IVXL]{2,}\b)L?X{0,3}(?:IX|IV|V?I{0,3})\b(?![.'’-]?\w)"
 _ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50}
 _KO_COUNTERS = "시간|시|개|명|살|마리|번째|번|잔|권|달"
 _EN_DECADE = r"(?P<dec>1[1-9]\d0|20\d0)s\b"
-_EN_YEAR_CONTEXT = (
-    r"(?P<yctx>\b(?:[Ii]n|[Ss]ince|[Bb]y|[Ff]rom|[Uu]ntil|[Tt]ill|[Oo]f|[Yy]ear|[Cc]irca|"
-    r"[Aa]round|[Bb]efore|[Aa]fter|[Dd]uring)[ \t]+)(?P<yval>1[1-9]\d\d|20\d\d)(?![\d.,]?\d)"
-)
+_YEAR = r"(?P<yval>1[1-9]\d\d|20\d\d)(?![\d.,]?\d)"
 
 
 def number_pattern(lex: Lexicon) -> str:
@@ -100,7 +97,13 @@ def patterns(lang: str, lex: Lexicon) -> list[tuple[str, str]]:
     if lex.range_word is not None:
         out.append(("range", start + rf"(?P<rnum>{num})[ \t]?[-–—~][ \t]?(?=[$€£¥₩₽₹]?\d)"))
     if lang == "en":
-        out += [("decade", _EN_DECADE), ("year", _EN_YEAR_CONTEXT)]
+        out.append(("decade", _EN_DECADE))
+    if lex.year_words:
+        words = "|".join(
+            f"[{w[0].upper()}{w[0].lower()}]{re.escape(w[1:])}" for w in lex.year_words
+        )
+        amount = rf"{_SPACE}(?:[%€$£¥₩₽₹]|(?:{units or _CODES}){after})"  # "bis 2000 €": not a year
+        out.append(("year", rf"(?P<yctx>\b(?:{words})[ \t]+){_YEAR}(?!{amount})"))
     out += [
         ("roman", rf"(?P<rprev>{_TITLE_CASE_WORD})(?P<rnumeral>{_ROMAN})"),
         ("number", start + rf"(?P<nsign>{sign})(?P<num>{num})"),

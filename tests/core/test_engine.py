@@ -72,9 +72,12 @@ def test_empty_text_is_an_error(engine: Engine, text: str) -> None:
 
 def test_unsupported_characters_are_listed(engine: Engine) -> None:
     with pytest.raises(UnsupportedCharactersError) as info:
-        engine.check_text("Sum ∑ costs 5 €", "en")
+        engine.check_text("Sum ∑ costs 5 €", "en", normalize=False)
     assert "∑" in info.value.characters and "€" in info.value.characters
     assert "U+2211" in str(info.value)
+    with pytest.raises(UnsupportedCharactersError) as info:
+        engine.check_text("Sum ∑ costs 5 €", "en")  # normalised: "five euros"
+    assert info.value.characters == ["∑"]
 
 
 def test_unsupported_characters_are_quoted_as_sent(engine: Engine) -> None:

@@ -24,6 +24,7 @@ from .errors import (
     quote_value,
 )
 from .languages import check_language
+from .normalize import EMOJI_CHOICES, Pause, StreamNormalizer
 from .phrase_cache import PhraseCache
 from .runtime import Runtime, RuntimeOptions
 from .scheduler import Scheduler
@@ -54,6 +55,11 @@ class SynthesisOptions:
             eight halve the first chunk's compute, so the first audio comes sooner, at the
             cost of a slightly less expressive first phrase (usually a short opener); the
             rest of the reply gets every step.
+        normalize: read the text the way a person would (numbers, currencies, dates,
+            units, markdown, URLs, pause tags; see :mod:`supertonic_core.normalize`);
+            False sends the text to the official front end as written.
+        emoji: ``"remove"`` (default) or ``"name"`` (read emoji by their names where the
+            ``emoji`` package knows the language); only with ``normalize``.
     """
 
     voice: str = "F1"
@@ -62,6 +68,8 @@ class SynthesisOptions:
     steps: int = 8
     seed: int | None = None
     first_chunk_steps: int | None = 4
+    normalize: bool = True
+    emoji: str = "remove"
 
     def validated(self) -> SynthesisOptions:
         """Check ranges and types; raise naming the bad value."""
@@ -77,6 +85,10 @@ class SynthesisOptions:
             isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0
         ):
             raise InvalidOptionError("seed", self.seed, "a non-negative integer or None")
+        if not isinstance(self.normalize, bool):
+            raise InvalidOptionError("normalize", self.normalize, "true or false")
+        if self.emoji not in EMOJI_CHOICES:
+            raise InvalidOptionError("emoji", self.emoji, f"one of {', '.join(EMOJI_CHOICES)}")
         return replace(self, speed=float(self.speed))
 
 
@@ -196,10 +208,18 @@ class Engine:
     def style(self, voice: str) -> VoiceStyle:
         return self.voices.resolve(voice)
 
-    def check_text(self, text: str, lang: str) -> None:
-        """Raise before any audio is produced if ``text`` cannot be spoken at all."""
+    def check_text(self, text: str, lang: str, *, normalize: bool = True) -> None:
+        """Raise before any audio is produced if ``text`` cannot be spoken at all
+        (``normalize``: as the normaliser rewrites it; a text of pause tags only is
+        silence, and fine)."""
         if not isinstance(text, str) or not text.strip():
             raise EmptyTextError()
+        check_language(lang, self.languages)
+        if normalize:
+            items = StreamNormalizer(lang).whole(text)
+            text = "".join(i for i in items if isinstance(i, str))
+            if not is_speakable(text) and any(isinstance(i, Pause) for i in items):
+                return
         bad = refused_characters(text, self.indexer)
         if bad:
             raise UnsupportedCharactersError(bad)
@@ -207,7 +227,6 @@ class Engine:
             raise EmptyTextError(
                 f"nothing to speak in {quote_value(text)}: only punctuation, symbols or emoji"
             )
-        check_language(lang, self.languages)
 
     def make_job(
         self, chunk: str, style: VoiceStyle, opts: SynthesisOptions, seed: int, *, cut: bool = False

@@ -44,6 +44,8 @@ CONFIG_FIELDS = (
     "sample_rate",
     "encoding",
     "binary",
+    "normalize",
+    "emoji",
 )
 
 
@@ -69,6 +71,8 @@ class SessionConfig:
     sample_rate: int | None = None
     encoding: str | None = None
     binary: bool | None = None
+    normalize: bool | None = None
+    emoji: str | None = None
 
     def merged(self, override: SessionConfig) -> SessionConfig:
         """This config with every field ``override`` sets replaced."""
@@ -106,7 +110,12 @@ def parse_config(msg: dict[str, Any]) -> SessionConfig:
             f"config: binary must be true or false, got {quote_value(binary)}",
             code="invalid_config",
         )
-    for name in ("voice", "lang"):
+    normalize = msg.get("normalize")
+    if normalize is not None and not isinstance(normalize, bool):
+        raise ProtocolError(
+            f"config: normalize must be true or false, got {normalize!r}", code="invalid_config"
+        )
+    for name in ("voice", "lang", "emoji"):
         if msg.get(name) is not None and not isinstance(msg[name], str):
             raise ProtocolError(
                 f"config: {name} must be a string, got {quote_value(msg[name])}",
@@ -122,6 +131,8 @@ def parse_config(msg: dict[str, Any]) -> SessionConfig:
         sample_rate=rate,
         encoding=encoding,
         binary=binary,
+        normalize=normalize,
+        emoji=msg.get("emoji"),
     )
 
 
@@ -287,8 +298,8 @@ class SpeechConnection:
         raise NotImplementedError
 
     async def configure(self, context_id: str | None = None, **config: Any) -> None:
-        """Set voice, lang, speed, steps, first_chunk_steps, seed, sample_rate, encoding or
-        binary."""
+        """Set voice, lang, speed, steps, first_chunk_steps, seed, sample_rate, encoding,
+        binary, normalize or emoji."""
         await self.send(_message("config", context_id, **config))
 
     async def send_text(self, text: str, context_id: str | None = None) -> None:

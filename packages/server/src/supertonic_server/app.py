@@ -80,6 +80,8 @@ def load_engine(settings: Settings) -> Engine:
             speed=settings.speed,
             steps=settings.total_steps,
             first_chunk_steps=settings.first_chunk_steps,
+            normalize=settings.normalize,
+            emoji=settings.emoji,
         ),
         policy=settings.policy,
         max_streams=settings.max_concurrent,

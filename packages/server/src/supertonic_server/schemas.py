@@ -120,6 +120,18 @@ class SpeechRequest(BaseModel):
     seed: int | None = Field(
         None, ge=0, strict=True, description="Extension: same seed, same audio."
     )
+    normalize: bool | None = Field(
+        None,
+        strict=True,
+        description="Extension: read the text the way a person would (numbers, currency, dates, "
+        "times, units, phone numbers, markdown, links, URLs, [pause:500ms] and <break/> tags). "
+        "false sends the text as written. Default: the server's --normalize (on).",
+    )
+    emoji: Literal["remove", "name"] | None = Field(
+        None,
+        description="Extension: with normalize, drop emoji ('remove') or read their names "
+        "('name', where the language has emoji names). Default: the server's --emoji (remove).",
+    )
 
     @field_validator("model")
     @classmethod

@@ -19,6 +19,7 @@ from typing import Any
 
 from supertonic_core.audio import SAMPLE_RATES
 from supertonic_core.engine import STEPS_RANGE, WARMUP_TEXT, SynthesisOptions
+from supertonic_core.normalize import EMOJI_CHOICES
 from supertonic_core.runtime import DEVICES
 from supertonic_core.scheduler import POLICIES
 from supertonic_core.synthetic import PROFILES
@@ -60,6 +61,16 @@ class Settings:
         "steps for the first chunk of each stream only ('fast start': first audio sooner, a "
         "slightly less expressive first phrase), 1..32; --total-steps or more turns it off",
         default=SynthesisOptions().first_chunk_steps,
+    )
+    normalize: bool = _opt(
+        "read text the way a person would (numbers, currency, dates, units, markdown, URLs, "
+        "pause tags); requests may turn it off with normalize=false",
+        default=SynthesisOptions().normalize,
+    )
+    emoji: str = _opt(
+        "emoji in normalised text: remove them, or read their names",
+        choices=EMOJI_CHOICES,
+        default=SynthesisOptions().emoji,
     )
     phrase_cache: int = _opt(
         "entries of the phrase cache (repeated short chunks served without synthesis); 0 = off",

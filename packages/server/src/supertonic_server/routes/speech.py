@@ -72,8 +72,10 @@ def resolve_options(body: SpeechRequest, engine: Engine) -> tuple[SynthesisOptio
         steps=body.total_steps,
         first_chunk_steps=body.first_chunk_steps,
         seed=body.seed,
+        normalize=body.normalize,
+        emoji=body.emoji,
     )
-    engine.check_text(body.input, opts.lang)
+    engine.check_text(body.input, opts.lang, normalize=opts.normalize)
     return opts, detection
 
 

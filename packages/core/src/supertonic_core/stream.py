@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .audio import fade_edges, pause_after, to_int16
+from .audio import CLAUSE_PAUSE, fade_edges, pause_after, to_int16
 from .chunking import (
     Boundary,
     IncrementalSplitter,
@@ -41,6 +41,7 @@ from .chunking import (
     join_without_space,
 )
 from .errors import InvalidInputError, SynthesisCancelledError
+from .normalize import Pause, StreamNormalizer
 from .phrase_cache import MAX_PHRASE_CHARS, PhraseKey, style_digest
 from .synthesis import CancelToken, ChunkJob, Stage
 from .text import is_speakable
@@ -90,6 +91,7 @@ class _Pending:
     future: Future[np.ndarray] | None = None  # set when submitted (or served from the cache)
     key: PhraseKey | None = None  # where the phrase cache keeps its audio
     end: Boundary = Boundary.SENTENCE  # how the text ends: the model's final mark, the pause
+    silence: float | None = None  # a pause asked for in the text: exactly this, no speech
 
 
 class SynthesisStream:
@@ -112,6 +114,11 @@ class SynthesisStream:
         self.style = engine.style(options.voice)
         self.token = CancelToken()
         self._splitter = IncrementalSplitter(options.lang, first_chunk_chars=first_chunk_chars)
+        self._normalizer = (
+            StreamNormalizer(options.lang, name_emoji=options.emoji == "name")
+            if options.normalize
+            else None
+        )
         self._pending: deque[_Pending] = deque()
         self._ended = False
         self._index = 0  # chunks delivered
@@ -128,15 +135,18 @@ class SynthesisStream:
 
     def add_text(self, delta: str) -> list[str]:
         """Feed a text delta; returns the chunks it released (their end is certain)."""
+        if self._normalizer is not None:
+            return self._speak(self._normalizer.push(delta))
         pieces = self._splitter.push_pieces(delta)
         self._add_all(pieces)
         return [p.text for p in pieces]
 
     def flush(self) -> list[str]:
         """Release whatever text is buffered as chunks now, without ending the stream."""
+        released = self._speak(self._normalizer.flush()) if self._normalizer is not None else []
         pieces = self._splitter.flush_pieces()
         self._add_all(pieces)
-        return [p.text for p in pieces]
+        return released + [p.text for p in pieces]
 
     def add_chunk(self, text: str, *, end: Boundary = Boundary.SENTENCE) -> None:
         """Queue one chunk as is (validated now, so bad text fails before any audio).
@@ -243,6 +253,24 @@ class SynthesisStream:
         self.engine.scheduler.close_stream(self.state)
 
     # ------------------------------------------------------------------ internals
+
+    def _speak(self, items: list[str | Pause]) -> list[str]:
+        """Feed normalised text to the splitter; a pause ends the text before it (cut,
+        unless it ends a sentence) and queues its silence."""
+        released: list[str] = []
+        for item in items:
+            if isinstance(item, str):
+                pieces = self._splitter.push_pieces(item)
+            else:
+                pieces = self._splitter.flush_pieces()
+                if pieces and not pause_after(pieces[-1].text) > CLAUSE_PAUSE:
+                    pieces[-1] = Piece(pieces[-1].text, Boundary.CUT)
+            self._add_all(pieces)
+            released += [p.text for p in pieces]
+            if isinstance(item, Pause):
+                self._pending_add(_Pending("", None, silence=item.seconds))
+                self._added += 1
+        return released
 
     def _add_all(self, pieces: list[Piece]) -> None:
         """Queue every good chunk; a bad one is reported after the rest are queued."""
@@ -391,23 +419,26 @@ class SynthesisStream:
         )
         if wav is None:
             pause = max(pause, 0.2)
+        if item.silence is not None:
+            pause = item.silence
         samples = np.concatenate([speech, np.zeros(round(pause * rate), dtype=np.float32)])
         speech_s = len(speech) / rate
+        text, words = item.text, []
+        if wav is not None:
+            words = estimate_word_timings(
+                text, speech_s, offset=self._offset, lang=self.options.lang
+            )
+        if self._normalizer is not None:  # timings and text on what the LLM wrote
+            text, words = self._normalizer.align(text, words)
         chunk = AudioChunk(
             samples=samples,
             sample_rate=rate,
-            text=item.text,
+            text=text,
             index=self._index,
             offset=self._offset,
             duration=len(samples) / rate,
             speech_duration=speech_s,
-            words=tuple(
-                estimate_word_timings(
-                    item.text, speech_s, offset=self._offset, lang=self.options.lang
-                )
-            )
-            if wav is not None
-            else (),
+            words=tuple(words),
             synthetic=self.engine.synthetic is not None,
         )
         self._index += 1

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from ..errors import error_responses
 from ..settings import Settings
 from ..state import READY, Lifecycle
 from ..version import __version__
@@ -47,7 +48,11 @@ async def healthz(request: Request) -> dict[str, Any]:
     return info
 
 
-@router.get("/readyz", summary="Readiness: 200 once the model is loaded and warmed")
+@router.get(
+    "/readyz",
+    summary="Readiness: 200 once the model is loaded and warmed",
+    responses=error_responses(503),
+)
 async def readyz(request: Request) -> Any:
     """503 with the reason while not ready; answered here, not raised, because the error
     handler logs every error and a probe polls this: the state changes are logged once, as

@@ -89,6 +89,34 @@ class Settings:
         "audio messages buffered per WebSocket for a slow reader before synthesis waits",
         default=16,
     )
+    ws_send_timeout: float = _opt(
+        "seconds a WebSocket send may wait for a client that stopped reading before the "
+        "socket is closed",
+        default=20.0,
+    )
+    ws_flush_after: float = _opt(
+        "seconds without new text after which a WebSocket context's unflushed text is spoken "
+        "(and a paused utterance gives its synthesis slot back)",
+        default=3.0,
+    )
+    ws_context_idle_timeout: float = _opt(
+        "seconds without messages or audio after which a WebSocket context with nothing to "
+        "say is closed (context_closed, reason idle_timeout)",
+        default=20.0,
+    )
+    ws_max_utterances: int = _opt(
+        "utterances in progress (first text to audio_end) allowed on one WebSocket",
+        default=4,
+    )
+    ws_max_utterances_per_key: int = _opt(
+        "utterances in progress allowed over all WebSockets of one API key",
+        default=16,
+    )
+    ws_max_pending_chars: int = _opt(
+        "characters one WebSocket may have waiting to be spoken, over all its contexts (one "
+        "context: --max-input-chars)",
+        default=16384,
+    )
     log_level: str = _opt("log level", choices=LOG_LEVELS, default="info")
     max_input_chars: int = _opt("longest accepted input, in characters", default=4096)
     api_keys: tuple[str, ...] = _opt(
@@ -146,11 +174,23 @@ class Settings:
                 raise bad(name, "at least 1")
         if self.max_queue < 0:
             raise bad("max_queue", "0 or more")
-        for name in ("ws_max_contexts", "ws_send_queue"):
+        for name in (
+            "ws_max_contexts",
+            "ws_send_queue",
+            "ws_max_utterances",
+            "ws_max_utterances_per_key",
+            "ws_max_pending_chars",
+        ):
             if getattr(self, name) < 1:
                 raise bad(name, "at least 1")
-        if self.ws_idle_timeout <= 0:
-            raise bad("ws_idle_timeout", "more than 0")
+        for name in (
+            "ws_idle_timeout",
+            "ws_send_timeout",
+            "ws_flush_after",
+            "ws_context_idle_timeout",
+        ):
+            if getattr(self, name) <= 0:
+                raise bad(name, "more than 0")
         if self.max_input_chars < 1:
             raise bad("max_input_chars", "at least 1")
         lo, hi = BUFFER_RANGE

@@ -115,7 +115,7 @@ class Settings:
     ws_max_pending_chars: int = _opt(
         "characters one WebSocket may have waiting to be spoken, over all its contexts (one "
         "context: --max-input-chars)",
-        default=16384,
+        default=8192,
     )
     log_level: str = _opt("log level", choices=LOG_LEVELS, default="info")
     max_input_chars: int = _opt("longest accepted input, in characters", default=4096)

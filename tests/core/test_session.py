@@ -420,7 +420,11 @@ async def test_an_idle_context_is_closed_with_a_reason(engine: Engine) -> None:
         await session.flush("spoken")
         await session.configure("quiet", voice="M1")  # a context with nothing to say
         closed = {
-            (await reader.wait_for(lambda e, c=c: isinstance(e, ContextClosed) and e.context_id == c))
+            (
+                await reader.wait_for(
+                    lambda e, c=c: isinstance(e, ContextClosed) and e.context_id == c
+                )
+            )
             for c in ("spoken", "quiet")
         }
         assert {c.reason for c in closed} == {"idle_timeout"}

@@ -271,13 +271,13 @@ class SpeechSession(SpeechConnection):
         return ConfigAck(config=_public(ctx.config), context_id=context_id)
 
     def _send_text(self, text: str, context_id: str | None) -> None:
+        if not text:
+            return  # nothing to do: no context is opened, no timer reset
         ctx = self._context(context_id)
         if ctx.closing:
             raise ProtocolError(
                 f"context {ctx.id!r} is closed; open a new context_id", code="context_closed"
             )
-        if not text:
-            return
         self._check_room(ctx, len(text))
         if ctx.current is None:
             ctx.current = self._open_utterance(ctx, shared=True)

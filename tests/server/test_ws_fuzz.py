@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import websockets
+from supertonic_core.protocol import CONFIG_FIELDS
 
 from .conftest import LiveServer, wait_for
 from .test_ws import recv_json, recv_until, ws_url
@@ -94,22 +95,7 @@ _VALUES: list[Any] = [
     2**70,
     "\u0301" * 50,
 ]
-_FIELDS = [
-    "voice",
-    "lang",
-    "speed",
-    "steps",
-    "total_steps",
-    "first_chunk_steps",
-    "seed",
-    "sample_rate",
-    "encoding",
-    "binary",
-    "text",
-    "context_id",
-    "api_key",
-    "extra",
-]
+_FIELDS = [*CONFIG_FIELDS, "text", "context_id", "api_key", "extra"]
 _TEXTS = [
     "Hello.",
     "Hi there, ",

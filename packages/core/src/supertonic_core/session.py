@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 import uuid
 from collections import deque
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
     from .stream import AudioChunk, SynthesisStream
 
 logger = logging.getLogger("supertonic_core")
+_WHITESPACE = re.compile(r"\s+")
 
 
 def encode_audio(samples: np.ndarray, encoding: str) -> bytes:
@@ -120,12 +122,13 @@ class _Utterance:
     shares: list[Share] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
     chars: int = 0  # received
+    counted: int = 0  # received, each run of whitespace as one (as chunks are)
     spoken: int = 0  # delivered as audio
 
     @property
     def waiting_chars(self) -> int:
-        """Characters received and not spoken yet."""
-        return max(0, self.chars - self.spoken)
+        """Characters received and not spoken yet (runs of whitespace count once)."""
+        return max(0, self.counted - self.spoken)
 
     def retire(self) -> None:
         """The utterance is over: its stream and shares are given back (once)."""
@@ -278,11 +281,13 @@ class SpeechSession(SpeechConnection):
             raise ProtocolError(
                 f"context {ctx.id!r} is closed; open a new context_id", code="context_closed"
             )
-        self._check_room(ctx, len(text))
+        counted = len(_WHITESPACE.sub(" ", text))
+        self._check_room(ctx, counted)
         if ctx.current is None:
             ctx.current = self._open_utterance(ctx, shared=True)
         utterance = ctx.current
         utterance.chars += len(text)
+        utterance.counted += counted
         ctx.last_text = time.monotonic()
         self._release_on_busy(ctx, utterance.stream.add_text, text)
         ctx.wake.set()

@@ -22,7 +22,6 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from supertonic_core import Engine, RuntimeOptions, SynthesisOptions
 from supertonic_core.bundle import synthetic_dir
-from supertonic_core.synthetic import make_synthetic_bundle
 
 from .auth import ApiKeyMiddleware
 from .encoders import warm_up as warm_encoders
@@ -57,6 +56,8 @@ def load_engine(settings: Settings) -> Engine:
     """Build the engine the settings describe (blocking: run it in a thread)."""
     model_dir = settings.model_dir
     if settings.synthetic:
+        from supertonic_core.synthetic import make_synthetic_bundle  # the `synthetic` extra
+
         logger.warning(
             "building/using the SYNTHETIC %r bundle: random weights, noise output",
             settings.synthetic,

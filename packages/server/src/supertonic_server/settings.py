@@ -18,10 +18,10 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from supertonic_core.audio import SAMPLE_RATES
+from supertonic_core.bundle import SYNTHETIC_PROFILES
 from supertonic_core.engine import STEPS_RANGE, WARMUP_TEXT, SynthesisOptions
 from supertonic_core.runtime import DEVICES
 from supertonic_core.scheduler import POLICIES
-from supertonic_core.synthetic import PROFILES
 
 from .metrics import BUFFER_RANGE
 
@@ -103,7 +103,7 @@ class Settings:
     synthetic: str | None = _opt(
         "serve a generated random-weight bundle of this profile (output is noise): for tests "
         "and benchmarks without the real weights",
-        choices=PROFILES,
+        choices=SYNTHETIC_PROFILES,
         default=None,
     )
     pcm_sample_rate: int = _opt(

@@ -33,6 +33,7 @@ from .routes import routers
 from .settings import Settings
 from .state import DRAINING, FAILED, READY, Lifecycle
 from .version import __version__
+from .wyoming_tts import start_wyoming
 
 logger = logging.getLogger("supertonic_server")
 
@@ -168,10 +169,15 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         starting = asyncio.create_task(_start(app, factory, on_fatal))
+        wyoming = None
+        if settings.wyoming_port is not None:  # shares the engine; drained by _stop
+            wyoming = await start_wyoming(app.state, settings.host, settings.wyoming_port)
         try:
             yield
         finally:
             await _stop(app, starting)
+            if wyoming is not None:
+                await wyoming.stop()
 
     app = FastAPI(
         title="Supertonic TTS server",

@@ -89,6 +89,17 @@ class Settings:
         "audio messages buffered per WebSocket for a slow reader before synthesis waits",
         default=16,
     )
+    wyoming_port: int | None = _opt(
+        "also serve the Wyoming protocol (Home Assistant's TTS) on this port of --host; "
+        "10200 is customary; off by default",
+        default=None,
+    )
+    http_enabled: bool = _opt(
+        "serve HTTP (OpenAI API, WebSocket, console, metrics, health); --no-http with "
+        "--wyoming-port serves Wyoming alone",
+        flag="--http",
+        default=True,
+    )
     log_level: str = _opt("log level", choices=LOG_LEVELS, default="info")
     max_input_chars: int = _opt("longest accepted input, in characters", default=4096)
     api_keys: tuple[str, ...] = _opt(
@@ -133,6 +144,12 @@ class Settings:
                 raise bad(f.name, f"one of {', '.join(map(str, choices))}")
         if not 0 < self.port < 65536:
             raise bad("port", "between 1 and 65535")
+        if self.wyoming_port is not None and not 0 < self.wyoming_port < 65536:
+            raise bad("wyoming_port", "between 1 and 65535")
+        if self.http_enabled and self.wyoming_port == self.port:
+            raise ValueError("--wyoming-port and --port must differ: each needs its own port")
+        if not self.http_enabled and self.wyoming_port is None:
+            raise ValueError("--no-http leaves nothing to serve: add --wyoming-port")
         lo, hi = STEPS_RANGE
         if not lo <= self.total_steps <= hi:
             raise bad("total_steps", f"between {lo} and {hi}")

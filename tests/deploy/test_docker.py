@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 
@@ -24,14 +25,6 @@ BIN = Path(sys.executable).parent
 #: Variables the core reads itself (the bundle's location), beside the server's settings.
 CORE_VARIABLES = {"SUPERTONIC_CACHE_DIR", "SUPERTONIC_MODEL_DIR"}
 SETTING_VARIABLES = {_env(f.name) for f in fields(Settings)} | CORE_VARIABLES
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.mark.parametrize("path", DOCKERFILES, ids=lambda p: p.name)
@@ -84,13 +77,16 @@ def test_the_build_context_keeps_out_what_the_image_does_not_need() -> None:
 
 
 def test_the_image_command_and_health_check_run_here_and_drain_on_sigterm(
-    tiny_bundle_dir: Path, tmp_path: Path
+    tiny_bundle_dir: Path,
+    tmp_path: Path,
+    free_port: int,
+    spawn: Callable[..., subprocess.Popen[str]],
 ) -> None:
     """CMD and HEALTHCHECK of the CPU image, with the image's environment, run on this
     machine (the venv stands in for /opt/venv); only the address, the port and the bundle
     are changed, to stay on loopback and offline."""
     path = DOCKERFILES[0]
-    port = free_port()
+    port = free_port
     env = {
         **os.environ,
         **{k: v for k, v in image_env(path).items() if k != "PATH"},
@@ -109,26 +105,15 @@ def test_the_image_command_and_health_check_run_here_and_drain_on_sigterm(
         return subprocess.run(health, env=env, capture_output=True, timeout=30).returncode == 0
 
     assert not healthy()  # nothing listens yet
-    proc = subprocess.Popen(
-        list(instruction(path, "CMD").value),
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        for _ in range(600):
-            assert proc.poll() is None, "the server exited early"
-            if healthy():
-                break
-        else:
-            raise AssertionError("the health check never passed")
-        proc.send_signal(signal.SIGTERM)
-        output, _ = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+    proc = spawn(list(instruction(path, "CMD").value), env)
+    for _ in range(600):
+        assert proc.poll() is None, "the server exited early"
+        if healthy():
+            break
+    else:
+        raise AssertionError("the health check never passed")
+    proc.send_signal(signal.SIGTERM)
+    output, _ = proc.communicate(timeout=60)
     assert proc.returncode in (0, -signal.SIGTERM)  # uvicorn re-raises the signal when done
     assert "shutdown complete" in output
     assert "'shutdown_grace': 25.0" in output  # the image's SUPERTONIC_SHUTDOWN_GRACE

@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -29,7 +30,6 @@ from wyoming.tts import (
 )
 
 from .conftest import LiveServer, wait_for
-from .test_cli import free_port
 
 #: A hang guard only: every read normally answers in well under a second.
 READ_TIMEOUT = 60.0
@@ -44,7 +44,9 @@ class Reply:
 
 @pytest.fixture(scope="module")
 def wyoming(base_settings: Settings) -> Iterator[tuple[LiveServer, int]]:
-    port = free_port()
+    with socket.socket() as sock:  # a free port (the free_port fixture is per test)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
     server = LiveServer(replace(base_settings, wyoming_port=port)).start()
     yield server, port
     server.stop()
@@ -186,9 +188,11 @@ def test_settings_refuse_a_wyoming_setup_that_cannot_work() -> None:
         Settings(wyoming_port=70000)
 
 
-async def test_alone_without_http_then_sigterm(tiny_bundle_dir: Path) -> None:
+async def test_alone_without_http_then_sigterm(
+    tiny_bundle_dir: Path, free_port: int, spawn: Callable[..., subprocess.Popen[str]]
+) -> None:
     """``supertonic-server --no-http --wyoming-port P``: Wyoming only, drained on SIGTERM."""
-    port = free_port()
+    port = free_port
     script = str(Path(sys.executable).parent / "supertonic-server")
     env = {
         **os.environ,
@@ -197,31 +201,29 @@ async def test_alone_without_http_then_sigterm(tiny_bundle_dir: Path) -> None:
         "SUPERTONIC_HTTP_ENABLED": "0",
         "SUPERTONIC_WARMUP": "0",
     }
-    proc = subprocess.Popen(
-        [script], env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    try:
-        reply = None
-        for _ in range(600):  # until the model is loaded (an error event says "loading")
-            assert proc.poll() is None, "the server exited early"
-            try:
-                async with AsyncTcpClient("127.0.0.1", port) as client:
-                    await client.write_event(Synthesize(text="Alone.").event())
-                    event = await read(client)
-                    if AudioStart.is_type(event.type):
-                        reply = await read_reply(client, "audio-stop")
-                        break
-                    assert Error.from_event(event).code == "model_loading"
-            except ConnectionRefusedError:
-                pass
-            await asyncio.sleep(0.05)
-        assert reply is not None and reply.pcm
-        proc.send_signal(signal.SIGTERM)
-        output, _ = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+    proc = spawn([script], env)
+    reply = None
+    for _ in range(600):  # until the model is loaded (an error event says "loading")
+        assert proc.poll() is None, "the server exited early"
+        try:
+            async with AsyncTcpClient("127.0.0.1", port) as client:
+                await client.write_event(Synthesize(text="Alone.").event())
+                event = await read(client)
+                if AudioStart.is_type(event.type):
+                    reply = await read_reply(client, "audio-stop")
+                    break
+                assert Error.from_event(event).code == "model_loading"
+        except ConnectionRefusedError:
+            pass
+        await asyncio.sleep(0.05)
+    assert reply is not None and reply.pcm
+    # The container health check, in this mode a Wyoming describe:
+    probe = [sys.executable, "-m", "supertonic_server.probe"]
+    checked = subprocess.run(probe, env=env, capture_output=True, text=True, timeout=30)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "ready" in checked.stdout
+    proc.send_signal(signal.SIGTERM)
+    output, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0
     assert "Wyoming TTS on tcp://127.0.0.1:" in output
     assert "shutdown complete" in output

@@ -183,7 +183,7 @@ class WyomingTTSHandler(AsyncEventHandler):
         stream, player = self._stream, self._player
         self._streaming, self._stream, self._player, self._chars = False, None, None, 0
         if stream is None:  # nothing speakable was sent: an empty reply is still a reply
-            await self._write_start()
+            await self._write_start(self._engine().sample_rate)
         else:
             stream.end()
         if player is not None:
@@ -223,16 +223,18 @@ class WyomingTTSHandler(AsyncEventHandler):
         self.state.lifecycle.streams.add(stream)
         return stream
 
-    async def _write_start(self) -> None:
-        rate = self._engine().sample_rate
+    async def _write_start(self, rate: int) -> None:
         await self.write_event(AudioStart(rate=rate, width=_WIDTH, channels=_CHANNELS).event())
 
     async def _play(self, stream: SynthesisStream) -> None:
-        """audio-start, the stream's audio in small events as it is synthesized, audio-stop."""
+        """audio-start, the stream's audio in small events as it is synthesized, audio-stop.
+
+        Reads the rate from the stream's engine, not through the lifecycle: a stream that
+        started before a shutdown finishes while the server drains."""
         step = SAMPLES_PER_EVENT * _WIDTH * _CHANNELS
+        rate = stream.engine.sample_rate
         try:
-            await self._write_start()
-            rate = self._engine().sample_rate
+            await self._write_start(rate)
             async with stream:
                 async for chunk in stream:
                     pcm = chunk.pcm16()

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from ..errors import SERVER, APIError
+from ..errors import SERVER, APIError, error_responses
 from ..settings import Settings
 from ..state import READY, Lifecycle, require_engine
 from ..version import __version__
@@ -49,7 +49,11 @@ async def healthz(request: Request) -> dict[str, Any]:
     return info
 
 
-@router.get("/readyz", summary="Readiness: 200 while a new stream would be served")
+@router.get(
+    "/readyz",
+    summary="Readiness: 200 while a new stream would be served",
+    responses=error_responses(503),
+)
 async def readyz(request: Request) -> dict[str, str]:
     """503 while loading or draining, and while every slot plays and the waiting queue is
     full: the next stream would get 429, so a load balancer should send it elsewhere."""

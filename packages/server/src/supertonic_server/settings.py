@@ -18,11 +18,11 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from supertonic_core.audio import SAMPLE_RATES
+from supertonic_core.bundle import SYNTHETIC_PROFILES
 from supertonic_core.engine import STEPS_RANGE, WARMUP_TEXT, SynthesisOptions
 from supertonic_core.normalize import EMOJI_CHOICES
 from supertonic_core.runtime import DEVICES
 from supertonic_core.scheduler import POLICIES
-from supertonic_core.synthetic import PROFILES
 
 from .metrics import BUFFER_RANGE
 
@@ -128,6 +128,17 @@ class Settings:
         "context: --max-input-chars)",
         default=8192,
     )
+    wyoming_port: int | None = _opt(
+        "also serve the Wyoming protocol (Home Assistant's TTS) on this port of --host; "
+        "10200 is customary; off by default",
+        default=None,
+    )
+    http_enabled: bool = _opt(
+        "serve HTTP (OpenAI API, WebSocket, console, metrics, health); --no-http with "
+        "--wyoming-port serves Wyoming alone",
+        flag="--http",
+        default=True,
+    )
     log_level: str = _opt("log level", choices=LOG_LEVELS, default="info")
     max_input_chars: int = _opt("longest accepted input, in characters", default=4096)
     body_timeout: float = _opt(
@@ -145,7 +156,7 @@ class Settings:
     synthetic: str | None = _opt(
         "serve a generated random-weight bundle of this profile (output is noise): for tests "
         "and benchmarks without the real weights",
-        choices=PROFILES,
+        choices=SYNTHETIC_PROFILES,
         default=None,
     )
     pcm_sample_rate: int = _opt(
@@ -175,6 +186,12 @@ class Settings:
                 raise bad(f.name, f"one of {', '.join(map(str, choices))}")
         if not 0 < self.port < 65536:
             raise bad("port", "between 1 and 65535")
+        if self.wyoming_port is not None and not 0 < self.wyoming_port < 65536:
+            raise bad("wyoming_port", "between 1 and 65535")
+        if self.http_enabled and self.wyoming_port == self.port:
+            raise ValueError("--wyoming-port and --port must differ: each needs its own port")
+        if not self.http_enabled and self.wyoming_port is None:
+            raise ValueError("--no-http leaves nothing to serve: add --wyoming-port")
         lo, hi = STEPS_RANGE
         if not lo <= self.total_steps <= hi:
             raise bad("total_steps", f"between {lo} and {hi}")

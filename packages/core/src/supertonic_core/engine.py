@@ -18,13 +18,14 @@ from typing import Any
 import numpy as np
 
 from .bundle import Bundle, resolve_bundle
+from .chunking import Boundary, IncrementalSplitter
 from .errors import EmptyTextError, InvalidOptionError, UnsupportedCharactersError
 from .languages import check_language
 from .phrase_cache import PhraseCache
 from .runtime import Runtime, RuntimeOptions
 from .scheduler import Scheduler
-from .stream import AudioChunk, SynthesisStream
-from .synthesis import ChunkJob
+from .stream import AudioChunk, SynthesisStream, chunk_pause
+from .synthesis import ChunkJob, predict_audio_seconds
 from .text import TextIndexer, is_speakable, normalize_text, prepare_text
 from .voices import VoiceLibrary, VoiceStyle
 
@@ -260,6 +261,41 @@ class Engine:
         """The whole utterance as one float32 array at :attr:`sample_rate`."""
         parts = [c.samples for c in self.iter_chunks(text, options)]
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+
+    def predict_duration(self, text: str, options: SynthesisOptions | None = None) -> float:
+        """Seconds of audio :meth:`synthesize` would make of ``text``, without synthesizing.
+
+        Only the duration predictor runs (the smallest graph, off the scheduler). The text is
+        split into chunks as a stream with a fixed seed splits it, and the pauses between
+        chunks are added, so the figure matches such a stream's length exactly; a stream
+        sized by the lead may pack chunks differently and differ by a few pauses.
+        """
+        opts = options or self.options()
+        self.check_text(text, opts.lang)
+        style = self.style(opts.voice)
+        splitter = IncrementalSplitter(opts.lang, first_chunk_chars=self.first_chunk_chars)
+        pieces = [*splitter.push_pieces(text), *splitter.flush_pieces()]
+        speakable = [is_speakable(p.text) for p in pieces]
+        jobs = [
+            self.make_job(p.text, style, opts, seed=0, cut=p.end is Boundary.CUT)
+            for p, ok in zip(pieces, speakable, strict=True)
+            if ok
+        ]
+        speech = (
+            predict_audio_seconds(
+                self.runtime,
+                jobs,
+                sample_rate=self.sample_rate,
+                frame=self.bundle.samples_per_frame,
+            )
+            if jobs
+            else []
+        )
+        pauses = sum(
+            chunk_pause(p.text, p.end, last=i == len(pieces) - 1, speakable=ok)
+            for i, (p, ok) in enumerate(zip(pieces, speakable, strict=True))
+        )
+        return sum(speech) + pauses
 
     def warmup(self, text: str = WARMUP_TEXT) -> None:
         """One real synthesis (so the first request pays no graph set-up) and cost calibration."""

@@ -53,6 +53,17 @@ LOOKAHEAD = 2
 MIN_SIZED_CHARS = 40
 
 
+def chunk_pause(text: str, end: Boundary, *, last: bool, speakable: bool) -> float:
+    """Seconds of silence after a chunk of a stream: none after the last, by punctuation
+    otherwise, and at least 0.2 s for a chunk with nothing to speak (it is only a pause)."""
+    pause = (
+        0.0
+        if last
+        else pause_after(text, paragraph=end is Boundary.PARAGRAPH, cut=end is Boundary.CUT)
+    )
+    return pause if speakable else max(pause, 0.2)
+
+
 @dataclass(frozen=True)
 class AudioChunk:
     """One chunk of a stream: speech followed by its pause, float32 mono at ``sample_rate``."""
@@ -341,17 +352,7 @@ class SynthesisStream:
         rate = self.engine.sample_rate
         speech = fade_edges(wav, rate) if wav is not None else np.zeros(0, dtype=np.float32)
         last = self._ended and not self._pending
-        pause = (
-            0.0
-            if last
-            else pause_after(
-                item.text,
-                paragraph=item.end is Boundary.PARAGRAPH,
-                cut=item.end is Boundary.CUT,
-            )
-        )
-        if wav is None:
-            pause = max(pause, 0.2)
+        pause = chunk_pause(item.text, item.end, last=last, speakable=wav is not None)
         samples = np.concatenate([speech, np.zeros(round(pause * rate), dtype=np.float32)])
         speech_s = len(speech) / rate
         chunk = AudioChunk(

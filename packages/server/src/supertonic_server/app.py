@@ -33,6 +33,7 @@ from .metrics import Metrics
 from .routes import routers
 from .settings import Settings
 from .state import DRAINING, FAILED, READY, Lifecycle
+from .supertone import install as install_supertone
 from .version import __version__
 
 logger = logging.getLogger("supertonic_server")
@@ -199,4 +200,6 @@ def create_app(
         )
     for router in routers(settings):
         app.include_router(router)
+    if settings.supertone_enabled:
+        install_supertone(app, settings)
     return app

@@ -142,7 +142,8 @@ def internal_error() -> APIError:
     )
 
 
-def _validation_error(exc: RequestValidationError) -> APIError:
+def validation_error(exc: RequestValidationError) -> APIError:
+    """The 400 for a request FastAPI could not validate, naming the first bad field."""
     first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
     loc = [str(p) for p in first.get("loc", ()) if p != "body"]
     kind = first.get("type", "")
@@ -192,7 +193,7 @@ async def _handle_core_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _handle_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return await _handle_api_error(request, _validation_error(exc))
+    return await _handle_api_error(request, validation_error(exc))
 
 
 async def _handle_http(request: Request, exc: Exception) -> JSONResponse:

@@ -29,7 +29,7 @@ def _bytes_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 def _plain(value: Any) -> Any:
     if hasattr(value, "model_dump"):
-        return value.model_dump(mode="json")
+        return value.model_dump(mode="json", by_alias=True)
     return value
 
 

@@ -26,7 +26,8 @@ class PageRule:
     high: int
 
 
-VOICES = PageRule(default=20, low=10, high=100)
+#: The docs say 10..100 for voices; smaller pages cost nothing here, so 1 is accepted too.
+VOICES = PageRule(default=20, low=1, high=100)
 USAGE = PageRule(default=10, low=1, high=20)
 
 

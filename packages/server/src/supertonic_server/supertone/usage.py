@@ -4,9 +4,9 @@ Why: Supertone's usage and credit routes report what was used; here that is real
 use, counted as each synthesis ends. Counts are kept per whole UTC hour and per
 (voice, model, style, language, API key) so the routes can bucket them by hour or day
 and break them down as asked. Thread-safe (one lock), and bounded: at most
-``max_entries`` (hour, key) cells are kept, the oldest hours dropped first (and, should
-one hour fill them all, its further new keys counted together as ``other``), so a server
-that runs for months holds a fixed amount of memory. Nothing is persisted: a restart
+``max_entries`` (hour, key) cells are kept, the oldest hours dropped first (should one
+hour fill them all, its further new keys are counted together in one more cell, "other"),
+so a server that runs for months holds a fixed amount of memory. Nothing is persisted: a restart
 starts from zero, like the server's other metrics.
 """
 

@@ -121,7 +121,9 @@ def test_create_ignores_accept_and_answers_by_the_body(st_server: LiveServer):
             headers={"Accept": "audio/wav"},
         )
     assert wav.headers["content-type"] == "audio/wav" and wav.content[:4] == b"RIFF"
-    assert float(wav.headers["x-audio-length"]) == pytest.approx((len(wav.content) - 44) / 88200, abs=0.001)
+    assert float(wav.headers["x-audio-length"]) == pytest.approx(
+        (len(wav.content) - 44) / 88200, abs=0.001
+    )
     assert mp3.headers["content-type"] == "audio/mpeg" and mp3.content[:2] == b"\xff\xfb"
     assert as_json.headers["content-type"] == "application/json"
     assert set(as_json.json()) == {"audio_base64", "phonemes"}

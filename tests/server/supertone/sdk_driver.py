@@ -60,17 +60,23 @@ def _headers(response: Any) -> dict[str, Any]:
     return dict(getattr(response, "headers", None) or {})
 
 
-def call_sync(client: Supertone, op: str, kwargs: dict[str, Any]) -> dict[str, Any]:
-    group, method = op.split(".")
-    response = getattr(getattr(client, group), method)(**kwargs)
-    result = _result(response)
-    if hasattr(result, "iter_bytes"):
-        body = _audio([p for p in result.iter_bytes() if p])
+def _described(response: Any, result: Any, pieces: list[bytes] | None) -> dict[str, Any]:
+    """What the SDK handed back: audio (read as ``pieces``), text, or a model."""
+    if pieces is not None:
+        body = _audio(pieces)
     elif isinstance(result, str):
         body = {"kind": "text", "text": result}
     else:
         body = {"kind": "model", "value": _plain(result)}
     return {**body, "headers": _headers(response), "type": type(result).__name__}
+
+
+def call_sync(client: Supertone, op: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    group, method = op.split(".")
+    response = getattr(getattr(client, group), method)(**kwargs)
+    result = _result(response)
+    pieces = [p for p in result.iter_bytes() if p] if hasattr(result, "iter_bytes") else None
+    return _described(response, result, pieces)
 
 
 async def call_async(url: str, key: str, op: str, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -78,15 +84,12 @@ async def call_async(url: str, key: str, op: str, kwargs: dict[str, Any]) -> dic
     group, method = op.split(".")
     response = await getattr(getattr(client, group), f"{method}_async")(**kwargs)
     result = _result(response)
+    pieces = None
     if hasattr(result, "aiter_bytes"):
-        body = _audio([p async for p in result.aiter_bytes() if p])
+        pieces = [p async for p in result.aiter_bytes() if p]
     elif hasattr(result, "iter_bytes"):  # a merged reply, already read
-        body = _audio([p for p in result.iter_bytes() if p])
-    elif isinstance(result, str):
-        body = {"kind": "text", "text": result}
-    else:
-        body = {"kind": "model", "value": _plain(result)}
-    return {**body, "headers": _headers(response), "type": type(result).__name__}
+        pieces = [p for p in result.iter_bytes() if p]
+    return _described(response, result, pieces)
 
 
 def main() -> None:

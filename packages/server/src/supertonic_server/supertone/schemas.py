@@ -10,7 +10,7 @@ model serves every name, and its voices have one style each.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,56 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field
 TEXT_LIMIT = 300
 
 #: The 31 language codes of the SDK's enum (Supertonic-3 speaks the same 31).
-LANGUAGES = [
-    "en",
-    "ko",
-    "ja",
-    "bg",
-    "cs",
-    "da",
-    "el",
-    "es",
-    "et",
-    "fi",
-    "hu",
-    "it",
-    "nl",
-    "pl",
-    "pt",
-    "ro",
-    "ar",
-    "de",
-    "fr",
-    "hi",
-    "id",
-    "ru",
-    "vi",
-    "hr",
-    "lt",
-    "lv",
-    "sk",
-    "sl",
-    "sv",
-    "tr",
-    "uk",
-]
-
-#: Model names of the SDK's enum, all served by the one loaded Supertonic-3.
-MODELS = (
-    "sona_speech_1",
-    "sona_speech_2",
-    "sona_speech_2t",
-    "sona_speech_2_flash",
-    "supertonic_api_1",
-    "sona_speech_3t",
-    "supertonic_api_3",
-)
-
 Language = Literal[
     "en", "ko", "ja", "bg", "cs", "da", "el", "es", "et", "fi", "hu", "it", "nl", "pl", "pt",
     "ro", "ar", "de", "fr", "hi", "id", "ru", "vi", "hr", "lt", "lv", "sk", "sl", "sv", "tr",
     "uk",
 ]  # fmt: skip
+#: Model names of the SDK's enum, all served by the one loaded Supertonic-3.
 Model = Literal[
     "sona_speech_1",
     "sona_speech_2",
@@ -77,6 +33,7 @@ Model = Literal[
     "sona_speech_3t",
     "supertonic_api_3",
 ]
+MODELS: tuple[str, ...] = get_args(Model)
 OutputFormat = Literal["wav", "mp3"]
 
 

@@ -157,6 +157,22 @@ def test_errors_use_supertones_envelope(st_server: LiveServer):
     assert empty.status_code == 400 and empty.json()["status"] == "error"
 
 
+def test_a_body_announced_too_large_is_refused_before_it_is_read(st_server: LiveServer):
+    head = (
+        f"POST {PREFIX}/v1/custom-voices/cloned-voice HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 5000000\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", st_server.port), timeout=60) as sock:
+        sock.sendall(head)  # and none of the 5 MB: the answer must come without them
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    status, _, rest = data.partition(b"\r\n")
+    assert status.startswith(b"HTTP/1.1 413")
+    assert json.loads(rest.partition(b"\r\n\r\n")[2])["message"]["status_code"] == 413
+
+
 def test_the_key_is_checked_only_when_the_server_has_keys(keyed: LiveServer):
     url = keyed.base_url + PREFIX + "/v1/credits"
     missing = httpx.get(url)

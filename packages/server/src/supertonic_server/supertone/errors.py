@@ -9,7 +9,8 @@ so every error a Supertone route meets (ours, the core's, FastAPI's validation, 
 HTTP errors, an unexpected crash) leaves in it, with the status codes of the spec (§8).
 :class:`SupertoneRoute` does this per route, because the app's own handlers answer in
 OpenAI's envelope. It also checks ``x-sup-api-key`` first, before the body is read, so an
-unauthenticated client learns nothing about validation.
+unauthenticated client learns nothing about validation, then refuses a body announced
+larger than :data:`MAX_BODY` (413) before reading it.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ from ..errors import APIError, from_core, internal_error, validation_error
 logger = logging.getLogger("supertonic_server")
 
 KEY_HEADER = "x-sup-api-key"
+#: Largest request body read: the 3 MB upload limit and its multipart framing. Checked from
+#: ``Content-Length`` before the body is parsed (the SDK always sends it).
+MAX_BODY = 4 * 1024 * 1024
 
 
 class SupertoneError(APIError):
@@ -96,6 +100,9 @@ class SupertoneRoute(APIRoute):
         async def route(request: Request) -> Response:
             try:
                 check_api_key(request)
+                size = request.headers.get("content-length", "")
+                if size.isdigit() and int(size) > MAX_BODY:
+                    raise SupertoneError(413, f"the request body is over {MAX_BODY // 2**20} MB")
                 return await handler(request)
             except Exception as exc:
                 return error_response(request, exc)

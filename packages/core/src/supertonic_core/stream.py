@@ -11,7 +11,10 @@ extent is chosen so that its predicted compute fits in the audio buffered ahead 
 listener. While the lead is thin that is a clause; as it grows, whole sentences, then
 several sentences packed up to the model's limit (300 characters, 120 for Korean and
 Japanese), which the official pipeline does too: longer chunks read with better prosody
-and cost fewer calls per second of audio. A stream with an explicit seed keeps the fixed
+and cost fewer calls per second of audio. The first audio leaves once the second chunk
+is predicted to be ready before the first has played out (waiting at most
+``FIRST_HOLD_BOUND_S``): a slightly later start rather than a gap after the first words,
+which under load is where gaps fell. A stream with an explicit seed keeps the fixed
 split (short first chunk, then sentences), so the same text and seed give the same audio
 on any machine and under any load.
 """
@@ -22,7 +25,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -51,6 +54,14 @@ LOOKAHEAD = 2
 #: A lead-sized chunk holds at least this many characters: below it the fixed cost of a
 #: chunk's calls outweighs its audio, and the lead would shrink instead of grow.
 MIN_SIZED_CHARS = 40
+#: Longest the first audio waits for the second chunk to be ready in time (see _first_hold).
+FIRST_HOLD_BOUND_S = 1.5
+
+
+def _retrieved(future: asyncio.Future[object]) -> None:
+    """Mark a future's exception as seen: it is raised where the future is awaited again."""
+    if not future.cancelled():
+        future.exception()
 
 
 def chunk_pause(text: str, end: Boundary, *, last: bool, speakable: bool) -> float:
@@ -194,6 +205,10 @@ class SynthesisStream:
                     await asyncio.wrap_future(self.state.admitted)
                     continue
                 wav = await asyncio.wrap_future(head.future) if head.future else None
+                if (hold := self._first_hold(wav)) is not None:
+                    nxt = asyncio.wrap_future(hold[0])
+                    nxt.add_done_callback(_retrieved)  # its outcome is read when it is the head
+                    await asyncio.wait([nxt], timeout=hold[1])
             except SynthesisCancelledError:
                 return
             if self.cancelled:
@@ -212,6 +227,8 @@ class SynthesisStream:
                     self.state.admitted.result()
                     continue
                 wav = head.future.result() if head.future else None
+                if (hold := self._first_hold(wav)) is not None:
+                    wait([hold[0]], timeout=hold[1])
             except SynthesisCancelledError:
                 return
             yield self._finish(head, wav)
@@ -318,9 +335,13 @@ class SynthesisStream:
     def _resize(self, position: int, ahead: list[ChunkJob]) -> None:
         """Cut or pack the chunk at ``position`` to what the listener's lead pays for."""
         seconds = self.engine.scheduler.speech_budget(self.state, ahead, self.options.steps)
-        if not seconds:
-            # Unmeasured, or a gap comes whatever the size (the device is behind): then the
-            # chunk as released wastes least on fixed per-call costs, so the gap is shortest.
+        if seconds is None:
+            return  # costs not measured yet
+        if not seconds and self._submitted > 1:
+            # A gap comes whatever the size (the device is behind): then the chunk as
+            # released wastes least on fixed per-call costs, so the gap is shortest. Right
+            # after the first chunk, whose short audio is all the listener will have, the
+            # smallest clause is still the shortest wait (see _first_hold).
             return
         per_char = self.engine.scheduler.costs.seconds_per_id
         chars = min(self._max_chars, max(MIN_SIZED_CHARS, int(seconds / per_char)))
@@ -344,6 +365,24 @@ class SynthesisStream:
         if merged != item.text:
             item.text, item.end = merged, end
             item.job = self._job(merged, self._submitted, end)
+
+    def _first_hold(self, wav: np.ndarray | None) -> tuple[Future[np.ndarray], float] | None:
+        """Before the first audio leaves: the next chunk's future and how long to wait for
+        it, when it is predicted to be ready only after the first chunk has played out.
+
+        A gap right after the first words is the worst place for one; waiting that long
+        instead starts the voice a little later and lets it keep going. Only a gap the
+        scheduler predicts is waited for, and never longer than ``FIRST_HOLD_BOUND_S``.
+        """
+        if self._index > 0 or wav is None or len(self._pending) < 2:
+            return None
+        nxt = self._pending[1]
+        if nxt.job is None or nxt.future is None or nxt.future.done():
+            return None
+        short = self.engine.scheduler.ready_in(nxt.job) - len(wav) / self.engine.sample_rate
+        if short <= 0:
+            return None
+        return nxt.future, min(short, FIRST_HOLD_BOUND_S)
 
     def _finish(self, item: _Pending, wav: np.ndarray | None) -> AudioChunk:
         self._pending.popleft()

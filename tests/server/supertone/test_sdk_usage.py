@@ -30,8 +30,9 @@ def test_usage_counts_what_was_synthesized(sdk: SdkClient, is_async: bool):
 
     window = {"start_time": start, "end_time": end, "bucket_width": "hour"}
     model = "sona_speech_2t" if is_async else "supertonic_api_3"  # a group of its own
-    before, spoken, after, by_voice, balance, per_day = sdk.run(
+    before, predicted, spoken, after, by_voice, balance, per_day = sdk.run(
         op("usage.get_usage", **window),
+        op("text_to_speech.predict_duration", voice_id="M5", text="Count me in.", language="ko"),
         op("text_to_speech.create_speech", voice_id="M5", text="Count me in.", language="ko",
            model=model),
         op("usage.get_usage", **window),
@@ -45,7 +46,9 @@ def test_usage_counts_what_was_synthesized(sdk: SdkClient, is_async: bool):
     def minutes(result: dict) -> float:
         return sum(r["minutes_used"] for b in result["value"]["data"] for r in b["results"])
 
+    # the synthesis is counted; the prediction (no synthesis) is not
     assert minutes(after) - minutes(before) == pytest.approx(seconds / 60, abs=1e-4)
+    assert predicted["value"]["duration"] > 0
     groups = [r for b in by_voice["value"]["data"] for r in b["results"]]
     mine = [g for g in groups if (g["voice_id"], g["model"]) == ("M5", model)]
     assert len(mine) == 1 and mine[0]["minutes_used"] == pytest.approx(seconds / 60, abs=1e-4)

@@ -581,19 +581,39 @@ class Scheduler:
                     self._jobs.clear()
                     return
                 stage, batch = picked  # type: ignore[misc]
-            try:
-                results = self._execute(stage, batch)
-            except Exception as exc:  # a failed call fails its rows, never the worker
-                logger.exception("synthesis call failed (%s, %d rows)", stage.value, len(batch))
-                with self._cond:
-                    for job in batch:
-                        self._jobs.remove(job)
-                        _settle(job.future, exc=exc)
-                continue
+            results, failed = self._execute_rows(stage, batch)
             with self._cond:
+                for job, exc in failed:  # a failed row fails its request, never the worker
+                    self._jobs.remove(job)
+                    _settle(job.future, exc=exc)
                 for job, wav in results:
                     self._jobs.remove(job)
                     _settle(job.future, wav)
+
+    def _execute_rows(
+        self, stage: Stage, batch: list[ChunkJob]
+    ) -> tuple[list[tuple[ChunkJob, np.ndarray]], list[tuple[ChunkJob, Exception]]]:
+        """Run one call; if a batched call fails, run its rows one by one, so a row that
+        fails on its own (other clients' chunks share its call) fails alone.
+
+        Returns the finished rows with their audio and the failed rows with their error.
+        Retrying is safe: a failed call leaves each row's inputs as they were (prepare
+        starts over from the text and seed; denoise and vocode change a row only once the
+        graph has answered).
+        """
+        try:
+            return self._execute(stage, batch), []
+        except Exception as exc:
+            logger.exception("synthesis call failed (%s, %d rows)", stage.value, len(batch))
+            if len(batch) == 1:
+                return [], [(batch[0], exc)]
+        results: list[tuple[ChunkJob, np.ndarray]] = []
+        failed: list[tuple[ChunkJob, Exception]] = []
+        for job in batch:
+            done, lost = self._execute_rows(stage, [job])
+            results += done
+            failed += lost
+        return results, failed
 
     def _execute(self, stage: Stage, batch: list[ChunkJob]) -> list[tuple[ChunkJob, np.ndarray]]:
         started = time.perf_counter()

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .audio import fade_edges, pause_after, to_int16
+from .audio import CLAUSE_PAUSE, fade_edges, pause_after, to_int16
 from .chunking import (
     Boundary,
     IncrementalSplitter,
@@ -41,8 +41,9 @@ from .chunking import (
     join_without_space,
 )
 from .errors import InvalidInputError, SynthesisCancelledError
+from .normalize import Pause, StreamNormalizer
 from .phrase_cache import MAX_PHRASE_CHARS, PhraseKey, style_digest
-from .synthesis import CancelToken, ChunkJob, Stage
+from .synthesis import CancelToken, ChunkJob, Stage, predict_audio_seconds
 from .text import is_speakable
 from .timing import WordTiming, estimate_word_timings
 
@@ -62,17 +63,6 @@ def _retrieved(future: asyncio.Future[object]) -> None:
     """Mark a future's exception as seen: it is raised where the future is awaited again."""
     if not future.cancelled():
         future.exception()
-
-
-def chunk_pause(text: str, end: Boundary, *, last: bool, speakable: bool) -> float:
-    """Seconds of silence after a chunk of a stream: none after the last, by punctuation
-    otherwise, and at least 0.2 s for a chunk with nothing to speak (it is only a pause)."""
-    pause = (
-        0.0
-        if last
-        else pause_after(text, paragraph=end is Boundary.PARAGRAPH, cut=end is Boundary.CUT)
-    )
-    return pause if speakable else max(pause, 0.2)
 
 
 @dataclass(frozen=True)
@@ -101,6 +91,19 @@ class _Pending:
     future: Future[np.ndarray] | None = None  # set when submitted (or served from the cache)
     key: PhraseKey | None = None  # where the phrase cache keeps its audio
     end: Boundary = Boundary.SENTENCE  # how the text ends: the model's final mark, the pause
+    silence: float | None = None  # a pause asked for in the text: exactly this, no speech
+
+    def pause(self, *, last: bool) -> float:
+        """Seconds of silence after this chunk: the pause asked for in the text, else none
+        after the last chunk, else by its punctuation; at least 0.2 s with nothing spoken."""
+        if self.silence is not None:
+            return self.silence
+        if last:
+            return 0.0 if self.job is not None else 0.2
+        pause = pause_after(
+            self.text, paragraph=self.end is Boundary.PARAGRAPH, cut=self.end is Boundary.CUT
+        )
+        return pause if self.job is not None else max(pause, 0.2)
 
 
 class SynthesisStream:
@@ -123,6 +126,11 @@ class SynthesisStream:
         self.style = engine.style(options.voice)
         self.token = CancelToken()
         self._splitter = IncrementalSplitter(options.lang, first_chunk_chars=first_chunk_chars)
+        self._normalizer = (
+            StreamNormalizer(options.lang, name_emoji=options.emoji == "name")
+            if options.normalize
+            else None
+        )
         self._pending: deque[_Pending] = deque()
         self._ended = False
         self._index = 0  # chunks delivered
@@ -139,15 +147,18 @@ class SynthesisStream:
 
     def add_text(self, delta: str) -> list[str]:
         """Feed a text delta; returns the chunks it released (their end is certain)."""
+        if self._normalizer is not None:
+            return self._speak(self._normalizer.push(delta))
         pieces = self._splitter.push_pieces(delta)
         self._add_all(pieces)
         return [p.text for p in pieces]
 
     def flush(self) -> list[str]:
         """Release whatever text is buffered as chunks now, without ending the stream."""
+        released = self._speak(self._normalizer.flush()) if self._normalizer is not None else []
         pieces = self._splitter.flush_pieces()
         self._add_all(pieces)
-        return [p.text for p in pieces]
+        return released + [p.text for p in pieces]
 
     def add_chunk(self, text: str, *, end: Boundary = Boundary.SENTENCE) -> None:
         """Queue one chunk as is (validated now, so bad text fails before any audio).
@@ -188,6 +199,30 @@ class SynthesisStream:
     def queued_chunks(self) -> int:
         """Chunks queued and not yet delivered."""
         return len(self._pending)
+
+    def planned_seconds(self) -> float:
+        """Seconds of audio the chunks queued now will make, from the duration predictor
+        alone (nothing is synthesized): their speech and the pauses after them.
+
+        Why: :meth:`Engine.predict_duration` times text exactly as a stream splits,
+        normalises and pauses it, by asking a stream that is never iterated.
+        """
+        items = list(self._pending)
+        jobs = [item.job for item in items if item.job is not None]
+        speech = (
+            predict_audio_seconds(
+                self.engine.runtime,
+                jobs,
+                sample_rate=self.engine.sample_rate,
+                frame=self.engine.bundle.samples_per_frame,
+            )
+            if jobs
+            else []
+        )
+        last = len(items) - 1
+        return sum(speech) + sum(
+            item.pause(last=i == last and self._ended) for i, item in enumerate(items)
+        )
 
     # ------------------------------------------------------------------ output
 
@@ -254,6 +289,24 @@ class SynthesisStream:
         self.engine.scheduler.close_stream(self.state)
 
     # ------------------------------------------------------------------ internals
+
+    def _speak(self, items: list[str | Pause]) -> list[str]:
+        """Feed normalised text to the splitter; a pause ends the text before it (cut,
+        unless it ends a sentence) and queues its silence."""
+        released: list[str] = []
+        for item in items:
+            if isinstance(item, str):
+                pieces = self._splitter.push_pieces(item)
+            else:
+                pieces = self._splitter.flush_pieces()
+                if pieces and not pause_after(pieces[-1].text) > CLAUSE_PAUSE:
+                    pieces[-1] = Piece(pieces[-1].text, Boundary.CUT)
+            self._add_all(pieces)
+            released += [p.text for p in pieces]
+            if isinstance(item, Pause):
+                self._pending_add(_Pending("", None, silence=item.seconds))
+                self._added += 1
+        return released
 
     def _add_all(self, pieces: list[Piece]) -> None:
         """Queue every good chunk; a bad one is reported after the rest are queued."""
@@ -390,25 +443,25 @@ class SynthesisStream:
             self.engine.phrase_cache.put(item.key, wav)
         rate = self.engine.sample_rate
         speech = fade_edges(wav, rate) if wav is not None else np.zeros(0, dtype=np.float32)
-        last = self._ended and not self._pending
-        pause = chunk_pause(item.text, item.end, last=last, speakable=wav is not None)
+        pause = item.pause(last=self._ended and not self._pending)
         samples = np.concatenate([speech, np.zeros(round(pause * rate), dtype=np.float32)])
         speech_s = len(speech) / rate
+        text, words = item.text, []
+        if wav is not None:
+            words = estimate_word_timings(
+                text, speech_s, offset=self._offset, lang=self.options.lang
+            )
+        if self._normalizer is not None:  # timings and text on what the LLM wrote
+            text, words = self._normalizer.align(text, words)
         chunk = AudioChunk(
             samples=samples,
             sample_rate=rate,
-            text=item.text,
+            text=text,
             index=self._index,
             offset=self._offset,
             duration=len(samples) / rate,
             speech_duration=speech_s,
-            words=tuple(
-                estimate_word_timings(
-                    item.text, speech_s, offset=self._offset, lang=self.options.lang
-                )
-            )
-            if wav is not None
-            else (),
+            words=tuple(words),
             synthetic=self.engine.synthetic is not None,
         )
         self._index += 1

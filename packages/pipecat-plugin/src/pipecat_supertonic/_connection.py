@@ -19,8 +19,13 @@ from supertonic_core.protocol import Event
 #: Protocol messages name the language ``lang``; Pipecat settings name it ``language``.
 SESSION_FIELDS = {"voice": "voice", "language": "lang", "speed": "speed", "steps": "steps"}
 #: Applied only when given: the protocol cannot set ``seed`` back to "random", nor
-#: ``first_chunk_steps`` back to "the session's default".
-OPTIONAL_FIELDS = {"seed": "seed", "first_chunk_steps": "first_chunk_steps"}
+#: ``first_chunk_steps`` (or ``normalize``, ``emoji``) back to "the session's default".
+OPTIONAL_FIELDS = {
+    "seed": "seed",
+    "first_chunk_steps": "first_chunk_steps",
+    "normalize": "normalize",
+    "emoji": "emoji",
+}
 
 
 class SpeechConnectionLike(Protocol):

@@ -119,12 +119,19 @@ class SupertonicTTSSettings(TTSSettings):
             Once set, it cannot be set back to None at runtime.
         seed: Makes the audio reproducible; None draws a fresh one per sentence. Once set,
             it cannot be set back to None at runtime (the session keeps the last seed).
+        normalize: Read numbers, currency, dates, units, markdown, URLs and pause tags the
+            way a person would (the core's normaliser); False sends the text as written.
+            None uses the session's default (on in-process, the server's ``--normalize``).
+        emoji: ``"remove"`` or ``"name"`` (read emoji names) when normalising; None uses
+            the session's default.
     """
 
     speed: float | NotGiven | None = field(default_factory=lambda: NOT_GIVEN)
     steps: int | NotGiven | None = field(default_factory=lambda: NOT_GIVEN)
     first_chunk_steps: int | NotGiven | None = field(default_factory=lambda: NOT_GIVEN)
     seed: int | NotGiven | None = field(default_factory=lambda: NOT_GIVEN)
+    normalize: bool | NotGiven | None = field(default_factory=lambda: NOT_GIVEN)
+    emoji: str | NotGiven | None = field(default_factory=lambda: NOT_GIVEN)
 
     _aliases: ClassVar[dict[str, str]] = {
         "voice_id": "voice",
@@ -177,6 +184,8 @@ class SupertonicBaseTTSService(TTSService):
             steps=_CORE_DEFAULTS.steps,
             first_chunk_steps=_CORE_DEFAULTS.first_chunk_steps,
             seed=None,
+            normalize=None,
+            emoji=None,
         )
 
         # 2. (No deprecated init arguments: these services start with the Settings API.)

@@ -18,10 +18,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 
 from . import paging
-from .errors import SupertoneError, SupertoneRoute
+from .errors import SupertoneError, SupertoneRoute, documented
 from .usage import HOUR, Tally, UsageCounters, UsageKey, hour_of
 
-router = APIRouter(route_class=SupertoneRoute, tags=["supertone"])
+router = APIRouter(
+    route_class=SupertoneRoute, tags=["supertone"], responses=documented(400, 401, 413, 503)
+)
 
 Breakdown = Literal["voice_id", "voice_name", "api_key", "model"]
 MAX_BUCKETS = 24 * 366
@@ -57,11 +59,13 @@ def _instant(raw: str, name: str) -> datetime:
         if "T" not in raw.upper():
             raise ValueError
         when = datetime.fromisoformat(raw)
-    except ValueError:
+        return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
         raise SupertoneError(
-            400, f"{name} must be an RFC 3339 date-time such as 2025-01-01T00:00:00Z, got {raw!r}"
+            400,
+            f"{name} must be an RFC 3339 date-time such as 2025-01-01T00:00:00Z in years "
+            f"1..9999, got {raw!r}",
         ) from None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _day(raw: str, name: str) -> date:
@@ -118,9 +122,13 @@ async def get_usage(
     if "voice_id" in breakdown and "voice_name" in breakdown:
         raise SupertoneError(400, "breakdown_type may name voice_id or voice_name, not both")
     width = _WIDTHS[bucket_width]
-    first = hour_of(start)
-    if bucket_width == "day":
-        first = first.replace(hour=0)
+    try:
+        first = hour_of(start)
+        if bucket_width == "day":
+            first = first.replace(hour=0)
+        (end + width).astimezone(UTC)  # the last bucket's end must exist too
+    except OverflowError:
+        raise SupertoneError(400, "start_time and end_time must lie within years 1..9999") from None
     count = math.ceil((end - first) / width)
     if count > MAX_BUCKETS:
         raise SupertoneError(
@@ -153,7 +161,10 @@ async def get_voice_usage(request: Request, start_date: str, end_date: str) -> d
     if last < first:
         raise SupertoneError(400, "end_date must not be before start_date")
     start = datetime(first.year, first.month, first.day, tzinfo=UTC)
-    end = datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
+    try:
+        end = datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
+    except OverflowError:
+        raise SupertoneError(400, "end_date must be before 9999-12-31") from None
     days: dict[tuple[str, UsageKey], Tally] = defaultdict(Tally)
     for hour, key, t in counters(request).cells(start, end):
         days[(hour.date().isoformat(), key)].add(t)

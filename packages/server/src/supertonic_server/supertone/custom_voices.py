@@ -27,11 +27,15 @@ from supertonic_core.voices import parse_style
 
 from ..state import require_engine
 from . import paging
-from .errors import SupertoneError, SupertoneRoute
+from .errors import SupertoneError, SupertoneRoute, documented
 from .schemas import CustomVoiceEdit
 from .voices import terms_match
 
-router = APIRouter(route_class=SupertoneRoute, tags=["supertone"])
+router = APIRouter(
+    route_class=SupertoneRoute,
+    tags=["supertone"],
+    responses=documented(400, 401, 403, 404, 413, 415, 503),
+)
 
 META_KEY = "supertone"
 UPLOAD_LIMIT = 3 * 1024 * 1024  # the cloud's documented upload limit

@@ -23,6 +23,7 @@ from typing import Any
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -37,6 +38,37 @@ KEY_HEADER = "x-sup-api-key"
 #: Largest request body read: the 3 MB upload limit and its multipart framing. Checked from
 #: ``Content-Length`` before the body is parsed (the SDK always sends it).
 MAX_BODY = 4 * 1024 * 1024
+
+
+class _ErrorMessage(BaseModel):
+    message: str
+    error: str
+    status_code: int
+
+
+class ErrorEnvelope(BaseModel):
+    """Supertone's error body (for the OpenAPI document)."""
+
+    status: str
+    message: _ErrorMessage
+
+
+_WHY = {
+    400: "Invalid request; the message names the value.",
+    401: "Missing or wrong x-sup-api-key (only when the server has keys).",
+    402: "The balance set by --supertone-credits is spent.",
+    403: "No custom voices folder (--voices-dir).",
+    404: "Unknown voice or custom voice.",
+    413: "Request body or upload too large.",
+    415: "An audio upload: cloning from audio needs an external tool.",
+    429: "Server busy: retry after Retry-After seconds.",
+    503: "Model loading, failed to load, or server shutting down.",
+}
+
+
+def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of a route that may answer ``statuses`` in the envelope."""
+    return {s: {"description": _WHY[s], "model": ErrorEnvelope} for s in statuses}
 
 
 class SupertoneError(APIError):

@@ -14,6 +14,8 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..schemas import Text
+
 #: The cloud's limit per request; the SDK splits longer text itself.
 TEXT_LIMIT = 300
 
@@ -65,9 +67,9 @@ class PredictRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(description=f"Text to time, at most {TEXT_LIMIT} characters.")
+    text: Text = Field(description=f"Text to speak, at most {TEXT_LIMIT} characters.")
     language: Language
-    style: str | None = Field(None, description="Accepted; every voice has one style.")
+    style: Text | None = Field(None, description="Accepted; every voice has one style.")
     model: Model = "sona_speech_1"
     output_format: OutputFormat | None = Field(
         None, description="wav (default) or mp3; also read from the query, as older docs had it."
@@ -81,7 +83,7 @@ class TTSRequest(PredictRequest):
     include_phonemes: bool = Field(
         False, description="Answer JSON / NDJSON with estimated per-character timings."
     )
-    normalized_text: str | None = Field(None, description="Accepted, no effect.")
+    normalized_text: Text | None = Field(None, description="Accepted, no effect.")
 
 
 class CustomVoiceEdit(BaseModel):
@@ -89,5 +91,5 @@ class CustomVoiceEdit(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(None, min_length=1, max_length=100)
-    description: str | None = Field(None, max_length=1000)
+    name: Text | None = Field(None, min_length=1, max_length=100)
+    description: Text | None = Field(None, max_length=1000)

@@ -41,13 +41,17 @@ from ..encoders import create_encoder
 from ..state import require_engine
 from ..streaming import SpeechResponse, SpeechStreamer, open_streamer
 from .billing import counters, require_credits
-from .errors import KEY_HEADER, SupertoneError, SupertoneRoute
+from .errors import KEY_HEADER, SupertoneError, SupertoneRoute, documented
 from .schemas import TEXT_LIMIT, PredictRequest, TTSRequest, VoiceSettings
 from .usage import UsageKey
 from .voices import STYLES
 
 logger = logging.getLogger("supertonic_server")
-router = APIRouter(route_class=SupertoneRoute, tags=["supertone"])
+router = APIRouter(
+    route_class=SupertoneRoute,
+    tags=["supertone"],
+    responses=documented(400, 401, 402, 404, 413, 429, 503),
+)
 
 NDJSON = "application/x-ndjson"
 
@@ -173,7 +177,16 @@ def _headers(engine: Engine, p: Plan) -> dict[str, str]:
     }
 
 
-@router.post("/v1/text-to-speech/{voice_id}", summary="Create speech (Supertone)")
+_CREATED = {200: {"description": "The whole file, or JSON with phonemes.", "content": {"audio/wav": {}, "audio/mpeg": {}, "application/json": {}}}}  # fmt: skip
+_STREAMED = {200: {"description": "Audio as it is synthesized, or NDJSON with phonemes.", "content": {"audio/wav": {}, "audio/mpeg": {}, NDJSON: {}}}}  # fmt: skip
+
+
+@router.post(
+    "/v1/text-to-speech/{voice_id}",
+    summary="Create speech (Supertone)",
+    response_class=Response,
+    responses=_CREATED,
+)
 async def create_speech(request: Request, voice_id: str, body: TTSRequest) -> Response:
     engine = require_engine(request)
     p = await plan(request, engine, voice_id, body)
@@ -209,7 +222,12 @@ async def _ndjson(streamer: SpeechStreamer) -> AsyncIterator[bytes]:
         yield json.dumps(line, separators=(",", ":")).encode() + b"\n"
 
 
-@router.post("/v1/text-to-speech/{voice_id}/stream", summary="Stream speech (Supertone)")
+@router.post(
+    "/v1/text-to-speech/{voice_id}/stream",
+    summary="Stream speech (Supertone)",
+    response_class=Response,
+    responses=_STREAMED,
+)
 async def stream_speech(request: Request, voice_id: str, body: TTSRequest) -> Response:
     engine = require_engine(request)
     p = await plan(request, engine, voice_id, body)

@@ -17,10 +17,12 @@ from supertonic_core import OPENAI_VOICES, PRESETS
 
 from ..state import require_engine
 from . import paging
-from .errors import SupertoneError, SupertoneRoute
+from .errors import SupertoneError, SupertoneRoute, documented
 from .schemas import MODELS
 
-router = APIRouter(route_class=SupertoneRoute, tags=["supertone"])
+router = APIRouter(
+    route_class=SupertoneRoute, tags=["supertone"], responses=documented(400, 401, 404, 413, 503)
+)
 
 STYLES = ("neutral",)
 AGE = "young-adult"

@@ -22,7 +22,6 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from supertonic_core import Engine, RuntimeOptions, SynthesisOptions
 from supertonic_core.bundle import synthetic_dir
-from supertonic_core.synthetic import make_synthetic_bundle
 
 from .auth import ApiKeyMiddleware
 from .body import BodyTimeoutMiddleware
@@ -36,6 +35,7 @@ from .settings import Settings
 from .state import DRAINING, FAILED, READY, Lifecycle
 from .supertone import install as install_supertone
 from .version import __version__
+from .wyoming_tts import start_wyoming
 
 logger = logging.getLogger("supertonic_server")
 
@@ -59,6 +59,8 @@ def load_engine(settings: Settings) -> Engine:
     """Build the engine the settings describe (blocking: run it in a thread)."""
     model_dir = settings.model_dir
     if settings.synthetic:
+        from supertonic_core.synthetic import make_synthetic_bundle  # the `synthetic` extra
+
         logger.warning(
             "building/using the SYNTHETIC %r bundle: random weights, noise output",
             settings.synthetic,
@@ -171,10 +173,15 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         starting = asyncio.create_task(_start(app, factory, on_fatal))
+        wyoming = None
+        if settings.wyoming_port is not None:  # shares the engine; drained by _stop
+            wyoming = await start_wyoming(app.state, settings.host, settings.wyoming_port)
         try:
             yield
         finally:
             await _stop(app, starting)
+            if wyoming is not None:
+                await wyoming.stop()
 
     app = FastAPI(
         title="Supertonic TTS server",

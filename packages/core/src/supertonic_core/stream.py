@@ -50,7 +50,7 @@ from .errors import InvalidInputError, SynthesisCancelledError
 from .normalize import Pause, StreamNormalizer
 from .phrase_cache import MAX_PHRASE_CHARS, PhraseKey, style_digest
 from .scheduler import StreamState
-from .synthesis import CancelToken, ChunkJob, Stage
+from .synthesis import CancelToken, ChunkJob, Stage, predict_audio_seconds
 from .text import is_speakable
 from .timing import WordTiming, estimate_word_timings
 
@@ -99,6 +99,18 @@ class _Pending:
     key: PhraseKey | None = None  # where the phrase cache keeps its audio
     end: Boundary = Boundary.SENTENCE  # how the text ends: the model's final mark, the pause
     silence: float | None = None  # a pause asked for in the text: exactly this, no speech
+
+    def pause(self, *, last: bool) -> float:
+        """Seconds of silence after this chunk: the pause asked for in the text, else none
+        after the last chunk, else by its punctuation; at least 0.2 s with nothing spoken."""
+        if self.silence is not None:
+            return self.silence
+        if last:
+            return 0.0 if self.job is not None else 0.2
+        pause = pause_after(
+            self.text, paragraph=self.end is Boundary.PARAGRAPH, cut=self.end is Boundary.CUT
+        )
+        return pause if self.job is not None else max(pause, 0.2)
 
 
 class SynthesisStream:
@@ -210,6 +222,30 @@ class SynthesisStream:
     def queued_chunks(self) -> int:
         """Chunks queued and not yet delivered."""
         return len(self._pending)
+
+    def planned_seconds(self) -> float:
+        """Seconds of audio the chunks queued now will make, from the duration predictor
+        alone (nothing is synthesized): their speech and the pauses after them.
+
+        Why: :meth:`Engine.predict_duration` times text exactly as a stream splits,
+        normalises and pauses it, by asking a stream that is never iterated.
+        """
+        items = list(self._pending)
+        jobs = [item.job for item in items if item.job is not None]
+        speech = (
+            predict_audio_seconds(
+                self.engine.runtime,
+                jobs,
+                sample_rate=self.engine.sample_rate,
+                frame=self.engine.bundle.samples_per_frame,
+            )
+            if jobs
+            else []
+        )
+        last = len(items) - 1
+        return sum(speech) + sum(
+            item.pause(last=i == last and self._ended) for i, item in enumerate(items)
+        )
 
     # ------------------------------------------------------------------ output
 
@@ -448,20 +484,7 @@ class SynthesisStream:
             self.engine.phrase_cache.put(item.key, wav)
         rate = self.engine.sample_rate
         speech = fade_edges(wav, rate) if wav is not None else np.zeros(0, dtype=np.float32)
-        last = self._ended and not self._pending
-        pause = (
-            0.0
-            if last
-            else pause_after(
-                item.text,
-                paragraph=item.end is Boundary.PARAGRAPH,
-                cut=item.end is Boundary.CUT,
-            )
-        )
-        if wav is None:
-            pause = max(pause, 0.2)
-        if item.silence is not None:
-            pause = item.silence
+        pause = item.pause(last=self._ended and not self._pending)
         samples = np.concatenate([speech, np.zeros(round(pause * rate), dtype=np.float32)])
         speech_s = len(speech) / rate
         text, words = item.text, []

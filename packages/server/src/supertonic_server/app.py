@@ -35,6 +35,7 @@ from .routes import routers
 from .settings import Settings
 from .shutdown import drain
 from .state import DRAINING, FAILED, READY, Lifecycle
+from .supertone import install as install_supertone
 from .version import __version__
 from .wyoming_tts import start_wyoming
 
@@ -223,4 +224,6 @@ def create_app(
         )
     for router in routers(settings):
         app.include_router(router)
+    if settings.supertone_enabled:
+        install_supertone(app, settings)
     return app

@@ -41,6 +41,12 @@ def presented_key(
     return None
 
 
+def key_matches(presented: str, keys: Iterable[str]) -> bool:
+    """``presented`` is one of ``keys``, compared in constant time (no timing oracle)."""
+    given = presented.encode()
+    return any(hmac.compare_digest(given, k.encode()) for k in keys)
+
+
 def check_key(presented: str | None, keys: Iterable[str]) -> None:
     """Raise a 401 :class:`APIError` unless ``presented`` is one of ``keys``."""
     keys = list(keys)
@@ -53,8 +59,7 @@ def check_key(presented: str | None, keys: Iterable[str]) -> None:
             code="missing_api_key",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    given = presented.encode()
-    if not any(hmac.compare_digest(given, k.encode()) for k in keys):
+    if not key_matches(presented, keys):
         raise APIError(
             401,
             "Incorrect API key provided.",

@@ -139,6 +139,15 @@ class Settings:
         flag="--http",
         default=True,
     )
+    supertone_enabled: bool = _opt(
+        "serve Supertone's cloud API under /supertone (its SDK's server_url)",
+        flag="--supertone",
+        default=True,
+    )
+    supertone_credits: float | None = _opt(
+        "credit balance of the Supertone API, in minutes of audio (default: unlimited)",
+        default=None,
+    )
     log_level: str = _opt("log level", choices=LOG_LEVELS, default="info")
     max_input_chars: int = _opt("longest accepted input, in characters", default=4096)
     body_timeout: float = _opt(
@@ -229,6 +238,8 @@ class Settings:
         lo, hi = BUFFER_RANGE
         if not lo <= self.observability_buffer_size <= hi:
             raise bad("observability_buffer_size", f"between {lo} and {hi}")
+        if self.supertone_credits is not None and self.supertone_credits < 0:
+            raise bad("supertone_credits", "0 or more")
         if self.shutdown_grace < 0:
             raise bad("shutdown_grace", "0 or more")
         if self.synthetic and self.model_dir:

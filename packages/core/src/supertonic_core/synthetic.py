@@ -38,8 +38,14 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
+
+try:  # the `synthetic` extra: a runtime install reads ONNX files but never writes them
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+except ModuleNotFoundError:  # pragma: no cover - exercised by a runtime-only install
+    onnx = None
+else:
+    assert (TensorProto.FLOAT, TensorProto.INT64) == (1, 7)
 
 from .errors import InvalidOptionError
 
@@ -439,9 +445,11 @@ def _model(
     return model
 
 
-_FLOAT = TensorProto.FLOAT
-_INT64 = TensorProto.INT64
-_Built = tuple[_Graph, list[onnx.ValueInfoProto], list[onnx.ValueInfoProto]]
+# TensorProto.FLOAT and TensorProto.INT64: values fixed by the ONNX spec, spelled out so
+# this module imports without onnx (see the import at the top).
+_FLOAT = 1
+_INT64 = 7
+_Built = tuple[_Graph, list["onnx.ValueInfoProto"], list["onnx.ValueInfoProto"]]
 
 
 # THE FOUR GRAPHS
@@ -713,6 +721,8 @@ def make_synthetic_bundle(
     Raises:
         InvalidOptionError: ``profile`` is not one of :data:`PROFILES`.
         FileExistsError: ``path`` holds something other than a synthetic bundle.
+        ModuleNotFoundError: onnx is missing (a runtime install, without the ``synthetic``
+            extra) and the bundle is not cached yet.
     """
     if profile not in PROFILES:
         raise InvalidOptionError("profile", profile, "one of 'tiny', 'full'")
@@ -721,6 +731,11 @@ def make_synthetic_bundle(
     target = pathlib.Path(path).absolute()
     if not overwrite and _is_cached(target, profile, seed):
         return target
+    if onnx is None:
+        raise ModuleNotFoundError(
+            "building a synthetic bundle needs the onnx package: "
+            "pip install 'supertonic-core[synthetic]'"
+        )
     if (
         not overwrite
         and target.exists()

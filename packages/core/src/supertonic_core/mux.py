@@ -229,8 +229,7 @@ class SpeechMux:
                 await self.conn.aclose()
         finally:
             self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
+            await asyncio.gather(self._reader, return_exceptions=True)
             await self._lose(ConnectionLost("the connection was closed"))
 
     async def _read(self) -> None:

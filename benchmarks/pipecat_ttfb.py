@@ -37,7 +37,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -224,6 +224,22 @@ def server(bundle: Path) -> Iterator[str]:
 # ----------------------------------------------------------------------------- report
 
 
+Results = dict[str, dict[str, list[float]]]
+
+
+def _rows(
+    local: Results, remote: Results, cells: Callable[[dict[str, list[float]]], str | None]
+) -> list[str]:
+    """One table row per backend and input shape; ``cells`` writes the figures (None: no row)."""
+    rows = []
+    for name, results in (("in-process", local), ("remote (WebSocket)", remote)):
+        for shape in SHAPES:
+            label = "TTSSpeakFrame" if shape == "speak" else "LLM tokens"
+            if (figures := cells(results[shape])) is not None:
+                rows.append(f"| {name} | {label} | {figures} |")
+    return rows
+
+
 def report(
     local: dict[str, dict[str, list[float]]],
     remote: dict[str, dict[str, list[float]]],
@@ -239,14 +255,15 @@ def report(
         "| backend | input | TTFB (Pipecat) p50 | p90 | first audio at sink p50 | p90 | max |",
         "|---|---|---|---|---|---|---|",
     ]
-    for name, results in (("in-process", local), ("remote (WebSocket)", remote)):
-        for shape in SHAPES:
-            t, s = results[shape]["ttfb"], results[shape]["sink"]
-            label = "TTSSpeakFrame" if shape == "speak" else "LLM tokens"
-            lines.append(
-                f"| {name} | {label} | {pct(t, 0.5):.0f} ms | {pct(t, 0.9):.0f} ms "
-                f"| {pct(s, 0.5):.0f} ms | {pct(s, 0.9):.0f} ms | {max(s):.0f} ms |"
-            )
+    lines += _rows(
+        local,
+        remote,
+        lambda r: (
+            f"{pct(r['ttfb'], 0.5):.0f} ms | {pct(r['ttfb'], 0.9):.0f} ms "
+            f"| {pct(r['sink'], 0.5):.0f} ms | {pct(r['sink'], 0.9):.0f} ms "
+            f"| {max(r['sink']):.0f} ms"
+        ),
+    )
     lines += [
         "",
         "Second sentence (replies of two sentences): first word at the sink, from queueing;",
@@ -255,15 +272,18 @@ def report(
         "| backend | input | sentence 2 at sink p50 | max | slack p50 | min |",
         "|---|---|---|---|---|---|",
     ]
-    for name, results in (("in-process", local), ("remote (WebSocket)", remote)):
-        for shape in SHAPES:
-            s2, slack = results[shape]["s2"], results[shape]["slack"]
-            label = "TTSSpeakFrame" if shape == "speak" else "LLM tokens"
-            if s2:
-                lines.append(
-                    f"| {name} | {label} | {pct(s2, 0.5):.0f} ms | {max(s2):.0f} ms "
-                    f"| {pct(slack, 0.5):+.0f} ms | {min(slack):+.0f} ms |"
-                )
+    lines += _rows(
+        local,
+        remote,
+        lambda r: (
+            (
+                f"{pct(r['s2'], 0.5):.0f} ms | {max(r['s2']):.0f} ms "
+                f"| {pct(r['slack'], 0.5):+.0f} ms | {min(r['slack']):+.0f} ms"
+            )
+            if r["s2"]
+            else None
+        ),
+    )
     lines.append("")
     for shape in SHAPES:
         extra = [r - x for r, x in zip(remote[shape]["sink"], local[shape]["sink"], strict=True)]

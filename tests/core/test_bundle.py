@@ -75,6 +75,14 @@ def test_corrupt_graph_fails_at_load(copy_bundle) -> None:
         Engine(verify_bundle(path))
 
 
+@pytest.mark.parametrize("content", ["{not json", "[1, 2,", '{"a": 1}'])
+def test_corrupt_indexer_is_a_bundle_error(copy_bundle, content: str) -> None:
+    path = copy_bundle()
+    (path / "onnx/unicode_indexer.json").write_text(content)
+    with pytest.raises(BundleInvalidError, match=r"unicode_indexer\.json"):
+        Engine(verify_bundle(path))
+
+
 def test_not_a_directory(tmp_path: Path) -> None:
     with pytest.raises(BundleNotFoundError):
         verify_bundle(tmp_path / "nowhere")

@@ -258,6 +258,20 @@ def test_hard_cut_never_separates_a_combining_mark() -> None:
     assert all(not c.startswith("\u0301") for c in chunks)
 
 
+def test_a_run_of_combining_marks_is_cut_at_max_chars_not_one_by_one() -> None:
+    # A "word" of 4000 accents has no place to cut outside a mark: it is cut at max_chars
+    # (one chunk per 300 characters), not one character per chunk (3700 chunks, each an
+    # unspeakable pause, took 7 s to answer and made 12 minutes of silence).
+    text = "a" + "\u0301" * 4000
+    for lang in ("en", "ko"):
+        limit = default_max_chars(lang)
+        chunks = split_text(text, lang)
+        assert len(chunks) == -(-len(text) // limit)
+        assert "".join(chunks) == text
+        pieces = IncrementalSplitter(lang).push_pieces(text)
+        assert len(pieces) <= -(-len(text) // limit)
+
+
 def test_cjk_long_sentences_cut_between_characters() -> None:
     text = "これはとても長い文章で" * 20 + "。"
     chunks = split_text(text, "ja")

@@ -72,9 +72,32 @@ def test_empty_text_is_an_error(engine: Engine, text: str) -> None:
 
 def test_unsupported_characters_are_listed(engine: Engine) -> None:
     with pytest.raises(UnsupportedCharactersError) as info:
-        engine.check_text("Sum ∑ costs 5 €", "en")
+        engine.check_text("Sum ∑ costs 5 €", "en", normalize=False)
     assert "∑" in info.value.characters and "€" in info.value.characters
     assert "U+2211" in str(info.value)
+    with pytest.raises(UnsupportedCharactersError) as info:
+        engine.check_text("Sum ∑ costs 5 €", "en")  # normalised: "five euros"
+    assert info.value.characters == ["∑"]
+
+
+def test_unsupported_characters_are_quoted_as_sent(engine: Engine) -> None:
+    # NFKD turns the alef symbol into the Hebrew letter: the error names what was sent.
+    with pytest.raises(UnsupportedCharactersError) as info:
+        engine.check_text("Set \u2135 zero", "en")
+    assert info.value.characters == ["\u2135"]
+    assert "U+2135" in str(info.value) and "\u05d0" not in str(info.value)
+
+
+@pytest.mark.parametrize("control", ["\x00", "\x07", "\x1b", "\x7f", "\x9b"])
+def test_control_characters_are_refused(engine: Engine, control: str) -> None:
+    with pytest.raises(UnsupportedCharactersError) as info:
+        engine.check_text(f"Hello{control} there.", "en")
+    assert info.value.characters == [control]
+    assert "control" in str(info.value)
+
+
+def test_whitespace_controls_are_spaces(engine: Engine) -> None:
+    engine.check_text("Tab\there,\r\nnew line\x0bthen\x0cpage.", "en")
 
 
 def test_only_unsupported_characters(engine: Engine) -> None:

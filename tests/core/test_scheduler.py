@@ -5,10 +5,12 @@ from __future__ import annotations
 import threading
 import time
 
+import numpy as np
 import pytest
 from supertonic_core import CapacityError, Engine, InvalidOptionError, SynthesisCancelledError
 from supertonic_core.scheduler import Scheduler
 from supertonic_core.synthesis import CancelToken, Stage
+from supertonic_core.voices import VoiceStyle
 
 
 class GatedRuntime:
@@ -385,5 +387,38 @@ def test_a_first_chunk_waits_when_a_chunk_behind_a_head_would_run_late(engine: E
             playing.delivered(3.0, now=100.0)  # the head alone could wait 2.5 s
             assert sched._candidates(100.0)[0] is head
             sched._jobs.clear()
+    finally:
+        sched.close()
+
+
+def test_a_failing_row_fails_alone_not_its_batch(engine: Engine) -> None:
+    """A row that cannot be synthesized (here a style of NaNs, which no validated voice
+    gives) fails its own request only; the rows batched with it are served."""
+    gated = GatedRuntime(engine.runtime)
+    sched = _scheduler(engine, gated, max_batch=8, max_padding=1.0)
+    batches: list[int] = []
+    original = sched._execute
+
+    def execute(stage, batch):
+        batches.append(len(batch))
+        return original(stage, batch)
+
+    sched._execute = execute  # type: ignore[method-assign]
+    try:
+        blocker = sched.submit(_job(engine, "Blocking."))
+        assert gated.entered.wait(10)
+        good = [_job(engine, "A good row.", seed=s) for s in (1, 2)]
+        bad = _job(engine, "A bad row.", seed=3)
+        style = bad.style
+        bad.style = VoiceStyle(
+            "broken", np.full_like(style.ttl, np.nan), np.full_like(style.dp, np.nan)
+        )
+        futures = [sched.submit(job) for job in (good[0], bad, good[1])]
+        gated.gate.set()
+        blocker.result(timeout=30)
+        assert all(f.result(timeout=30).size > 0 for f in (futures[0], futures[2]))
+        with pytest.raises(ValueError):
+            futures[1].result(timeout=30)
+        assert 3 in batches  # the three rows did share a call
     finally:
         sched.close()

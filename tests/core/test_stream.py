@@ -8,7 +8,9 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 from supertonic_core import Engine, InvalidOptionError
+from supertonic_core import stream as stream_module
 from supertonic_core.scheduler import CostModel
+from supertonic_core.stream import SynthesisStream
 from supertonic_core.synthesis import Stage
 
 REPLY = (
@@ -47,13 +49,49 @@ def test_a_thin_lead_cuts_chunks_to_clauses(fresh: Engine, monkeypatch: pytest.M
     assert " ".join(texts).split() == REPLY.split()
 
 
-def test_a_device_that_is_behind_keeps_chunks_as_released(
+def test_a_device_that_is_behind_keeps_later_chunks_as_released(
     fresh: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No budget: a gap comes whatever the size, and small chunks would only add fixed
-    per-call costs to it."""
+    per-call costs to it; but the chunk right after the first is still the smallest
+    clause, since the first chunk's short audio is all the listener has."""
     _budget(fresh, 0.0, monkeypatch)
-    assert _texts(fresh, REPLY) == _texts(fresh, REPLY, seed=3)
+    texts, fixed = _texts(fresh, REPLY), _texts(fresh, REPLY, seed=3)
+    assert texts[:2] == ["Sure.", "I found three flights that match:"]
+    assert texts[2:] == [fixed[1].removeprefix("I found three flights that match: "), *fixed[2:]]
+
+
+def test_the_first_audio_waits_for_a_second_chunk_that_would_come_late(
+    fresh: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the scheduler predicts the second chunk is ready only after the first has played
+    out, the first leaves together with it (within a bound) instead of before a gap."""
+    seen: list[bool] = []
+    real_finish = SynthesisStream._finish
+
+    def finish(self: SynthesisStream, item, wav):
+        if self._index == 0 and len(self._pending) > 1:
+            seen.append(self._pending[1].future.done())
+        return real_finish(self, item, wav)
+
+    monkeypatch.setattr(SynthesisStream, "_finish", finish)
+    monkeypatch.setattr(stream_module, "FIRST_HOLD_BOUND_S", 60.0)
+    monkeypatch.setattr(fresh.scheduler, "ready_in", lambda job: 0.0 if job.future.done() else 60.0)
+    _texts(fresh, REPLY)
+    assert seen == [True]
+    monkeypatch.setattr(fresh.scheduler, "ready_in", lambda job: 0.0)  # predicted in time
+    seen.clear()
+    _texts(fresh, REPLY)
+    assert len(seen) == 1  # delivered at once, whether or not the second was done
+
+
+async def test_the_hold_is_bounded_and_ends_when_the_second_chunk_is_ready(
+    fresh: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fresh.scheduler, "ready_in", lambda job: 60.0)  # never in time
+    monkeypatch.setattr(stream_module, "FIRST_HOLD_BOUND_S", 0.05)
+    chunks = [c.text async for c in fresh.stream(REPLY, fresh.options())]
+    assert " ".join(chunks).split() == REPLY.split()
 
 
 def test_a_growing_lead_packs_sentences_up_to_the_model_limit(

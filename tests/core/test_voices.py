@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 from supertonic_core import OPENAI_VOICES, UnknownVoiceError, VoiceStyleError
-from supertonic_core.voices import VoiceLibrary, load_style_file
+from supertonic_core.voices import MAX_BLEND_TERMS, MAX_VOICE_CHARS, VoiceLibrary, load_style_file
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +44,42 @@ def test_bad_voice_specs(library: VoiceLibrary, spec: str) -> None:
     with pytest.raises(UnknownVoiceError) as info:
         library.resolve(spec)
     assert "valid voices: F1" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("spec", "needle"),
+    [
+        ("+".join(["F1"] * (MAX_BLEND_TERMS + 1)), f"at most {MAX_BLEND_TERMS} terms"),
+        ("+".join(["F1"] * 50_000), f"at most {MAX_VOICE_CHARS} characters"),
+        ("x" * 1_000_000, f"at most {MAX_VOICE_CHARS} characters"),
+        ("F1*" + "9" * 400 + "+M1", "positive finite number"),
+        ("F1*0+M1", "positive finite number"),
+        ("F1*0.0000+M1*1", "positive finite number"),
+    ],
+)
+def test_blends_are_bounded_and_weights_checked(
+    library: VoiceLibrary, spec: str, needle: str
+) -> None:
+    for call in (library.resolve, library.describe):
+        with pytest.raises(UnknownVoiceError) as info:
+            call(spec)
+        message = str(info.value)
+        assert needle in message
+        assert len(message) < 600  # the spec is quoted shortened, never whole
+
+
+def test_a_blend_of_the_most_terms_is_served(library: VoiceLibrary) -> None:
+    spec = "+".join(["F1*2", "M2"] * (MAX_BLEND_TERMS // 2))
+    style = library.resolve(spec)
+    assert np.all(np.isfinite(style.ttl)) and np.all(np.isfinite(style.dp))
+    assert library.describe(spec).startswith("F1*0.0833+M2*0.0417")
+
+
+def test_tiny_and_huge_weights_blend_without_overflow(library: VoiceLibrary) -> None:
+    f1 = library.resolve("F1")
+    huge = library.resolve("F1*" + "9" * 300 + "+M1*1")
+    np.testing.assert_allclose(huge.ttl, f1.ttl, atol=1e-6)
+    assert library.describe("F1*" + "9" * 300 + "+M1*1") == "F1*1+M1*1e-300"
 
 
 @pytest.mark.parametrize(

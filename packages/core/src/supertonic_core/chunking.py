@@ -481,10 +481,19 @@ def _inner_cuts(buf: str, start: int, end: int) -> Iterator[int]:
 
 
 def _hard_cut(buf: str, start: int, size: int) -> _Cut:
-    """Cut a single over-long word at ``size`` characters, never before a combining mark."""
-    p = start + size
+    """Cut a single over-long word at ``size`` characters, never before a combining mark.
+
+    A run of marks longer than ``size`` (one letter with 4000 accents) has nowhere to cut
+    outside a mark: it is cut at ``size`` all the same. Backing off to the letter instead
+    cut such a run one character per chunk, each a pause of its own (7 s of work and 12
+    minutes of silence for 4000 accents).
+    """
+    end = start + size
+    p = end
     while p > start + 1 and unicodedata.category(buf[p])[0] == "M":
         p -= 1
+    if p == start + 1 and unicodedata.category(buf[p])[0] == "M":
+        p = end
     return _Cut(p, p, p - start, False)
 
 

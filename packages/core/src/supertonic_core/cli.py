@@ -49,9 +49,14 @@ def _synth(args: argparse.Namespace) -> int:
     text = args.text if args.text is not None else sys.stdin.read()
     with _engine(args) as engine:
         opts = engine.options(
-            voice=args.voice, lang=args.lang, speed=args.speed, steps=args.steps, seed=args.seed
+            voice=args.voice,
+            lang=args.lang,
+            speed=args.speed,
+            steps=args.steps,
+            seed=args.seed,
+            normalize=args.normalize,
         )
-        engine.check_text(text, opts.lang)
+        engine.check_text(text, opts.lang, normalize=opts.normalize)
         rate = args.sample_rate or engine.sample_rate
         resampler = StreamResampler(engine.sample_rate, rate)
         stream = engine.open_stream(opts)
@@ -120,6 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--speed", type=float, help="0.5..2.0 (default 1.05)")
     synth.add_argument("--steps", type=int, help="denoising steps 1..32 (default 8)")
     synth.add_argument("--seed", type=int, help="seed for reproducible output")
+    synth.add_argument(
+        "--normalize",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="read numbers, markdown, URLs and pause tags the way a person would (default on)",
+    )
     synth.add_argument("--sample-rate", type=int, choices=SAMPLE_RATES, help="output rate")
     synth.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _model_args(synth)

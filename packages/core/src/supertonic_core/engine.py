@@ -7,7 +7,6 @@ cancellation and scheduling.
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -18,14 +17,20 @@ from typing import Any
 import numpy as np
 
 from .bundle import Bundle, resolve_bundle
-from .errors import EmptyTextError, InvalidOptionError, UnsupportedCharactersError
+from .errors import (
+    EmptyTextError,
+    InvalidOptionError,
+    UnsupportedCharactersError,
+    quote_value,
+)
 from .languages import check_language
+from .normalize import EMOJI_CHOICES, Pause, StreamNormalizer
 from .phrase_cache import PhraseCache
 from .runtime import Runtime, RuntimeOptions
 from .scheduler import Scheduler
 from .stream import AudioChunk, SynthesisStream
 from .synthesis import ChunkJob
-from .text import TextIndexer, is_speakable, normalize_text, prepare_text
+from .text import TextIndexer, is_speakable, prepare_text, refused_characters
 from .voices import VoiceLibrary, VoiceStyle
 
 logger = logging.getLogger("supertonic_core")
@@ -50,6 +55,11 @@ class SynthesisOptions:
             eight halve the first chunk's compute, so the first audio comes sooner, at the
             cost of a slightly less expressive first phrase (usually a short opener); the
             rest of the reply gets every step.
+        normalize: read the text the way a person would (numbers, currencies, dates,
+            units, markdown, URLs, pause tags; see :mod:`supertonic_core.normalize`);
+            False sends the text to the official front end as written.
+        emoji: ``"remove"`` (default) or ``"name"`` (read emoji by their names where the
+            ``emoji`` package knows the language); only with ``normalize``.
     """
 
     voice: str = "F1"
@@ -58,6 +68,8 @@ class SynthesisOptions:
     steps: int = 8
     seed: int | None = None
     first_chunk_steps: int | None = 4
+    normalize: bool = True
+    emoji: str = "remove"
 
     def validated(self) -> SynthesisOptions:
         """Check ranges and types; raise naming the bad value."""
@@ -73,6 +85,10 @@ class SynthesisOptions:
             isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0
         ):
             raise InvalidOptionError("seed", self.seed, "a non-negative integer or None")
+        if not isinstance(self.normalize, bool):
+            raise InvalidOptionError("normalize", self.normalize, "true or false")
+        if self.emoji not in EMOJI_CHOICES:
+            raise InvalidOptionError("emoji", self.emoji, f"one of {', '.join(EMOJI_CHOICES)}")
         return replace(self, speed=float(self.speed))
 
 
@@ -118,8 +134,7 @@ class Engine:
         self.defaults = self._check_defaults(defaults or SynthesisOptions())
         self.first_chunk_chars = first_chunk_chars
         self.phrase_cache = PhraseCache(phrase_cache) if phrase_cache else None
-        table = json.loads(bundle.indexer_path.read_text(encoding="utf-8"))
-        self.indexer = TextIndexer(table)
+        self.indexer = TextIndexer.from_file(bundle.indexer_path)
         self.runtime = Runtime(bundle, runtime)
         self.scheduler = Scheduler(
             self.runtime,
@@ -193,18 +208,25 @@ class Engine:
     def style(self, voice: str) -> VoiceStyle:
         return self.voices.resolve(voice)
 
-    def check_text(self, text: str, lang: str) -> None:
-        """Raise before any audio is produced if ``text`` cannot be spoken at all."""
+    def check_text(self, text: str, lang: str, *, normalize: bool = True) -> None:
+        """Raise before any audio is produced if ``text`` cannot be spoken at all
+        (``normalize``: as the normaliser rewrites it; a text of pause tags only is
+        silence, and fine)."""
         if not isinstance(text, str) or not text.strip():
             raise EmptyTextError()
-        bad = self.indexer.unsupported(normalize_text(text, self.indexer))
+        check_language(lang, self.languages)
+        if normalize:
+            items = StreamNormalizer(lang).whole(text)
+            text = "".join(i for i in items if isinstance(i, str))
+            if not is_speakable(text) and any(isinstance(i, Pause) for i in items):
+                return
+        bad = refused_characters(text, self.indexer)
         if bad:
             raise UnsupportedCharactersError(bad)
         if not is_speakable(text):
             raise EmptyTextError(
-                f"nothing to speak in {text[:40]!r}: only punctuation, symbols or emoji"
+                f"nothing to speak in {quote_value(text)}: only punctuation, symbols or emoji"
             )
-        check_language(lang, self.languages)
 
     def make_job(
         self, chunk: str, style: VoiceStyle, opts: SynthesisOptions, seed: int, *, cut: bool = False

@@ -21,7 +21,33 @@ Each class also inherits the builtin that fits, so generic handlers keep working
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
+
+#: Longest part of a client's value an error message quotes.
+QUOTE_CHARS = 60
+#: Most characters an unsupported-characters message lists.
+LISTED_CHARS = 20
+
+
+def quote_value(value: object, limit: int = QUOTE_CHARS) -> str:
+    """``repr(value)`` for an error message, cut to about ``limit`` characters.
+
+    Why: messages quote what the client sent, and a client may send a megabyte (it would
+    come back whole in the error body and fill the log) or a lone surrogate (which no
+    response can encode: ``repr`` escapes it). Every message that quotes a client's value
+    goes through here.
+    """
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]!r}... ({len(value)} characters)"
+    text = repr(value)
+    return text if len(text) <= limit + 2 else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def describe_character(ch: str) -> str:
+    """``'€' (U+20AC)``, ``'\\x07' (U+0007, a control character)``: one character, for messages."""
+    kind = ", a control character" if unicodedata.category(ch) == "Cc" else ""
+    return f"{ch!r} (U+{ord(ch):04X}{kind})"
 
 
 class SupertonicError(Exception):
@@ -54,7 +80,10 @@ class UnsupportedCharactersError(InvalidInputError):
 
     def __init__(self, characters: Iterable[str]) -> None:
         self.characters = sorted(set(characters))
-        listed = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in self.characters)
+        listed = ", ".join(describe_character(c) for c in self.characters[:LISTED_CHARS])
+        more = len(self.characters) - LISTED_CHARS
+        if more > 0:
+            listed += f" and {more} more"
         super().__init__(f"unsupported characters for this model: {listed}", param="input")
 
 
@@ -66,7 +95,7 @@ class UnknownVoiceError(InvalidInputError):
         self.allowed = list(allowed)
         extra = f" ({detail})" if detail else ""
         super().__init__(
-            f"unknown voice {voice!r}{extra}; valid voices: {', '.join(self.allowed)}; "
+            f"unknown voice {quote_value(voice)}{extra}; valid voices: {', '.join(self.allowed)}; "
             "blends look like 'F1*0.7+M2*0.3'",
             param="voice",
         )
@@ -79,7 +108,8 @@ class UnknownLanguageError(InvalidInputError):
         self.lang = lang
         self.allowed = list(allowed)
         super().__init__(
-            f"unknown language {lang!r}; valid languages: {', '.join(self.allowed)}", param="lang"
+            f"unknown language {quote_value(lang)}; valid languages: {', '.join(self.allowed)}",
+            param="lang",
         )
 
 
@@ -89,7 +119,7 @@ class InvalidOptionError(InvalidInputError):
     def __init__(self, name: str, value: object, expected: str) -> None:
         self.name = name
         self.value = value
-        super().__init__(f"{name} must be {expected}, got {value!r}", param=name)
+        super().__init__(f"{name} must be {expected}, got {quote_value(value)}", param=name)
 
 
 class VoiceStyleError(InvalidInputError):

@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from .audio import SAMPLE_RATES
+from .errors import quote_value
 from .timing import WordTiming
 
 DEFAULT_CONTEXT = "default"
@@ -45,6 +46,8 @@ CONFIG_FIELDS = (
     "sample_rate",
     "encoding",
     "binary",
+    "normalize",
+    "emoji",
 )
 
 
@@ -123,6 +126,8 @@ class SessionConfig:
     sample_rate: int | None = None
     encoding: str | None = None
     binary: bool | None = None
+    normalize: bool | None = None
+    emoji: str | None = None
 
     def merged(self, override: SessionConfig) -> SessionConfig:
         """This config with every field ``override`` sets replaced."""
@@ -145,24 +150,31 @@ def parse_config(msg: dict[str, Any]) -> SessionConfig:
     rate = msg.get("sample_rate")
     if rate is not None and rate not in SAMPLE_RATES:
         raise ProtocolError(
-            f"config: sample_rate must be one of {', '.join(map(str, SAMPLE_RATES))}, got {rate!r}",
+            f"config: sample_rate must be one of {', '.join(map(str, SAMPLE_RATES))}, got {quote_value(rate)}",
             code="invalid_config",
         )
     encoding = msg.get("encoding")
     if encoding is not None and encoding not in ENCODINGS:
         raise ProtocolError(
-            f"config: encoding must be one of {', '.join(ENCODINGS)}, got {encoding!r}",
+            f"config: encoding must be one of {', '.join(ENCODINGS)}, got {quote_value(encoding)}",
             code="invalid_config",
         )
     binary = msg.get("binary")
     if binary is not None and not isinstance(binary, bool):
         raise ProtocolError(
-            f"config: binary must be true or false, got {binary!r}", code="invalid_config"
+            f"config: binary must be true or false, got {quote_value(binary)}",
+            code="invalid_config",
         )
-    for name in ("voice", "lang"):
+    normalize = msg.get("normalize")
+    if normalize is not None and not isinstance(normalize, bool):
+        raise ProtocolError(
+            f"config: normalize must be true or false, got {normalize!r}", code="invalid_config"
+        )
+    for name in ("voice", "lang", "emoji"):
         if msg.get(name) is not None and not isinstance(msg[name], str):
             raise ProtocolError(
-                f"config: {name} must be a string, got {msg[name]!r}", code="invalid_config"
+                f"config: {name} must be a string, got {quote_value(msg[name])}",
+                code="invalid_config",
             )
     return SessionConfig(
         voice=msg.get("voice"),
@@ -174,6 +186,8 @@ def parse_config(msg: dict[str, Any]) -> SessionConfig:
         sample_rate=rate,
         encoding=encoding,
         binary=binary,
+        normalize=normalize,
+        emoji=msg.get("emoji"),
     )
 
 
@@ -199,7 +213,7 @@ def parse_client_message(
     kind = msg.get("type")
     if kind not in CLIENT_TYPES:
         raise ProtocolError(
-            f"unknown message type {kind!r}; expected one of {', '.join(CLIENT_TYPES)}",
+            f"unknown message type {quote_value(kind)}; expected one of {', '.join(CLIENT_TYPES)}",
             code="unknown_type",
         )
     ctx = msg.get("context_id")
@@ -351,8 +365,8 @@ class SpeechConnection:
         await self.send(_message("ping", None))
 
     async def configure(self, context_id: str | None = None, **config: Any) -> None:
-        """Set voice, lang, speed, steps, first_chunk_steps, seed, sample_rate, encoding or
-        binary."""
+        """Set voice, lang, speed, steps, first_chunk_steps, seed, sample_rate, encoding,
+        binary, normalize or emoji."""
         await self.send(_message("config", context_id, **config))
 
     async def send_text(self, text: str, context_id: str | None = None) -> None:

@@ -46,6 +46,7 @@ _MARGIN_S = 0.2  # slack kept for misestimated costs before a listener would run
 _BATCH_CALL_BOUND = 1.5  # a batched call may cost at most this many single calls
 _TYPICAL_SPEECH_S = 4.0  # chunk length at which capacity is quoted
 _BUDGET_SAFETY = 0.75  # share of a stream's time left that its next chunk may plan to use
+_COST_ERROR = 0.25  # room for costs that run over the prediction (load, cache, jitter)
 _STAGES = (Stage.PREPARE, Stage.DENOISE, Stage.VOCODE)
 
 
@@ -327,6 +328,21 @@ class Scheduler:
             left = _BUDGET_SAFETY * (runs_dry - now - _MARGIN_S) / share - owed - fixed
             return max(0.0, left) / max(per_second, 1e-6)
 
+    def ready_in(self, job: ChunkJob) -> float:
+        """Predicted seconds until ``job`` is done: its own compute and that of every later
+        chunk due before it (earliest deadline first), with room for misestimates."""
+        with self._cond:
+            if job.stage is Stage.DONE or job not in self._jobs:
+                return 0.0
+            deadlines = self._deadlines(time.monotonic())
+            due = deadlines[id(job)]
+            busy = sum(
+                self._remaining_cost(j)
+                for j in self._jobs
+                if j is job or (j.index > 0 and deadlines[id(j)] <= due)
+            )
+            return busy * (1.0 + _COST_ERROR)
+
     def state(self) -> dict[str, object]:
         """Numbers for metrics: queue depth, streams, batch sizes, capacity, leads, underruns."""
         now = time.monotonic()
@@ -565,19 +581,39 @@ class Scheduler:
                     self._jobs.clear()
                     return
                 stage, batch = picked  # type: ignore[misc]
-            try:
-                results = self._execute(stage, batch)
-            except Exception as exc:  # a failed call fails its rows, never the worker
-                logger.exception("synthesis call failed (%s, %d rows)", stage.value, len(batch))
-                with self._cond:
-                    for job in batch:
-                        self._jobs.remove(job)
-                        _settle(job.future, exc=exc)
-                continue
+            results, failed = self._execute_rows(stage, batch)
             with self._cond:
+                for job, exc in failed:  # a failed row fails its request, never the worker
+                    self._jobs.remove(job)
+                    _settle(job.future, exc=exc)
                 for job, wav in results:
                     self._jobs.remove(job)
                     _settle(job.future, wav)
+
+    def _execute_rows(
+        self, stage: Stage, batch: list[ChunkJob]
+    ) -> tuple[list[tuple[ChunkJob, np.ndarray]], list[tuple[ChunkJob, Exception]]]:
+        """Run one call; if a batched call fails, run its rows one by one, so a row that
+        fails on its own (other clients' chunks share its call) fails alone.
+
+        Returns the finished rows with their audio and the failed rows with their error.
+        Retrying is safe: a failed call leaves each row's inputs as they were (prepare
+        starts over from the text and seed; denoise and vocode change a row only once the
+        graph has answered).
+        """
+        try:
+            return self._execute(stage, batch), []
+        except Exception as exc:
+            logger.exception("synthesis call failed (%s, %d rows)", stage.value, len(batch))
+            if len(batch) == 1:
+                return [], [(batch[0], exc)]
+        results: list[tuple[ChunkJob, np.ndarray]] = []
+        failed: list[tuple[ChunkJob, Exception]] = []
+        for job in batch:
+            done, lost = self._execute_rows(stage, [job])
+            results += done
+            failed += lost
+        return results, failed
 
     def _execute(self, stage: Stage, batch: list[ChunkJob]) -> list[tuple[ChunkJob, np.ndarray]]:
         started = time.perf_counter()

@@ -316,6 +316,8 @@ class SpeechSession(SpeechConnection):
             steps=config.steps,
             first_chunk_steps=config.first_chunk_steps,
             seed=config.seed,
+            normalize=config.normalize,
+            emoji=config.emoji,
         )
 
     def _ensure_task(self, ctx: _Context) -> None:

@@ -11,7 +11,10 @@ extent is chosen so that its predicted compute fits in the audio buffered ahead 
 listener. While the lead is thin that is a clause; as it grows, whole sentences, then
 several sentences packed up to the model's limit (300 characters, 120 for Korean and
 Japanese), which the official pipeline does too: longer chunks read with better prosody
-and cost fewer calls per second of audio. A stream with an explicit seed keeps the fixed
+and cost fewer calls per second of audio. The first audio leaves once the second chunk
+is predicted to be ready before the first has played out (waiting at most
+``FIRST_HOLD_BOUND_S``): a slightly later start rather than a gap after the first words,
+which under load is where gaps fell. A stream with an explicit seed keeps the fixed
 split (short first chunk, then sentences), so the same text and seed give the same audio
 on any machine and under any load.
 """
@@ -22,13 +25,13 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .audio import fade_edges, pause_after, to_int16
+from .audio import CLAUSE_PAUSE, fade_edges, pause_after, to_int16
 from .chunking import (
     Boundary,
     IncrementalSplitter,
@@ -38,6 +41,7 @@ from .chunking import (
     join_without_space,
 )
 from .errors import InvalidInputError, SynthesisCancelledError
+from .normalize import Pause, StreamNormalizer
 from .phrase_cache import MAX_PHRASE_CHARS, PhraseKey, style_digest
 from .synthesis import CancelToken, ChunkJob, Stage
 from .text import is_speakable
@@ -51,6 +55,14 @@ LOOKAHEAD = 2
 #: A lead-sized chunk holds at least this many characters: below it the fixed cost of a
 #: chunk's calls outweighs its audio, and the lead would shrink instead of grow.
 MIN_SIZED_CHARS = 40
+#: Longest the first audio waits for the second chunk to be ready in time (see _first_hold).
+FIRST_HOLD_BOUND_S = 1.5
+
+
+def _retrieved(future: asyncio.Future[object]) -> None:
+    """Mark a future's exception as seen: it is raised where the future is awaited again."""
+    if not future.cancelled():
+        future.exception()
 
 
 @dataclass(frozen=True)
@@ -79,6 +91,7 @@ class _Pending:
     future: Future[np.ndarray] | None = None  # set when submitted (or served from the cache)
     key: PhraseKey | None = None  # where the phrase cache keeps its audio
     end: Boundary = Boundary.SENTENCE  # how the text ends: the model's final mark, the pause
+    silence: float | None = None  # a pause asked for in the text: exactly this, no speech
 
 
 class SynthesisStream:
@@ -101,6 +114,11 @@ class SynthesisStream:
         self.style = engine.style(options.voice)
         self.token = CancelToken()
         self._splitter = IncrementalSplitter(options.lang, first_chunk_chars=first_chunk_chars)
+        self._normalizer = (
+            StreamNormalizer(options.lang, name_emoji=options.emoji == "name")
+            if options.normalize
+            else None
+        )
         self._pending: deque[_Pending] = deque()
         self._ended = False
         self._index = 0  # chunks delivered
@@ -117,15 +135,18 @@ class SynthesisStream:
 
     def add_text(self, delta: str) -> list[str]:
         """Feed a text delta; returns the chunks it released (their end is certain)."""
+        if self._normalizer is not None:
+            return self._speak(self._normalizer.push(delta))
         pieces = self._splitter.push_pieces(delta)
         self._add_all(pieces)
         return [p.text for p in pieces]
 
     def flush(self) -> list[str]:
         """Release whatever text is buffered as chunks now, without ending the stream."""
+        released = self._speak(self._normalizer.flush()) if self._normalizer is not None else []
         pieces = self._splitter.flush_pieces()
         self._add_all(pieces)
-        return [p.text for p in pieces]
+        return released + [p.text for p in pieces]
 
     def add_chunk(self, text: str, *, end: Boundary = Boundary.SENTENCE) -> None:
         """Queue one chunk as is (validated now, so bad text fails before any audio).
@@ -183,6 +204,10 @@ class SynthesisStream:
                     await asyncio.wrap_future(self.state.admitted)
                     continue
                 wav = await asyncio.wrap_future(head.future) if head.future else None
+                if (hold := self._first_hold(wav)) is not None:
+                    nxt = asyncio.wrap_future(hold[0])
+                    nxt.add_done_callback(_retrieved)  # its outcome is read when it is the head
+                    await asyncio.wait([nxt], timeout=hold[1])
             except SynthesisCancelledError:
                 return
             if self.cancelled:
@@ -201,6 +226,8 @@ class SynthesisStream:
                     self.state.admitted.result()
                     continue
                 wav = head.future.result() if head.future else None
+                if (hold := self._first_hold(wav)) is not None:
+                    wait([hold[0]], timeout=hold[1])
             except SynthesisCancelledError:
                 return
             yield self._finish(head, wav)
@@ -226,6 +253,24 @@ class SynthesisStream:
         self.engine.scheduler.close_stream(self.state)
 
     # ------------------------------------------------------------------ internals
+
+    def _speak(self, items: list[str | Pause]) -> list[str]:
+        """Feed normalised text to the splitter; a pause ends the text before it (cut,
+        unless it ends a sentence) and queues its silence."""
+        released: list[str] = []
+        for item in items:
+            if isinstance(item, str):
+                pieces = self._splitter.push_pieces(item)
+            else:
+                pieces = self._splitter.flush_pieces()
+                if pieces and not pause_after(pieces[-1].text) > CLAUSE_PAUSE:
+                    pieces[-1] = Piece(pieces[-1].text, Boundary.CUT)
+            self._add_all(pieces)
+            released += [p.text for p in pieces]
+            if isinstance(item, Pause):
+                self._pending_add(_Pending("", None, silence=item.seconds))
+                self._added += 1
+        return released
 
     def _add_all(self, pieces: list[Piece]) -> None:
         """Queue every good chunk; a bad one is reported after the rest are queued."""
@@ -307,9 +352,13 @@ class SynthesisStream:
     def _resize(self, position: int, ahead: list[ChunkJob]) -> None:
         """Cut or pack the chunk at ``position`` to what the listener's lead pays for."""
         seconds = self.engine.scheduler.speech_budget(self.state, ahead, self.options.steps)
-        if not seconds:
-            # Unmeasured, or a gap comes whatever the size (the device is behind): then the
-            # chunk as released wastes least on fixed per-call costs, so the gap is shortest.
+        if seconds is None:
+            return  # costs not measured yet
+        if not seconds and self._submitted > 1:
+            # A gap comes whatever the size (the device is behind): then the chunk as
+            # released wastes least on fixed per-call costs, so the gap is shortest. Right
+            # after the first chunk, whose short audio is all the listener will have, the
+            # smallest clause is still the shortest wait (see _first_hold).
             return
         per_char = self.engine.scheduler.costs.seconds_per_id
         chars = min(self._max_chars, max(MIN_SIZED_CHARS, int(seconds / per_char)))
@@ -334,6 +383,24 @@ class SynthesisStream:
             item.text, item.end = merged, end
             item.job = self._job(merged, self._submitted, end)
 
+    def _first_hold(self, wav: np.ndarray | None) -> tuple[Future[np.ndarray], float] | None:
+        """Before the first audio leaves: the next chunk's future and how long to wait for
+        it, when it is predicted to be ready only after the first chunk has played out.
+
+        A gap right after the first words is the worst place for one; waiting that long
+        instead starts the voice a little later and lets it keep going. Only a gap the
+        scheduler predicts is waited for, and never longer than ``FIRST_HOLD_BOUND_S``.
+        """
+        if self._index > 0 or wav is None or len(self._pending) < 2:
+            return None
+        nxt = self._pending[1]
+        if nxt.job is None or nxt.future is None or nxt.future.done():
+            return None
+        short = self.engine.scheduler.ready_in(nxt.job) - len(wav) / self.engine.sample_rate
+        if short <= 0:
+            return None
+        return nxt.future, min(short, FIRST_HOLD_BOUND_S)
+
     def _finish(self, item: _Pending, wav: np.ndarray | None) -> AudioChunk:
         self._pending.popleft()
         if item.key is not None and wav is not None and self.engine.phrase_cache is not None:
@@ -352,23 +419,26 @@ class SynthesisStream:
         )
         if wav is None:
             pause = max(pause, 0.2)
+        if item.silence is not None:
+            pause = item.silence
         samples = np.concatenate([speech, np.zeros(round(pause * rate), dtype=np.float32)])
         speech_s = len(speech) / rate
+        text, words = item.text, []
+        if wav is not None:
+            words = estimate_word_timings(
+                text, speech_s, offset=self._offset, lang=self.options.lang
+            )
+        if self._normalizer is not None:  # timings and text on what the LLM wrote
+            text, words = self._normalizer.align(text, words)
         chunk = AudioChunk(
             samples=samples,
             sample_rate=rate,
-            text=item.text,
+            text=text,
             index=self._index,
             offset=self._offset,
             duration=len(samples) / rate,
             speech_duration=speech_s,
-            words=tuple(
-                estimate_word_timings(
-                    item.text, speech_s, offset=self._offset, lang=self.options.lang
-                )
-            )
-            if wav is not None
-            else (),
+            words=tuple(words),
             synthetic=self.engine.synthetic is not None,
         )
         self._index += 1

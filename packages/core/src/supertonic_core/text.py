@@ -156,6 +156,23 @@ def rescued_characters(text: str, indexer: TextIndexer) -> list[str]:
     return indexer.unsupported(_official_steps(text))
 
 
+def refused_characters(text: str, indexer: TextIndexer) -> list[str]:
+    """The characters of ``text``, as the client sent them, that cannot be spoken.
+
+    - Control characters other than whitespace (NUL, BEL, ESC, DEL, C1 codes): not text
+      but a sign of a broken client, refused rather than dropped unheard.
+    - Characters the indexer refuses after :func:`normalize_text` (with its rescue rules),
+      named as sent: NFKD turns ``ℵ`` into the Hebrew ``א``, but the client sent ``ℵ``.
+    """
+    sent = dict.fromkeys(text)
+    controls = [ch for ch in sent if unicodedata.category(ch) == "Cc" and not ch.isspace()]
+    bad = set(indexer.unsupported(normalize_text(text, indexer)))
+    if not bad:
+        return controls
+    named = [ch for ch in sent if bad & set(unicodedata.normalize("NFKD", ch))]
+    return controls + (named or sorted(bad))
+
+
 def _end_cut(text: str, lang: str, indexer: TextIndexer | None) -> str:
     if not text or unicodedata.category(text[-1])[0] == "P":
         return text  # it ends at a clause mark (or a closing quote): keep it, add nothing

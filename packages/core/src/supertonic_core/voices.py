@@ -9,6 +9,7 @@ caller a voice they did not ask for.
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import UnknownVoiceError, VoiceStyleError
+from .errors import UnknownVoiceError, VoiceStyleError, quote_value
 
 PRESETS: tuple[str, ...] = ("F1", "F2", "F3", "F4", "F5", "M1", "M2", "M3", "M4", "M5")
 
@@ -36,6 +37,10 @@ OPENAI_VOICES: dict[str, str] = {
     "echo": "M4",
     "fable": "M5",
 }
+
+#: Most terms in a blend, and longest voice string (a name or a blend), in characters.
+MAX_BLEND_TERMS = 16
+MAX_VOICE_CHARS = 512
 
 TTL_SHAPE = (50, 256)
 DP_SHAPE = (8, 16)
@@ -87,11 +92,20 @@ def load_style_file(path: str | Path, *, name: str | None = None) -> VoiceStyle:
     return parse_style(obj, name=name or path.stem, source=str(path))
 
 
+def _normalised(weights: list[float]) -> list[float]:
+    """Positive finite weights scaled to sum to one (by the largest first, so that a sum
+    of huge weights cannot overflow to infinity)."""
+    top = max(weights)
+    scaled = [w / top for w in weights]
+    total = sum(scaled)
+    return [w / total for w in scaled]
+
+
 def blend(styles: list[tuple[VoiceStyle, float]], *, name: str) -> VoiceStyle:
-    """Weighted mean of styles; weights are normalised so they need not sum to one."""
-    total = sum(w for _, w in styles)
-    ttl = sum(s.ttl * (w / total) for s, w in styles)
-    dp = sum(s.dp * (w / total) for s, w in styles)
+    """Weighted mean of styles; weights (positive, finite) need not sum to one."""
+    weights = _normalised([w for _, w in styles])
+    ttl = sum(s.ttl * w for (s, _), w in zip(styles, weights, strict=True))
+    dp = sum(s.dp * w for (s, _), w in zip(styles, weights, strict=True))
     return VoiceStyle(name=name, ttl=ttl.astype(np.float32), dp=dp.astype(np.float32))
 
 
@@ -144,35 +158,55 @@ class VoiceLibrary:
 
     def resolve(self, spec: str) -> VoiceStyle:
         """Return the style for ``spec``: a name, or a blend such as ``F1*0.7+M2*0.3``."""
-        if not isinstance(spec, str) or not spec.strip():
-            raise UnknownVoiceError(str(spec), self.names(), "empty voice name")
-        if "+" not in spec and "*" not in spec:
-            return self._load(self.canonical(spec))
-        terms: list[tuple[VoiceStyle, float]] = []
-        for part in spec.split("+"):
-            match = _BLEND_TERM.match(part)
-            if not match:
-                raise UnknownVoiceError(spec, self.names(), f"cannot read blend term {part!r}")
-            weight = float(match.group(2)) if match.group(2) else 1.0
-            if weight <= 0:
-                raise UnknownVoiceError(spec, self.names(), "blend weights must be positive")
-            terms.append((self._load(self.canonical(match.group(1))), weight))
-        return blend(terms, name=self.describe(spec))
+        terms = self._terms(spec)
+        if len(terms) == 1 and "*" not in spec:
+            return self._load(terms[0][0])
+        return blend([(self._load(name), w) for name, w in terms], name=self.describe(spec))
 
     def describe(self, spec: str) -> str:
         """The canonical form of a spec, for headers and logs (``alloy*1+echo`` → ``F1*0.5+M4*0.5``)."""
+        terms = self._terms(spec)
+        if len(terms) == 1 and "*" not in spec:
+            return terms[0][0]
+        weights = _normalised([w for _, w in terms])
+        return "+".join(f"{name}*{w:.3g}" for (name, _), w in zip(terms, weights, strict=True))
+
+    def _terms(self, spec: str) -> list[tuple[str, float]]:
+        """The (canonical name, weight) terms of a spec, every bound checked first.
+
+        Why the bounds: a blend costs one array sum per term and its canonical form goes
+        into a response header, so a 50,000-term string held the event loop for seconds and
+        made a header no client accepts. Both bounds are checked on the raw string, before
+        any parsing.
+        """
+        if not isinstance(spec, str) or not spec.strip():
+            raise UnknownVoiceError(str(spec), self.names(), "empty voice name")
+        if len(spec) > MAX_VOICE_CHARS:
+            raise UnknownVoiceError(
+                spec, self.names(), f"too long: at most {MAX_VOICE_CHARS} characters"
+            )
         if "+" not in spec and "*" not in spec:
-            return self.canonical(spec)
-        parts = []
-        for part in spec.split("+"):
+            return [(self.canonical(spec), 1.0)]
+        parts = spec.split("+")
+        if len(parts) > MAX_BLEND_TERMS:
+            raise UnknownVoiceError(
+                spec,
+                self.names(),
+                f"a blend of {len(parts)} terms: at most {MAX_BLEND_TERMS} terms",
+            )
+        terms = []
+        for part in parts:
             match = _BLEND_TERM.match(part)
             if not match:
-                raise UnknownVoiceError(spec, self.names(), f"cannot read blend term {part!r}")
-            parts.append((self.canonical(match.group(1)), float(match.group(2) or 1.0)))
-        total = sum(w for _, w in parts)
-        if total <= 0:
-            raise UnknownVoiceError(spec, self.names(), "blend weights must be positive")
-        return "+".join(f"{n}*{w / total:.3g}" for n, w in parts)
+                detail = f"cannot read blend term {quote_value(part)}"
+                raise UnknownVoiceError(spec, self.names(), detail)
+            name, weight = self.canonical(match.group(1)), match.group(2)
+            value = float(weight) if weight else 1.0
+            if not 0 < value < math.inf:
+                detail = f"the weight of {name} must be a positive finite number, got {quote_value(weight)}"
+                raise UnknownVoiceError(spec, self.names(), detail)
+            terms.append((name, value))
+        return terms
 
     def _load(self, name: str) -> VoiceStyle:
         with self._lock:

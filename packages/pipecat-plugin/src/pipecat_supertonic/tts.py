@@ -67,10 +67,15 @@ except ModuleNotFoundError as e:
 STOP_FRAME_TIMEOUT_S = 10.0
 _CORE_DEFAULTS = SynthesisOptions()
 #: Protocol ``config`` fields by Pipecat setting. The optional ones are sent only when
-#: set: the protocol cannot set ``seed`` back to "random", nor ``first_chunk_steps`` back
-#: to "the session's default".
+#: set: the protocol cannot set ``seed`` back to "random", nor ``first_chunk_steps`` (or
+#: ``normalize``, ``emoji``) back to "the session's default".
 SESSION_FIELDS = {"voice": "voice", "language": "lang", "speed": "speed", "steps": "steps"}
-OPTIONAL_FIELDS = {"seed": "seed", "first_chunk_steps": "first_chunk_steps"}
+OPTIONAL_FIELDS = {
+    "seed": "seed",
+    "first_chunk_steps": "first_chunk_steps",
+    "normalize": "normalize",
+    "emoji": "emoji",
+}
 
 #: Every language the model speaks, as Pipecat names it. Regional variants (``en-US``,
 #: ``pt-BR``) resolve through their base language. ``na`` ("no specific language") has no
@@ -118,12 +123,19 @@ class SupertonicTTSSettings(TTSSettings):
             Once set, it cannot be set back to None at runtime.
         seed: Makes the audio reproducible; None draws a fresh one per turn. Once set,
             it cannot be set back to None at runtime (the session keeps the last seed).
+        normalize: Read numbers, currency, dates, units, markdown, URLs and pause tags the
+            way a person would (the core's normaliser); False sends the text as written.
+            None uses the session's default (on in-process, the server's ``--normalize``).
+        emoji: ``"remove"`` or ``"name"`` (read emoji names) when normalising; None uses
+            the session's default.
     """
 
     speed: float | NotGiven | None = field(default_factory=lambda: NOT_GIVEN)
     steps: int | NotGiven | None = field(default_factory=lambda: NOT_GIVEN)
     first_chunk_steps: int | NotGiven | None = field(default_factory=lambda: NOT_GIVEN)
     seed: int | NotGiven | None = field(default_factory=lambda: NOT_GIVEN)
+    normalize: bool | NotGiven | None = field(default_factory=lambda: NOT_GIVEN)
+    emoji: str | NotGiven | None = field(default_factory=lambda: NOT_GIVEN)
 
     _aliases: ClassVar[dict[str, str]] = {
         "voice_id": "voice",
@@ -192,6 +204,8 @@ class SupertonicBaseTTSService(TTSService):
             steps=_CORE_DEFAULTS.steps,
             first_chunk_steps=_CORE_DEFAULTS.first_chunk_steps,
             seed=None,
+            normalize=None,
+            emoji=None,
         )
         if settings is not None:
             default_settings.apply_update(settings)

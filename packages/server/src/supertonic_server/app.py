@@ -26,6 +26,7 @@ from supertonic_core.bundle import synthetic_dir
 from supertonic_core.synthetic import make_synthetic_bundle
 
 from .auth import ApiKeyMiddleware
+from .body import BodyTimeoutMiddleware
 from .encoders import warm_up as warm_encoders
 from .errors import ErrorBoundaryMiddleware, install_error_handlers
 from .exposition import build_registry
@@ -83,6 +84,8 @@ def load_engine(settings: Settings) -> Engine:
             speed=settings.speed,
             steps=settings.total_steps,
             first_chunk_steps=settings.first_chunk_steps,
+            normalize=settings.normalize,
+            emoji=settings.emoji,
         ),
         policy=settings.policy,
         max_streams=settings.max_concurrent,
@@ -190,7 +193,9 @@ def create_app(
     )
     app.state.registry = build_registry(lambda: app.state.metrics.snapshot())  # GET /metrics
     install_error_handlers(app)
-    # Added innermost first: CORS → request id → error boundary → API keys → routes.
+    # Added innermost first: CORS → request id → error boundary → API keys → body timeout
+    # → routes.
+    app.add_middleware(BodyTimeoutMiddleware, timeout=settings.body_timeout)
     app.add_middleware(ApiKeyMiddleware, keys=settings.api_keys)
     app.add_middleware(ErrorBoundaryMiddleware)
     app.add_middleware(RequestIdMiddleware)

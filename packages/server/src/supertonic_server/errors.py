@@ -11,15 +11,18 @@ stream handles that itself (see ``streaming.py``).
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from supertonic_core.errors import (
+    QUOTE_CHARS,
     BundleError,
     CapacityError,
     EmptyTextError,
@@ -32,6 +35,7 @@ from supertonic_core.errors import (
     UnknownVoiceError,
     UnsupportedCharactersError,
     VoiceStyleError,
+    quote_value,
 )
 
 from .logs import request_id
@@ -77,6 +81,36 @@ _VALIDATION_CODES = {
     "model_attributes_type": "invalid_json",
     "dict_type": "invalid_json",
 }
+
+
+class ErrorDetail(BaseModel):
+    message: str
+    type: str
+    param: str | None
+    code: str | None
+
+
+class ErrorResponse(BaseModel):
+    """OpenAI's error envelope, the body of every refusal."""
+
+    error: ErrorDetail
+
+
+#: What each refusal status means, for the OpenAPI schema (the message says exactly why).
+_STATUS_MEANING = {
+    400: "Invalid request: the message names the value and what is accepted.",
+    401: "Missing or wrong API key (only when keys are configured).",
+    404: "No such model.",
+    408: "The request body did not arrive in time (--body-timeout).",
+    429: "Queue full: retry after the Retry-After header's seconds.",
+    503: "Model loading, failed to load, or server shutting down.",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for the refusals a route can give, each in the envelope
+    (the schema must list every status a client can get: the suite's fuzzer checks it)."""
+    return {s: {"model": ErrorResponse, "description": _STATUS_MEANING[s]} for s in statuses}
 
 
 class APIError(Exception):
@@ -142,9 +176,22 @@ def internal_error() -> APIError:
     )
 
 
+NOT_UNICODE = (
+    "is not valid Unicode: it holds a lone surrogate (a JSON \\uD800-\\uDFFF escape must be "
+    "one of a pair)"
+)
+
+#: How pydantic names the members of a union in an error's location (``VoiceRef``,
+#: ``function-after[_unicode(), str]``): not field names, left out of ``param``.
+_UNION_MEMBER = re.compile(r"[A-Z]\w*|.*\[.*\]")
+
+
 def _validation_error(exc: RequestValidationError) -> APIError:
-    first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
-    loc = [str(p) for p in first.get("loc", ()) if p != "body"]
+    errors = exc.errors() or [{"loc": (), "msg": "invalid request", "type": ""}]
+    # Our own errors say most (a union reports one error per member: the string's says why)
+    first = next((e for e in errors if str(e.get("type", "")).startswith("supertonic_")), errors[0])
+    raw = [p for p in first.get("loc", ()) if p != "body"]
+    loc = [str(p) for p in raw if not (isinstance(p, str) and _UNION_MEMBER.fullmatch(p))]
     kind = first.get("type", "")
     param = ".".join(loc) or None
     code = _VALIDATION_CODES.get(kind, "invalid_value")
@@ -155,7 +202,12 @@ def _validation_error(exc: RequestValidationError) -> APIError:
     elif kind in ("model_attributes_type", "dict_type") and not loc:
         message = "the request body must be a JSON object (send Content-Type: application/json)"
     elif kind == "extra_forbidden":
-        message = f"unknown parameter {param!r}"
+        key = ".".join(map(str, raw))
+        message = f"unknown parameter {quote_value(key)}"
+        param = key.encode("utf-8", "backslashreplace").decode()[:QUOTE_CHARS]  # encodable
+    elif kind in ("supertonic_invalid_unicode", "string_unicode"):  # a value, or a key
+        message = f"{param or 'a parameter name'} {NOT_UNICODE}"
+        code = "invalid_value"
     elif kind.startswith("supertonic_"):  # our own pydantic errors carry a full message
         message = first["msg"]
         code = kind.removeprefix("supertonic_")
@@ -202,6 +254,8 @@ async def _handle_http(request: Request, exc: Exception) -> JSONResponse:
         err = APIError(404, f"Invalid URL ({method} {path})", code="not_found")
     elif exc.status_code == 405:
         err = APIError(405, f"Method {method} is not allowed on {path}", code="method_not_allowed")
+    elif exc.status_code == 408:
+        err = APIError(408, str(exc.detail), code="request_timeout")
     else:
         err = APIError(exc.status_code, str(exc.detail), code=None)
     err.headers.update(exc.headers or {})
@@ -209,10 +263,26 @@ async def _handle_http(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """The handlers above, and a schema that says what they answer (400, not 422)."""
     app.add_exception_handler(APIError, _handle_api_error)
     app.add_exception_handler(SupertonicError, _handle_core_error)
     app.add_exception_handler(RequestValidationError, _handle_validation)
     app.add_exception_handler(StarletteHTTPException, _handle_http)
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        # FastAPI declares 422 on every route with parameters; ours answer 400, which each
+        # route declares with error_responses(): drop the 422s and their schemas.
+        if app.openapi_schema is None:
+            schema = build()
+            for operations in schema["paths"].values():
+                for operation in operations.values():
+                    operation.get("responses", {}).pop("422", None)
+            for name in ("HTTPValidationError", "ValidationError"):
+                schema.get("components", {}).get("schemas", {}).pop(name, None)
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 class ErrorBoundaryMiddleware:

@@ -3,16 +3,19 @@
 Pydantic checks types and the fixed value sets here; everything that depends on the loaded
 model (voices, languages, ranges, characters) is checked by the engine before any audio is
 sent. Unknown fields are refused (400 ``unknown_parameter``), like OpenAI does, so a typo
-such as ``"sped"`` never passes unnoticed.
+such as ``"sped"`` never passes unnoticed. Types are strict, as OpenAI's are: ``"1.0"`` is
+not a speed and ``true`` is not a step count. Every string must be valid Unicode: JSON can
+carry a lone surrogate (``"\\ud800"``), which no reply, log or model input can encode.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
+from supertonic_core.errors import quote_value
 
 NATIVE_MODEL = "supertonic-3"
 #: Model names accepted, all served by the one loaded model.
@@ -27,11 +30,24 @@ def accepted_model(name: str) -> bool:
     return name == NATIVE_MODEL or name in MODEL_ALIASES or bool(_DATED.match(name))
 
 
+def _unicode(value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        # the message is the handler's (errors.NOT_UNICODE), which names the field
+        raise PydanticCustomError("supertonic_invalid_unicode", "not valid Unicode") from None
+    return value
+
+
+#: A string field: strict (no number or boolean turned into text) and valid Unicode.
+Text = Annotated[str, Field(strict=True), AfterValidator(_unicode)]
+
+
 class VoiceRef(BaseModel):
     """OpenAI's custom-voice object: ``{"id": "..."}``; the id is resolved like a voice name."""
 
     model_config = ConfigDict(extra="forbid")
-    id: str
+    id: Text
 
 
 class SpeechRequest(BaseModel):
@@ -51,18 +67,18 @@ class SpeechRequest(BaseModel):
         },
     )
 
-    model: str = Field(
+    model: Text = Field(
         NATIVE_MODEL,
         description="supertonic-3, or OpenAI's tts-1, tts-1-hd, gpt-4o-mini-tts (and their dated "
         "variants such as gpt-4o-mini-tts-2025-12-15), all served by Supertonic-3.",
     )
-    input: str = Field(description="Text to speak; at most --max-input-chars characters (4096).")
-    voice: str | VoiceRef | None = Field(
+    input: Text = Field(description="Text to speak; at most --max-input-chars characters (4096).")
+    voice: Text | VoiceRef | None = Field(
         None,
         description="Preset (F1-F5, M1-M5), OpenAI name (alloy, ash, ...), custom voice, blend "
         "like 'F1*0.7+M2*0.3', or {'id': ...}. Default: the server's --voice.",
     )
-    instructions: str | None = Field(
+    instructions: Text | None = Field(
         None,
         description="Style prompt. Supertonic has no prompt input: only the pace words "
         "'very slow', 'slow', 'fast', 'very fast' (and 'slowly', 'quickly', ...) are used, to "
@@ -71,32 +87,51 @@ class SpeechRequest(BaseModel):
     response_format: ResponseFormat = Field("mp3", description="Container/codec of the audio.")
     speed: float | None = Field(
         None,
+        strict=True,
         description="0.5..2.0 (the model's range; OpenAI's 0.25..4.0 beyond it is refused with "
         "400). Default: the server's --speed (1.05).",
     )
     stream_format: StreamFormat = Field(
         "audio", description="'audio': raw bytes, chunked; 'sse': speech.audio.delta events."
     )
-    lang: str | None = Field(
+    lang: Text | None = Field(
         None,
         description="Extension: language code (31 + 'na'), or 'auto' to detect it from the text. "
         "Default: the server's --lang.",
     )
     total_steps: int | None = Field(
-        None, description="Extension: flow-matching steps, 1..32 (fewer = faster). Default 8."
+        None,
+        strict=True,
+        description="Extension: flow-matching steps, 1..32 (fewer = faster). Default 8.",
     )
     first_chunk_steps: int | None = Field(
         None,
+        strict=True,
         description="Extension: steps for the first chunk only ('fast start'), 1..32: the first "
         "audio comes sooner, the first phrase is slightly less expressive. Default: the "
         "server's --first-chunk-steps (4; never more than total_steps, which turns it off).",
     )
     sample_rate: int | None = Field(
         None,
+        strict=True,
         description="Extension: output rate, one of 8000, 16000, 22050, 24000, 44100, 48000. "
         "Default: 24000 for pcm (OpenAI's), 48000 for opus, 44100 (native) otherwise.",
     )
-    seed: int | None = Field(None, ge=0, description="Extension: same seed, same audio.")
+    seed: int | None = Field(
+        None, ge=0, strict=True, description="Extension: same seed, same audio."
+    )
+    normalize: bool | None = Field(
+        None,
+        strict=True,
+        description="Extension: read the text the way a person would (numbers, currency, dates, "
+        "times, units, phone numbers, markdown, links, URLs, [pause:500ms] and <break/> tags). "
+        "false sends the text as written. Default: the server's --normalize (on).",
+    )
+    emoji: Literal["remove", "name"] | None = Field(
+        None,
+        description="Extension: with normalize, drop emoji ('remove') or read their names "
+        "('name', where the language has emoji names). Default: the server's --emoji (remove).",
+    )
 
     @field_validator("model")
     @classmethod
@@ -105,9 +140,9 @@ class SpeechRequest(BaseModel):
             accepted = ", ".join((NATIVE_MODEL, *MODEL_ALIASES))
             raise PydanticCustomError(
                 "supertonic_invalid_model",
-                "unknown model '{model}'; accepted: {accepted} (and dated variants such as "
+                "unknown model {model}; accepted: {accepted} (and dated variants such as "
                 "gpt-4o-mini-tts-2025-12-15)",
-                {"model": value, "accepted": accepted},
+                {"model": quote_value(value), "accepted": accepted},
             )
         return value
 

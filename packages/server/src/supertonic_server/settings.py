@@ -19,6 +19,7 @@ from typing import Any
 
 from supertonic_core.audio import SAMPLE_RATES
 from supertonic_core.engine import STEPS_RANGE, WARMUP_TEXT, SynthesisOptions
+from supertonic_core.normalize import EMOJI_CHOICES
 from supertonic_core.runtime import DEVICES
 from supertonic_core.scheduler import POLICIES
 from supertonic_core.synthetic import PROFILES
@@ -61,6 +62,16 @@ class Settings:
         "slightly less expressive first phrase), 1..32; --total-steps or more turns it off",
         default=SynthesisOptions().first_chunk_steps,
     )
+    normalize: bool = _opt(
+        "read text the way a person would (numbers, currency, dates, units, markdown, URLs, "
+        "pause tags); requests may turn it off with normalize=false",
+        default=SynthesisOptions().normalize,
+    )
+    emoji: str = _opt(
+        "emoji in normalised text: remove them, or read their names",
+        choices=EMOJI_CHOICES,
+        default=SynthesisOptions().emoji,
+    )
     phrase_cache: int = _opt(
         "entries of the phrase cache (repeated short chunks served without synthesis); 0 = off",
         default=0,
@@ -91,6 +102,9 @@ class Settings:
     )
     log_level: str = _opt("log level", choices=LOG_LEVELS, default="info")
     max_input_chars: int = _opt("longest accepted input, in characters", default=4096)
+    body_timeout: float = _opt(
+        "seconds a client has to send a request body whole; later is 408", default=10.0
+    )
     api_keys: tuple[str, ...] = _opt(
         "accepted API key (repeat the flag, or comma-separate in SUPERTONIC_API_KEY); none = open",
         flag="--api-key",
@@ -153,6 +167,8 @@ class Settings:
             raise bad("ws_idle_timeout", "more than 0")
         if self.max_input_chars < 1:
             raise bad("max_input_chars", "at least 1")
+        if self.body_timeout <= 0:
+            raise bad("body_timeout", "more than 0")
         lo, hi = BUFFER_RANGE
         if not lo <= self.observability_buffer_size <= hi:
             raise bad("observability_buffer_size", f"between {lo} and {hi}")

@@ -49,6 +49,8 @@ class _TTSOptions:
     steps: int
     first_chunk_steps: int | None
     sample_rate: int
+    normalize: bool | None = None
+    emoji: str | None = None
 
 
 class TTS(tts.TTS):
@@ -68,6 +70,8 @@ class TTS(tts.TTS):
         engine: Engine | None = None,
         runtime: RuntimeOptions | None = None,
         phrase_cache: int = 0,
+        normalize: bool | None = None,
+        emoji: str | None = None,
     ) -> None:
         """Create a Supertonic TTS, in-process (default) or against a Supertonic server.
 
@@ -102,6 +106,11 @@ class TTS(tts.TTS):
                 at once, without synthesis); 0 (the default) turns it off. In-process only,
                 for the engine the TTS loads (build a shared ``engine`` with
                 ``Engine.load(..., phrase_cache=N)``); a server has ``--phrase-cache``.
+            normalize: read numbers, currency, dates, units, markdown, URLs and pause tags
+                the way a person would; False sends the text as written. None (the default)
+                uses the session's default: on in-process, the server's ``--normalize``.
+            emoji: ``"remove"`` or ``"name"`` (read emoji names) when normalising; None uses
+                the session's default.
         """
         if sample_rate not in SAMPLE_RATES:
             raise ValueError(
@@ -124,6 +133,8 @@ class TTS(tts.TTS):
             steps=steps,
             first_chunk_steps=first_chunk_steps,
             sample_rate=sample_rate,
+            normalize=normalize,
+            emoji=emoji,
         )
         self._backend: Backend
         if is_given(base_url):
@@ -171,6 +182,7 @@ class TTS(tts.TTS):
         speed: NotGivenOr[float] = NOT_GIVEN,
         steps: NotGivenOr[int] = NOT_GIVEN,
         first_chunk_steps: NotGivenOr[int | None] = NOT_GIVEN,
+        normalize: NotGivenOr[bool | None] = NOT_GIVEN,
     ) -> None:
         """Change settings for the streams created from now on (running ones keep theirs).
 
@@ -181,6 +193,8 @@ class TTS(tts.TTS):
             steps: flow-matching steps, 1..32.
             first_chunk_steps: steps for each stream's first chunk, 1..32; None goes back to
                 the session's default.
+            normalize: read text the way a person would (True), as written (False), or
+                the session's default (None).
         """
         _check_numbers(
             speed=speed if is_given(speed) else self._opts.speed,
@@ -199,6 +213,8 @@ class TTS(tts.TTS):
             self._opts.steps = steps
         if is_given(first_chunk_steps):
             self._opts.first_chunk_steps = first_chunk_steps
+        if is_given(normalize):
+            self._opts.normalize = normalize
 
     def synthesize(
         self, text: str, *, conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS
@@ -313,8 +329,9 @@ async def _speech_context(
 
 
 def _context_config(opts: _TTSOptions) -> dict[str, Any]:
-    """The speech session's ``config`` fields for one stream (``first_chunk_steps`` only
-    when set: the context then keeps the session's default)."""
+    """The speech session's ``config`` fields for one stream (``first_chunk_steps``,
+    ``normalize`` and ``emoji`` only when set: the context then keeps the session's
+    default)."""
     config: dict[str, Any] = {
         "voice": opts.voice,
         "lang": opts.language,
@@ -323,8 +340,9 @@ def _context_config(opts: _TTSOptions) -> dict[str, Any]:
         "sample_rate": opts.sample_rate,
         "encoding": "pcm_s16le",
     }
-    if opts.first_chunk_steps is not None:
-        config["first_chunk_steps"] = opts.first_chunk_steps
+    for name in ("first_chunk_steps", "normalize", "emoji"):
+        if getattr(opts, name) is not None:
+            config[name] = getattr(opts, name)
     return config
 
 

@@ -6,8 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from supertonic_core import OPENAI_VOICES, PRESETS
+from supertonic_core.errors import quote_value
 
-from ..errors import APIError
+from ..errors import APIError, error_responses
 from ..schemas import MODEL_ALIASES, NATIVE_MODEL, accepted_model
 from ..state import require_engine
 
@@ -28,17 +29,24 @@ def _model(model_id: str) -> dict[str, Any]:
     return entry
 
 
-@router.get("/v1/models", summary="List models (OpenAI shape)")
+@router.get("/v1/models", summary="List models (OpenAI shape)", responses=error_responses(401))
 async def list_models() -> dict[str, Any]:
     """supertonic-3, plus OpenAI's TTS model names as aliases so hard-coded clients work."""
     return {"object": "list", "data": [_model(m) for m in (NATIVE_MODEL, *MODEL_ALIASES)]}
 
 
-@router.get("/v1/models/{model_id}", summary="Retrieve a model (OpenAI shape)")
+@router.get(
+    "/v1/models/{model_id}",
+    summary="Retrieve a model (OpenAI shape)",
+    responses=error_responses(401, 404),
+)
 async def get_model(model_id: str) -> dict[str, Any]:
     if not accepted_model(model_id):
         raise APIError(
-            404, f"The model '{model_id}' does not exist", code="model_not_found", param="model"
+            404,
+            f"The model {quote_value(model_id)} does not exist",
+            code="model_not_found",
+            param="model",
         )
     return _model(model_id)
 
@@ -59,12 +67,16 @@ def voice_catalog(request: Request) -> dict[str, Any]:
     }
 
 
-@router.get("/v1/voices", summary="List voices")
+@router.get("/v1/voices", summary="List voices", responses=error_responses(401, 503))
 async def list_voices(request: Request) -> dict[str, Any]:
     """Every accepted voice name and the preset it maps to; blends combine any of them."""
     return voice_catalog(request)
 
 
-@router.get("/v1/audio/voices", summary="List voices (Kokoro / speaches path)")
+@router.get(
+    "/v1/audio/voices",
+    summary="List voices (Kokoro / speaches path)",
+    responses=error_responses(401, 503),
+)
 async def list_audio_voices(request: Request) -> dict[str, Any]:
     return voice_catalog(request)

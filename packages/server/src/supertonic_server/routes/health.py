@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from ..errors import error_responses
 from ..settings import Settings
 from ..state import READY, Lifecycle, require_engine
 from ..version import __version__
@@ -47,7 +48,11 @@ async def healthz(request: Request) -> dict[str, Any]:
     return info
 
 
-@router.get("/readyz", summary="Readiness: 200 once the model is loaded and warmed")
+@router.get(
+    "/readyz",
+    summary="Readiness: 200 once the model is loaded and warmed",
+    responses=error_responses(503),
+)
 async def readyz(request: Request) -> dict[str, str]:
     require_engine(request)
     return {"status": "ready"}

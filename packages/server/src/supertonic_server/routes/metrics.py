@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from ..auth import check_key, presented_key
-from ..errors import APIError
+from ..errors import APIError, error_responses
 from ..exposition import render
 from ..metrics import Metrics
 from ..settings import Settings
@@ -43,7 +43,11 @@ async def summary(request: Request) -> dict[str, Any]:
     return metrics.summary()
 
 
-@router.get("/metrics/recent", summary="Recent requests, newest first")
+@router.get(
+    "/metrics/recent",
+    summary="Recent requests, newest first",
+    responses=error_responses(400, 401),
+)
 async def recent(
     request: Request,
     limit: int | None = Query(

@@ -16,7 +16,7 @@ from supertonic_core import Engine, SupertonicError, SynthesisOptions
 from supertonic_core.audio import check_sample_rate
 
 from ..encoders import MEDIA_TYPES, OPUS_RATE, create_encoder
-from ..errors import APIError
+from ..errors import APIError, error_responses
 from ..instructions import speed_from_instructions
 from ..language import detect
 from ..metrics import Metrics
@@ -28,12 +28,6 @@ from ..streaming import SpeechResponse, SpeechStreamer
 logger = logging.getLogger("supertonic_server")
 router = APIRouter(tags=["speech"])
 
-_ERRORS = {
-    400: {"description": "Invalid request (OpenAI error envelope; message names the value)."},
-    401: {"description": "Missing or wrong API key (only when keys are configured)."},
-    429: {"description": "Queue full: retry after the Retry-After header's seconds."},
-    503: {"description": "Model loading, failed to load, or server shutting down."},
-}
 _AUDIO = {
     200: {
         "description": "Audio, streamed (chunked) as it is synthesized; or SSE events.",
@@ -78,8 +72,10 @@ def resolve_options(body: SpeechRequest, engine: Engine) -> tuple[SynthesisOptio
         steps=body.total_steps,
         first_chunk_steps=body.first_chunk_steps,
         seed=body.seed,
+        normalize=body.normalize,
+        emoji=body.emoji,
     )
-    engine.check_text(body.input, opts.lang)
+    engine.check_text(body.input, opts.lang, normalize=opts.normalize)
     return opts, detection
 
 
@@ -87,7 +83,7 @@ def resolve_options(body: SpeechRequest, engine: Engine) -> tuple[SynthesisOptio
     "/v1/audio/speech",
     summary="Create speech (OpenAI-compatible)",
     response_class=StreamingResponse,
-    responses={**_AUDIO, **_ERRORS},
+    responses={**_AUDIO, **error_responses(400, 401, 408, 429, 503)},
 )
 async def create_speech(body: SpeechRequest, request: Request) -> StreamingResponse:
     engine = require_engine(request)

@@ -1,0 +1,112 @@
+"""One left-to-right pass over the text: every rule's pattern in one regular expression.
+
+Why one pass: the output then maps to the input directly (:class:`.SpokenText`), with no
+map to compose per stage, and each character is looked at once. Rules that contain text
+(a link's label, a heading, a table cell) normalise it again through :meth:`Context.recurse`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from . import dates, markup, numbers, pauses
+from .lexicon import LEXICONS, Lexicon
+from .mapping import Pause, SpokenText
+
+_PLAIN = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*[.,;:!?]?")
+
+Handler = Callable[[re.Match[str], "Context"], None]
+
+
+@dataclass
+class Context:
+    """What a rule handler writes to, and the text it reads (offsets are local to
+    ``text``; ``base`` makes them absolute in the stream)."""
+
+    lang: str
+    lex: Lexicon
+    name_emoji: bool
+    text: str
+    base: int
+    out: SpokenText
+    rules: Rules
+    pauses: list[tuple[int, Pause]] = field(default_factory=list)
+
+    def say(self, spoken: str, start: int, end: int) -> None:
+        """Speak ``spoken`` for ``text[start:end]`` (Japanese number words run together)."""
+        if self.lang == "ja":
+            spoken = spoken.replace(" ", "")
+        self.out.replace(spoken, self.base + start, self.base + end)
+
+    def copy(self, start: int, end: int) -> None:
+        """Keep ``text[start:end]`` as it is."""
+        self.out.copy(self.text[start:end], self.base + start)
+
+    def say_or_copy(self, spoken: str | None, m: re.Match[str]) -> None:
+        """Speak ``spoken`` for the match, or keep the match as written when None."""
+        if spoken is None:
+            self.copy(m.start(), m.end())
+        else:
+            self.say(spoken, m.start(), m.end())
+
+    def recurse(self, start: int, end: int) -> None:
+        """Normalise ``text[start:end]`` (a link label, a heading, a table cell)."""
+        self.rules.run(self, start, end)
+
+
+class Rules:
+    """The compiled rules of one language and emoji choice."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self.lex = LEXICONS.get(lang, LEXICONS["na"])
+        groups: list[tuple[str, str]] = [("pause", pauses.PATTERN), *markup.PATTERNS]
+        groups += numbers.patterns(lang, self.lex)
+        self.pattern = re.compile("|".join(f"(?P<{name}>{p})" for name, p in groups))
+        self.abbreviation_parts = frozenset(
+            part for key in self.lex.abbreviations for part in key.split()
+        )
+        self.handlers: dict[str, Handler] = {
+            "pause": _pause,
+            **markup.HANDLERS,
+            **dates.HANDLERS,
+            **numbers.HANDLERS,
+        }
+
+    def plain(self, token: str) -> bool:
+        """A word no rule reads together with its neighbours (see :mod:`.streaming`)."""
+        return (
+            bool(_PLAIN.fullmatch(token))
+            and not token.isupper()
+            and token not in self.abbreviation_parts
+        )
+
+    def run(self, ctx: Context, start: int, end: int) -> None:
+        """Normalise ``ctx.text[start:end]`` into ``ctx.out``."""
+        pos = start
+        for m in self.pattern.finditer(ctx.text, start, end):
+            if m.start() > pos:
+                ctx.copy(pos, m.start())
+            self.handlers[m.lastgroup or ""](m, ctx)
+            pos = m.end()
+        if end > pos:
+            ctx.copy(pos, end)
+
+
+def _pause(m: re.Match[str], ctx: Context) -> None:
+    if m["esc"]:  # escaped: the tag stays as text, without its backslash
+        ctx.say("", m.start(), m.start() + 1)
+        ctx.copy(m.start() + 1, m.end())
+        return
+    seconds = pauses.seconds(m["tnum"], m["tunit"], m["battrs"])
+    ctx.say(" ", m.start(), m.end())
+    ctx.pauses.append((ctx.out.length, Pause(seconds, (ctx.base + m.start(), ctx.base + m.end()))))
+
+
+@functools.lru_cache(maxsize=64)
+def rules_for(lang: str) -> Rules:
+    """The compiled rules of ``lang`` (built once per language)."""
+    return Rules(lang)

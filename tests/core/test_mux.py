@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -14,7 +15,6 @@ from supertonic_core.protocol import (
     Audio,
     AudioEnd,
     ContextClosed,
-    Error,
     ErrorCode,
     SpeechConnection,
     text_pieces,
@@ -22,6 +22,16 @@ from supertonic_core.protocol import (
 from supertonic_core.session import SpeechSession
 
 LONG = " ".join(["This sentence keeps the synthesizer busy for a while."] * 30)
+
+
+def _recorder() -> tuple[list[Any], Callable[[Any], Awaitable[None]]]:
+    """A list, and a callback that appends what it is called with to it."""
+    seen: list[Any] = []
+
+    async def record(item: Any) -> None:
+        seen.append(item)
+
+    return seen, record
 
 
 async def _until(ctx: Any, kind: type) -> list[Any]:
@@ -66,11 +76,7 @@ async def test_cancel_waits_for_the_acknowledgement_and_stops_the_engine(
 
 
 async def test_a_config_is_settled_by_its_own_answer_only(engine: Engine) -> None:
-    stray: list[Error] = []
-
-    async def on_error(event: Error) -> None:
-        stray.append(event)
-
+    stray, on_error = _recorder()
     session = SpeechSession(engine)
     mux = SpeechMux(session, on_error=on_error)
     await session.handle("{")  # an error with no context, queued before the config
@@ -84,11 +90,7 @@ async def test_a_config_is_settled_by_its_own_answer_only(engine: Engine) -> Non
 
 
 async def test_every_open_context_learns_that_the_connection_is_lost(engine: Engine) -> None:
-    lost: list[ConnectionLost] = []
-
-    async def on_lost(reason: ConnectionLost) -> None:
-        lost.append(reason)
-
+    lost, on_lost = _recorder()
     session = SpeechSession(engine)
     mux = SpeechMux(session, on_lost=on_lost)
     a, b = mux.open(), mux.open()

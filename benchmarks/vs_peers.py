@@ -929,7 +929,7 @@ def main() -> None:
     replies = [REPLIES[i] for i in QUICK] if args.quick else REPLIES
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()}")
-    print(f"ours: {installed(None, ('supertonic-server', 'supertonic-core', 'onnxruntime'))}")
+    print(f"ours: {installed(None, ('supertonic-stack-server', 'supertonic-core', 'onnxruntime'))}")
     print(f"repository: {revision()}")
     print("building/using the full synthetic bundle ...", flush=True)
     bundle = synthetic_bundle("full")

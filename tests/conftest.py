@@ -1,10 +1,12 @@
-"""Shared fixtures: one tiny synthetic bundle and one engine for the whole run, and a loader
-for the example scripts."""
+"""Shared fixtures: one tiny synthetic bundle and one engine for the whole run, a loader
+for the example scripts, and processes started as a user would (``spawn``, ``free_port``)."""
 
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable, Iterator
+import socket
+import subprocess
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 
@@ -47,3 +49,34 @@ def load_example() -> Callable[[str], ModuleType]:
         return module
 
     return load
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+Spawn = Callable[[Sequence[str], Mapping[str, str]], "subprocess.Popen[str]"]
+
+
+@pytest.fixture
+def spawn() -> Iterator[Spawn]:
+    """Start a process (output and errors merged, as text); killed at teardown if the test
+    left it running, so a failed test never leaks a server."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(argv: Sequence[str], env: Mapping[str, str]) -> subprocess.Popen[str]:
+        proc = subprocess.Popen(
+            list(argv), env=dict(env), text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()

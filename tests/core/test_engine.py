@@ -339,3 +339,22 @@ def test_custom_voices_folder(tiny_bundle, tmp_path) -> None:
 def test_options_defaults_are_validated(tiny_bundle) -> None:
     with pytest.raises(UnknownVoiceError):
         Engine(tiny_bundle, defaults=SynthesisOptions(voice="Q1"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hello world.",
+        "A first sentence, then a clause. Then a second sentence! And a third?",
+        "I have 42 apples. [pause:500ms] Then 3 more.",  # normalised, with a pause asked for
+    ],
+)
+def test_predict_duration_is_the_length_of_a_fixed_seed_stream(engine: Engine, text: str) -> None:
+    opts = engine.options(voice="M1", seed=3, speed=1.2)
+    audio = engine.synthesize(text, opts)
+    assert engine.predict_duration(text, opts) == pytest.approx(len(audio) / engine.sample_rate)
+
+
+def test_predict_duration_checks_the_text(engine: Engine) -> None:
+    with pytest.raises(EmptyTextError):
+        engine.predict_duration("   ")

@@ -211,6 +211,8 @@ async def test_cancel_while_waiting_for_admission(tiny_bundle) -> None:
 
     with Engine(tiny_bundle, max_streams=1, max_queue=4) as engine:
         playing = engine.open_stream(engine.options(seed=0))
+        playing.add_text("Holding the only slot.")
+        playing.flush()  # a stream takes its place with its first chunk
         waiting = engine.open_stream(engine.options(seed=1))
         waiting.add_text("Waiting for a slot.")
         waiting.end()
@@ -230,7 +232,9 @@ async def _drain(stream) -> list:
 def test_a_waiting_stream_runs_nothing_until_admitted(tiny_bundle) -> None:
     """Audio that started while waiting for a slot would stop again mid-reply."""
     with Engine(tiny_bundle, max_streams=1, max_queue=4) as engine:
-        playing = engine.open_stream(engine.options(seed=0))  # holds the only slot
+        playing = engine.open_stream(engine.options(seed=0))
+        playing.add_text("Holding the only slot.")
+        playing.flush()  # a stream takes its place with its first chunk
         waiting = engine.open_stream(engine.options(seed=1))
         waiting.add_text("The first sentence is here. The second sentence follows it. And a third.")
         waiting.end()

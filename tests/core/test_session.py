@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import numpy as np
 import pytest
@@ -23,7 +23,7 @@ from supertonic_core.protocol import (
     parse_server_message,
     to_message,
 )
-from supertonic_core.session import SpeechSession
+from supertonic_core.session import SessionLimits, Share, SpeechSession
 
 
 class Reader:
@@ -366,3 +366,157 @@ def test_audio_message_round_trip(binary: bool) -> None:
     json.dumps(msg)
     assert (payload is not None) == binary
     assert parse_server_message(json.loads(json.dumps(msg)), payload) == event
+
+
+# ------------------------------------------------------------------ what a session may hold
+
+
+@pytest.fixture
+def one_slot(tiny_bundle) -> Iterator[Engine]:
+    """An engine with one playing place, held by a stream nobody reads: whatever a session
+    queues waits for admission, so nothing of it is spoken while a test looks."""
+    with Engine(tiny_bundle, max_streams=1, max_queue=16) as eng:
+        holder = eng.open_stream(eng.options(seed=0))
+        holder.add_text("Holding the only place.")
+        holder.flush()
+        yield eng
+        holder.close()
+
+
+async def test_unflushed_text_holds_no_scheduler_place(engine: Engine) -> None:
+    session = SpeechSession(engine, max_contexts=8)
+    try:
+        for n in range(8):
+            await session.send_text("hello", f"c{n}")
+        state = engine.scheduler.state()
+        assert state["active_streams"] == 0 and state["waiting_streams"] == 0
+    finally:
+        await session.aclose()
+
+
+async def test_unflushed_text_is_spoken_after_quiet_and_the_place_given_back(
+    engine: Engine,
+) -> None:
+    session = SpeechSession(engine, limits=SessionLimits(flush_after=0.2))
+    reader = Reader(session)
+    try:
+        await session.send_text("Hello there", "c")
+        audio = await reader.wait_for(lambda e: isinstance(e, Audio) and bool(e.text))
+        assert audio.text == "Hello there" and not reader.of(AudioEnd)
+        await asyncio.wait_for(_until(lambda: engine.scheduler.state()["active_streams"] == 0), 20)
+        await session.send_text(" and goodbye.", "c")  # the same utterance goes on
+        await session.flush("c")
+        end = await reader.wait_for(lambda e: isinstance(e, AudioEnd))
+        assert end.stats["chars"] == len("Hello there and goodbye.")
+    finally:
+        await session.aclose()
+
+
+async def test_an_idle_context_is_closed_with_a_reason(engine: Engine) -> None:
+    session = SpeechSession(engine, limits=SessionLimits(context_idle_timeout=0.3))
+    reader = Reader(session)
+    try:
+        await session.send_text("Short.", "spoken")
+        await session.flush("spoken")
+        await session.configure("quiet", voice="M1")  # a context with nothing to say
+        closed = {
+            (
+                await reader.wait_for(
+                    lambda e, c=c: isinstance(e, ContextClosed) and e.context_id == c
+                )
+            )
+            for c in ("spoken", "quiet")
+        }
+        assert {c.reason for c in closed} == {"idle_timeout"}
+        kinds = [type(e) for e in reader.events if getattr(e, "context_id", None) == "spoken"]
+        assert kinds.index(AudioEnd) < kinds.index(ContextClosed)
+        assert session.contexts == []
+    finally:
+        await session.aclose()
+
+
+async def test_shares_bound_utterances_in_progress(one_slot: Engine) -> None:
+    key = Share(3, "this API key")
+    first = SpeechSession(one_slot, shares=[Share(2, "this connection"), key])
+    second = SpeechSession(one_slot, shares=[Share(2, "this connection"), key])
+    readers = Reader(first), Reader(second)
+    try:
+        await first.send_text("One.", "a")
+        await first.send_text("Two.", "b")
+        await first.send_text("Three.", "c")
+        err = await readers[0].wait_for(lambda e: isinstance(e, Error))
+        assert err.code == "too_many_utterances" and "this connection" in err.message
+        await second.send_text("Four.", "d")
+        await second.send_text("Five.", "e")
+        err = await readers[1].wait_for(lambda e: isinstance(e, Error))
+        assert err.code == "too_many_utterances" and "this API key" in err.message
+        await first.cancel("a")
+        await readers[0].wait_for(lambda e: isinstance(e, Cancelled))
+        await second.send_text("Five.", "e")  # a unit came back
+        await second.handle('{"type": "ping"}')
+        await readers[1].wait_for(lambda e: isinstance(e, Pong))
+        assert len(readers[1].of(Error)) == 1 and key.used == 3
+    finally:
+        await first.aclose()
+        await second.aclose()
+    assert key.used == 0
+
+
+async def test_text_waiting_is_capped_per_context_and_per_session(one_slot: Engine) -> None:
+    limits = SessionLimits(max_context_chars=100, max_pending_chars=150)
+    session = SpeechSession(one_slot, limits=limits)
+    reader = Reader(session)
+    try:
+        await session.send_text("x" * 90, "a")
+        await session.send_text("y" * 20, "a")
+        err = await reader.wait_for(lambda e: isinstance(e, Error))
+        assert err.code == "input_too_long" and err.context_id == "a" and "100" in err.message
+        await session.send_text("z" * 50, "b")
+        await session.send_text("w" * 20, "c")
+        err = await reader.wait_for(lambda e: isinstance(e, Error) and e.context_id == "c")
+        assert err.code == "too_much_pending_text" and "150" in err.message
+    finally:
+        await session.aclose()
+
+
+async def test_every_event_kind_is_bounded_for_a_reader_that_stops(engine: Engine) -> None:
+    session = SpeechSession(engine, limits=SessionLimits(max_queued_events=8))
+    pings = asyncio.create_task(_many(session, '{"type": "ping"}', 50))
+    await asyncio.wait_for(_until(lambda: session.queued_events == 8), 10)
+    await asyncio.sleep(0)
+    assert session.queued_events == 8 and not pings.done()  # the sender waits, memory does not
+    await session.aclose()
+    await asyncio.wait_for(pings, 10)
+
+
+async def test_an_empty_flush_is_answered_by_audio_end_in_order(session: SpeechSession) -> None:
+    reader = Reader(session)
+    await session.flush("nothing")
+    end = await reader.wait_for(lambda e: isinstance(e, AudioEnd))
+    assert end.context_id == "nothing" and end.stats["chars"] == 0
+    await session.send_text("Something to say first.", "c")
+    await session.flush("c")
+    await session.flush("c")  # nothing left: answered after the first utterance's end
+    await reader.wait_for(lambda e: len(reader.of(AudioEnd, "c")) == 2)
+    ends = reader.of(AudioEnd, "c")
+    assert ends[0].stats["chars"] > 0 and ends[1].stats["chars"] == 0
+
+
+async def test_audio_start_names_the_context_voice_and_language(session: SpeechSession) -> None:
+    reader = Reader(session)
+    await session.configure(voice="F2")
+    await session.configure("c", voice="M3", encoding="mulaw", sample_rate=8000)
+    await session.send_text("Which voice is this?", "c")
+    await session.flush("c")
+    start = await reader.wait_for(lambda e: isinstance(e, AudioStart))
+    assert (start.voice, start.lang, start.encoding) == ("M3", "en", "mulaw")
+
+
+async def _many(session: SpeechSession, raw: str, count: int) -> None:
+    for _ in range(count):
+        await session.handle(raw)
+
+
+async def _until(predicate: Callable[[], bool]) -> None:
+    while not predicate():
+        await asyncio.sleep(0.02)

@@ -9,7 +9,12 @@ import random
 
 import pytest
 from supertonic_core.errors import InvalidOptionError, UnknownLanguageError
-from supertonic_core.timing import WordTiming, estimate_word_timings, split_words
+from supertonic_core.timing import (
+    WordTiming,
+    estimate_character_timings,
+    estimate_word_timings,
+    split_words,
+)
 
 
 def assert_well_formed(timings: list[WordTiming], offset: float, duration: float) -> None:
@@ -154,3 +159,25 @@ def test_random_chunks_keep_every_character_in_order() -> None:
         assert "".join(t.word for t in timings) == "".join(text.split())
         if timings:
             assert_well_formed(timings, offset, duration)
+
+
+def test_character_timings_cover_the_chunk_without_gaps() -> None:
+    words = estimate_word_timings("Hi there. Bye!", 2.0, offset=1.0)
+    symbols = estimate_character_timings(words, start=1.0, end=3.5)
+    assert "".join(s.symbol for s in symbols) == "HithereBye"  # punctuation takes no time
+    assert symbols[0].start == 1.0
+    for before, after in itertools.pairwise(symbols):
+        assert after.start == pytest.approx(before.start + before.duration)
+    assert symbols[-1].symbol == "" and symbols[-1].start + symbols[-1].duration == pytest.approx(
+        3.5
+    )
+    assert "" in [s.symbol for s in symbols[:-1]]  # the pause after "there."
+
+
+def test_character_timings_of_symbols_only_and_cjk() -> None:
+    (only,) = estimate_character_timings([WordTiming("—", 0.0, 0.2)], start=0.0, end=0.2)
+    assert (only.symbol, only.duration) == ("—", pytest.approx(0.2))
+    kana = estimate_character_timings(
+        estimate_word_timings("こんにちは", 1.0, lang="ja"), start=0, end=1
+    )
+    assert [s.symbol for s in kana] == list("こんにちは")

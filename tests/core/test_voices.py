@@ -130,3 +130,19 @@ def test_custom_voice_cannot_shadow_a_preset(tmp_path, tiny_bundle) -> None:
 def test_missing_custom_folder(tiny_bundle, tmp_path) -> None:
     with pytest.raises(VoiceStyleError, match="does not exist"):
         VoiceLibrary(tiny_bundle.voices_dir, tmp_path / "nope")
+
+
+def test_custom_voices_can_be_added_and_removed_while_serving(tiny_bundle, tmp_path) -> None:
+    library = VoiceLibrary(tiny_bundle.voices_dir, tmp_path)
+    path = tmp_path / "mine.json"
+    path.write_text((tiny_bundle.voices_dir / "F3.json").read_text())
+    style = library.add("mine", path)
+    assert library.custom == ["mine"] and library.resolve("mine") is style
+    library.remove("mine")
+    assert library.custom == []
+    with pytest.raises(UnknownVoiceError):
+        library.resolve("mine")
+    with pytest.raises(VoiceStyleError, match="taken by a preset"):
+        library.add("alloy", path)
+    with pytest.raises(UnknownVoiceError, match="not a custom voice"):
+        library.remove("F1")

@@ -169,18 +169,30 @@ def test_theme_and_view_persist_across_reloads(console: Console) -> None:
 def test_snippets_follow_the_settings(console: Console, live: LiveServer) -> None:
     page = console.open()
     tabs = page.locator("#snippet-tabs button").all_inner_texts()
-    expected = ["curl", "Python (OpenAI)", "Python (httpx)", "Pipecat", "LiveKit", "JavaScript"]
+    expected = [
+        "curl",
+        "Python (OpenAI)",
+        "Python (httpx)",
+        "Pipecat",
+        "LiveKit",
+        "JavaScript",
+        "Supertone SDK",
+    ]
     assert tabs == expected
     page.select_option("#voice", "echo")
     page.select_option("#format", "flac")
     page.fill("#text", "Snippets update as you type.")
-    for tab in ("curl", "openai", "httpx", "pipecat", "livekit", "js"):
+    for tab in ("curl", "openai", "httpx", "pipecat", "livekit", "js", "supertone"):
         page.click(f"#snippet-tab-{tab}")
         page.wait_for_selector(f"#snippet[data-tab={tab}]", state="attached")
         code = page.inner_text("#snippet")
         assert live.base_url in code and '"echo"' in code, (tab, code)
         if tab in ("curl", "openai", "httpx", "js"):
             assert "Snippets update as you type." in code and "flac" in code, (tab, code)
+    # Supertone's SDK: one server_url change; its formats are wav and mp3 only
+    assert f'server_url="{live.base_url}/supertone"' in code
+    assert 'output_format="wav"' in code and "Snippets update as you type." in code
+    assert "serverURL" in code  # the TypeScript SDK's one-line change too
 
 
 def sent_body(console: Console) -> dict:
@@ -239,7 +251,7 @@ def test_api_key_is_sent_as_bearer_and_never_shown(browser: Browser, keyed: Live
         page.dispatch_event("#api-key", "change")
         console.speak(voice="alloy", fmt="mp3")
         assert page.locator("#speak-error").is_hidden()
-        for tab in ("curl", "openai", "js"):
+        for tab in ("curl", "openai", "js", "supertone"):
             page.click(f"#snippet-tab-{tab}")
             code = page.inner_text("#snippet")
             assert "SUPERTONIC_API_KEY" in code and API_KEY not in code

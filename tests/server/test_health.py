@@ -78,3 +78,23 @@ def test_a_failed_load_is_reported_and_fatal(base_settings: Settings) -> None:
             assert client.get("/healthz").json()["status"] == "failed"
     finally:
         server.stop()
+
+
+def test_unready_while_the_waiting_queue_is_full(busy: LiveServer) -> None:
+    """One slot, no queue: while a stream plays the next would get 429, so /readyz says 503
+    (a load balancer sends new streams elsewhere) and ready again once the slot is free."""
+    slow = {"input": " ".join(["A long sentence keeps the one slot busy."] * 40), "total_steps": 32}
+    with httpx.Client(base_url=busy.base_url, timeout=60) as client:
+        assert client.get("/readyz").status_code == 200
+        with client.stream(
+            "POST", "/v1/audio/speech", json={**slow, "response_format": "pcm"}
+        ) as holding:
+            pieces = holding.iter_bytes()  # kept referenced: dropping it closes the connection
+            next(pieces)
+            full = client.get("/readyz")
+            assert full.status_code == 503
+            assert full.json()["error"]["code"] == "queue_full"
+            assert full.headers["retry-after"] == "1"
+            assert client.get("/healthz").json()["ready"] is True  # alive, only full
+        wait_for(busy.idle, what="the held stream to be released")
+        assert client.get("/readyz").status_code == 200

@@ -117,6 +117,7 @@ def test_every_outcome_is_counted_in_prometheus_text(busy: LiveServer) -> None:
         fresh_metrics(busy) as metrics,
         httpx.Client(base_url=busy.base_url, timeout=60) as client,
     ):
+        rejected = sample(scrape(busy), "supertonic_scheduler_rejected_streams_total")
         sizes = [len(speak(client, response_format=f).content) for f in ("mp3", "wav", "pcm")]
         with client.stream(
             "POST", "/v1/audio/speech", json={"input": LONG, "response_format": "pcm"}
@@ -160,6 +161,7 @@ def test_every_outcome_is_counted_in_prometheus_text(busy: LiveServer) -> None:
     assert sample(samples, "supertonic_scheduler_queued_jobs") == 0
     assert sample(samples, "supertonic_scheduler_info", policy="deadline") == 1
     assert sample(samples, "supertonic_scheduler_calls_total") > 0
+    assert sample(samples, "supertonic_scheduler_rejected_streams_total") == rejected + 1
     assert any(name == "supertonic_scheduler_batch_calls_total" for name, _ in samples)
     assert error["error"] == "CapacityError" and error["ttfb_ms"] is None and error["rtf"] is None
 

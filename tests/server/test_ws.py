@@ -279,7 +279,34 @@ async def test_auth_by_header_first_message_or_refusal(keyed: LiveServer) -> Non
         assert info.value.rcvd.code == 1008
     with pytest.raises(SpeechClientError) as refused:
         await SpeechClient(keyed.base_url, api_key="wrong").connect()
-    assert refused.value.status == 403  # a wrong header key is refused at the handshake
+    assert refused.value.code == "unauthorized"  # a header key is refused the same way
+
+
+@pytest.mark.parametrize(
+    ("headers", "query", "first"),
+    [
+        ({"Authorization": "Bearer wrong"}, "", None),
+        ({"x-api-key": "wrong"}, "", None),
+        ({}, "?api_key=wrong", None),
+        ({}, "", {"type": "auth", "api_key": 12345}),
+        ({}, "", {"type": "auth", "api_key": ["sekrit"]}),
+        ({}, "", {"type": "auth"}),
+        ({}, "", {"type": "text", "text": "no auth first"}),
+    ],
+)
+async def test_every_refusal_is_unauthorized_then_1008(
+    keyed: LiveServer, headers: dict, query: str, first: dict | None
+) -> None:
+    """A wrong key by header, query or message, or an ``api_key`` that is not a string, gets
+    the documented ``unauthorized`` error and close 1008 (no 403 handshake, no traceback)."""
+    async with websockets.connect(ws_url(keyed) + query, additional_headers=headers) as ws:
+        if first is not None:
+            await ws.send(json.dumps(first))
+        error = await recv_json(ws)
+        assert error["type"] == "error" and error["code"] == "unauthorized" and error["fatal"]
+        with pytest.raises(websockets.ConnectionClosed) as info:
+            await recv_json(ws)
+        assert info.value.rcvd.code == 1008
 
 
 async def test_idle_timeout(base_settings) -> None:

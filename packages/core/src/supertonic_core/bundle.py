@@ -168,6 +168,12 @@ def cache_dir(model: str = "supertonic-3") -> Path:
     return cache_root() / model_spec(model).cache_folder
 
 
+#: Profiles of the generated bundles (``supertonic_core.synthetic``). Named here, beside
+#: their cache folder, so that a CLI can offer them without importing the generator, which
+#: needs ``onnx`` (the ``synthetic`` extra) that serving a real model does not.
+SYNTHETIC_PROFILES = ("tiny", "full")
+
+
 def synthetic_dir(profile: str, seed: int = 0) -> Path:
     """Where a generated synthetic bundle is cached, beside the real ones."""
     return cache_root() / "supertonic-synthetic" / f"{profile}-seed{seed}"

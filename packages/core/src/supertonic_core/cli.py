@@ -12,11 +12,10 @@ import numpy as np
 from tqdm import tqdm
 
 from .audio import SAMPLE_RATES, StreamResampler, to_int16
-from .bundle import MODELS, download_bundle, synthetic_dir
+from .bundle import MODELS, SYNTHETIC_PROFILES, download_bundle, synthetic_dir
 from .engine import Engine
 from .errors import SupertonicError
 from .runtime import DEVICES, RuntimeOptions
-from .synthetic import PROFILES, make_synthetic_bundle
 from .voices import OPENAI_VOICES
 
 
@@ -25,7 +24,7 @@ def _model_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model-dir", type=Path, help="use this bundle directory as is")
     parser.add_argument(
         "--synthetic",
-        choices=PROFILES,
+        choices=SYNTHETIC_PROFILES,
         help="use a generated bundle with random weights (noise, not speech) for offline trials",
     )
     parser.add_argument("--voices-dir", type=Path, help="folder of custom voice-style JSON files")
@@ -36,6 +35,8 @@ def _model_args(parser: argparse.ArgumentParser) -> None:
 def _engine(args: argparse.Namespace) -> Engine:
     model_dir = args.model_dir
     if args.synthetic:
+        from .synthetic import make_synthetic_bundle  # needs onnx: the `synthetic` extra
+
         model_dir = make_synthetic_bundle(synthetic_dir(args.synthetic), profile=args.synthetic)
     return Engine.load(
         args.model,
@@ -104,6 +105,8 @@ def _download(args: argparse.Namespace) -> int:
 
 
 def _make_synthetic(args: argparse.Namespace) -> int:
+    from .synthetic import make_synthetic_bundle  # needs onnx: the `synthetic` extra
+
     path = make_synthetic_bundle(
         args.dest, profile=args.profile, seed=args.seed, overwrite=args.overwrite
     )
@@ -148,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     synthetic = sub.add_parser("make-synthetic", help="write a random-weight bundle")
     synthetic.add_argument("dest", type=Path)
-    synthetic.add_argument("--profile", choices=PROFILES, default="tiny")
+    synthetic.add_argument("--profile", choices=SYNTHETIC_PROFILES, default="tiny")
     synthetic.add_argument("--seed", type=int, default=0)
     synthetic.add_argument("--overwrite", action="store_true")
     synthetic.set_defaults(func=_make_synthetic)

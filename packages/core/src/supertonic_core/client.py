@@ -34,7 +34,7 @@ class SpeechClientError(ConnectionError):
 
     ``code`` is the server's error code when it refused the session with an ``error``
     message (``unauthorized``, ``model_loading``, ...); ``status`` the HTTP status when it
-    refused the WebSocket handshake itself (403 for a wrong key). Both are None otherwise.
+    refused the WebSocket handshake itself (404 for a wrong path). Both are None otherwise.
     """
 
     def __init__(self, message: str, *, code: str | None = None, status: int | None = None) -> None:

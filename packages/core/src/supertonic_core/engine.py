@@ -283,6 +283,26 @@ class Engine:
         parts = [c.samples for c in self.iter_chunks(text, options)]
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
 
+    def predict_duration(self, text: str, options: SynthesisOptions | None = None) -> float:
+        """Seconds of audio :meth:`synthesize` would make of ``text``, without synthesizing.
+
+        Only the duration predictor runs (the smallest graph, off the scheduler's batches).
+        The text goes through a stream that is never iterated, so it is normalised, split
+        and paused exactly as a stream with a fixed seed does it, and the figure is that
+        stream's length; a stream sized by the lead may pack chunks differently and differ
+        by a few pauses. The stream takes a place in the scheduler for that instant only
+        (a full queue answers :class:`CapacityError`, as for any stream).
+        """
+        opts = options or self.options()
+        self.check_text(text, opts.lang, normalize=opts.normalize)
+        stream = self.open_stream(replace(opts, seed=opts.seed or 0))
+        try:
+            stream.add_text(text)
+            stream.end()
+            return stream.planned_seconds()
+        finally:
+            stream.close()
+
     def warmup(self, text: str = WARMUP_TEXT) -> None:
         """One real synthesis (so the first request pays no graph set-up) and cost calibration."""
         opts = self.options()

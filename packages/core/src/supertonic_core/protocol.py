@@ -248,8 +248,14 @@ class ConfigAck:
 
 @dataclass(frozen=True)
 class AudioStart:
+    """The utterance's first audio is next; ``voice``, ``lang`` and ``encoding`` are the ones
+    it is spoken with (a context's own settings, else the session's)."""
+
     context_id: str
     ttfb_ms: float
+    voice: str = ""
+    lang: str = ""
+    encoding: str = ""
     type: str = "audio_start"
 
 
@@ -284,7 +290,10 @@ class Cancelled:
 
 @dataclass(frozen=True)
 class ContextClosed:
+    """The context is gone; ``reason`` is ``idle_timeout`` when the server closed it."""
+
     context_id: str
+    reason: str | None = None
     type: str = "context_closed"
 
 

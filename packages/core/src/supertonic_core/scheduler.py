@@ -215,6 +215,7 @@ class Scheduler:
         self.batch_sizes: Counter[int] = Counter()
         self.calls = 0
         self.streams_total = 0
+        self.rejected_total = 0  # streams refused with CapacityError (HTTP 429)
         self.underruns_total = 0  # of closed streams; open ones are added in state()
         self.underrun_s_total = 0.0
         self._cond = threading.Condition()
@@ -265,6 +266,7 @@ class Scheduler:
             if active < self.max_streams and not self._waiting:
                 _settle(stream.admitted, None)
             elif len(self._waiting) >= self.max_queue:
+                self.rejected_total += 1
                 raise CapacityError(
                     f"server busy: {active} streams playing and {len(self._waiting)} waiting",
                     retry_after=self._retry_after(),
@@ -365,6 +367,7 @@ class Scheduler:
                     self.underrun_s_total + sum(s.underrun_s for s in streams), 3
                 ),
                 "streams_total": self.streams_total,
+                "rejected_total": self.rejected_total,
                 "costs_s_per_frame": self.costs.snapshot(self._typical_frames),
             }
 

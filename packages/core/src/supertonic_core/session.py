@@ -7,16 +7,25 @@ with ``audio_end``); ``cancel`` stops a context at the next denoising step, drop
 queued text and queued audio, and is acknowledged only once nothing more of it can
 follow. Output waits in a bounded queue, so a slow reader slows synthesis down instead
 of growing memory.
+
+A session shares the server with others, so what it holds is bounded (:class:`SessionLimits`,
+all off by default for in-process use): text buffered under the splitter's threshold holds
+no scheduler place, and is spoken after ``flush_after`` seconds without new text (as the
+cloud WebSocket APIs do), when a paused utterance also gives its place back; a context with
+nothing to do is closed after ``context_idle_timeout``; the text waiting to be spoken is
+capped per context and per session; and every :class:`Share` given (one connection, one API
+key) bounds the utterances in progress, so one client cannot take every place.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +57,7 @@ if TYPE_CHECKING:
     from .stream import AudioChunk, SynthesisStream
 
 logger = logging.getLogger("supertonic_core")
+_WHITESPACE = re.compile(r"\s+")
 
 
 def encode_audio(samples: np.ndarray, encoding: str) -> bytes:
@@ -59,11 +69,73 @@ def encode_audio(samples: np.ndarray, encoding: str) -> bytes:
     return to_int16(samples).astype("<i2").tobytes()
 
 
+@dataclass(frozen=True)
+class SessionLimits:
+    """What one session may hold (None: no bound).
+
+    Attributes:
+        flush_after: seconds without new text after which a context's buffered text is
+            spoken, and a paused utterance gives its scheduler place back.
+        context_idle_timeout: seconds without messages or audio after which a context with
+            nothing to synthesize is closed (``context_closed`` with ``reason``).
+        max_context_chars: characters one context may have waiting to be spoken.
+        max_pending_chars: characters the whole session may have waiting to be spoken.
+        max_queued_events: events of any kind waiting for the reader before the session
+            waits too (audio has its own, lower bound).
+    """
+
+    flush_after: float | None = None
+    context_idle_timeout: float | None = None
+    max_context_chars: int | None = None
+    max_pending_chars: int | None = None
+    max_queued_events: int = 64
+
+
+class Share:
+    """A bound on the utterances in progress (first text to ``audio_end``) of everything
+    that holds it: one connection, or every connection of one API key. Sessions of one
+    event loop share it, so no lock."""
+
+    def __init__(self, limit: int, holder: str) -> None:
+        self.limit = limit
+        self.holder = holder
+        self.used = 0
+
+    def acquire(self) -> None:
+        """Take one unit, or raise ProtocolError ``too_many_utterances``."""
+        if self.used >= self.limit:
+            raise ProtocolError(
+                f"{self.holder} already has {self.used} utterances in progress (limit "
+                f"{self.limit}); wait for an audio_end, or cancel one",
+                code="too_many_utterances",
+            )
+        self.used += 1
+
+    def release(self) -> None:
+        self.used -= 1
+
+
 @dataclass(eq=False)
 class _Utterance:
     stream: SynthesisStream
+    config: SessionConfig
+    shares: list[Share] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
-    chars: int = 0
+    chars: int = 0  # received
+    counted: int = 0  # received, each run of whitespace as one (as chunks are)
+    spoken: int = 0  # delivered as audio
+
+    @property
+    def waiting_chars(self) -> int:
+        """Characters received and not spoken yet (runs of whitespace count once)."""
+        return max(0, self.counted - self.spoken)
+
+    def retire(self) -> None:
+        """The utterance is over: its stream and shares are given back (once)."""
+        self.stream.close()
+        for share in self.shares:
+            share.release()
+        self.shares.clear()
 
 
 @dataclass(eq=False)
@@ -76,6 +148,18 @@ class _Context:
     closing: bool = False
     seq: int = 0
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    last_text: float = field(default_factory=time.monotonic)  # last text delta
+    last_active: float = field(default_factory=time.monotonic)  # last message or audio
+    close_reason: str | None = None
+
+    @property
+    def waiting_chars(self) -> int:
+        return sum(u.waiting_chars for u in self.utterances)
+
+    @property
+    def working(self) -> bool:
+        """Something is queued for synthesis or playing (not only a paused utterance)."""
+        return any(u is not self.current or u.stream.queued_chunks for u in self.utterances)
 
 
 class SpeechSession(SpeechConnection):
@@ -87,6 +171,8 @@ class SpeechSession(SpeechConnection):
         config: session defaults (voice, lang, ..., sample_rate, encoding, binary).
         max_contexts: open contexts allowed at once; one more is an error.
         max_queued_audio: audio events buffered for a slow reader before synthesis waits.
+        limits: what the session may hold (timers, text caps, queued events).
+        shares: bounds on utterances in progress this session counts against.
     """
 
     def __init__(
@@ -97,6 +183,8 @@ class SpeechSession(SpeechConnection):
         max_contexts: int = 8,
         max_queued_audio: int = 16,
         session_id: str | None = None,
+        limits: SessionLimits | None = None,
+        shares: Sequence[Share] = (),
     ) -> None:
         self.engine = engine
         self.id = session_id or uuid.uuid4().hex[:12]
@@ -113,11 +201,15 @@ class SpeechSession(SpeechConnection):
         self.config = self._checked(base.merged(config or SessionConfig()))
         self.max_contexts = max_contexts
         self.max_queued_audio = max_queued_audio
+        self.limits = limits or SessionLimits()
+        self.shares = tuple(shares)
         self._contexts: dict[str, _Context] = {}
         self._out: deque[Event] = deque()
         self._changed = asyncio.Condition()
         self._closing = False
         self._closed = False
+        self._last_active = time.monotonic()
+        self._watcher: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------ protocol entry
 
@@ -156,13 +248,15 @@ class SpeechSession(SpeechConnection):
                 await self._close()
             elif kind == "ping":
                 await self._emit(Pong())
+            if kind != "text" or msg["text"]:  # an empty text does nothing: not activity
+                self._touch(ctx)
             # "auth" is consumed by the transport before the session exists
         except ProtocolError as exc:
             await self._emit(
                 Error(str(exc), code=exc.code, context_id=msg.get("context_id"), fatal=exc.fatal)
             )
         except CapacityError as exc:
-            await self._emit(Error(str(exc), code="busy", context_id=msg.get("context_id")))
+            await self._emit(_busy(exc, msg.get("context_id")))
         except InvalidInputError as exc:
             await self._emit(
                 Error(str(exc), code="invalid_request", context_id=msg.get("context_id"))
@@ -180,31 +274,96 @@ class SpeechSession(SpeechConnection):
         return ConfigAck(config=_public(ctx.config), context_id=context_id)
 
     def _send_text(self, text: str, context_id: str | None) -> None:
+        if not text:
+            return  # nothing to do: no context is opened, no timer reset
         ctx = self._context(context_id)
         if ctx.closing:
             raise ProtocolError(
                 f"context {ctx.id!r} is closed; open a new context_id", code="context_closed"
             )
-        if not text:
-            return
+        counted = len(_WHITESPACE.sub(" ", text))
+        self._check_room(ctx, counted)
         if ctx.current is None:
-            utterance = _Utterance(self.engine.open_stream(self._options(ctx.config)))
-            ctx.current = utterance
-            ctx.utterances.append(utterance)
-            self._ensure_task(ctx)
-        ctx.current.chars += len(text)
-        ctx.current.stream.add_text(text)
+            ctx.current = self._open_utterance(ctx, shared=True)
+        utterance = ctx.current
+        utterance.chars += len(text)
+        utterance.counted += counted
+        ctx.last_text = time.monotonic()
+        self._release_on_busy(ctx, utterance.stream.add_text, text)
         ctx.wake.set()
 
     def _flush(self, context_id: str | None) -> None:
-        ctx = self._contexts.get(context_id or DEFAULT_CONTEXT)
-        if ctx is None or ctx.current is None:
+        """End the utterance; with nothing buffered an empty one is queued, so every flush is
+        answered by one ``audio_end``, after the audio of the utterances before it."""
+        ctx = self._context(context_id)
+        if ctx.closing:
+            raise ProtocolError(
+                f"context {ctx.id!r} is closed; open a new context_id", code="context_closed"
+            )
+        if ctx.current is None:
+            ctx.current = self._open_utterance(ctx, shared=False)
+        self._end_current(ctx)
+
+    def _end_current(self, ctx: _Context) -> None:
+        if ctx.current is None:
             return
+        utterance = ctx.current
         try:
-            ctx.current.stream.end()
+            self._release_on_busy(ctx, utterance.stream.end)
         finally:
             ctx.current = None
             ctx.wake.set()
+
+    def _open_utterance(self, ctx: _Context, *, shared: bool) -> _Utterance:
+        """A new utterance for ``ctx``, counted against the shares when ``shared`` (one
+        that has text to speak); it takes no scheduler place until it has a chunk."""
+        taken: list[Share] = []
+        if shared:
+            try:
+                for share in self.shares:
+                    share.acquire()
+                    taken.append(share)
+            except ProtocolError:
+                for share in taken:
+                    share.release()
+                raise
+        stream = self.engine.open_stream(self._options(ctx.config))
+        utterance = _Utterance(stream, ctx.config, shares=taken)
+        ctx.utterances.append(utterance)
+        self._ensure_task(ctx)
+        return utterance
+
+    def _release_on_busy(self, ctx: _Context, call: Any, *args: Any) -> None:
+        """Run a stream call that may queue chunks; if the server has no place for them
+        (CapacityError), the utterance is dropped before the error goes up."""
+        try:
+            call(*args)
+        except CapacityError:
+            if ctx.current is not None:
+                ctx.current.stream.cancel()
+                ctx.current = None
+                ctx.wake.set()
+            raise
+
+    def _check_room(self, ctx: _Context, chars: int) -> None:
+        """Refuse text beyond what a context, or the session, may have waiting."""
+        limit = self.limits.max_context_chars
+        waiting = ctx.waiting_chars
+        if limit is not None and waiting + chars > limit:
+            raise ProtocolError(
+                f"context {ctx.id!r} has {waiting} characters waiting to be spoken; {chars} "
+                f"more would pass the limit of {limit} per context: flush and wait for its "
+                "audio, or send less at a time",
+                code="input_too_long",
+            )
+        limit = self.limits.max_pending_chars
+        waiting = sum(c.waiting_chars for c in self._contexts.values())
+        if limit is not None and waiting + chars > limit:
+            raise ProtocolError(
+                f"this connection has {waiting} characters waiting to be spoken; {chars} more "
+                f"would pass the limit of {limit}: wait for audio, or cancel a context",
+                code="too_much_pending_text",
+            )
 
     async def _cancel(self, context_id: str | None) -> None:
         """Stop the context; ``cancelled`` goes out once no more of its audio can follow."""
@@ -223,12 +382,13 @@ class SpeechSession(SpeechConnection):
                 self._changed.notify_all()
         await self._emit(Cancelled(context_id=cid))
 
-    def _close_context(self, context_id: str) -> None:
+    def _close_context(self, context_id: str, reason: str | None = None) -> None:
         ctx = self._context(context_id)
         try:
-            self._flush(context_id)  # raises for unspeakable buffered text, after queueing
+            self._end_current(ctx)  # raises for unspeakable buffered text, after queueing
         finally:
             ctx.closing = True
+            ctx.close_reason = ctx.close_reason or reason
             self._ensure_task(ctx)
             ctx.wake.set()
 
@@ -253,19 +413,37 @@ class SpeechSession(SpeechConnection):
             await asyncio.gather(ctx.task, return_exceptions=True)
             ctx.task = None
         for utterance in ctx.utterances:
-            utterance.stream.close()
+            utterance.retire()
         ctx.utterances.clear()
         ctx.current = None
 
     async def aclose(self) -> None:
         """Cancel everything at once and end :meth:`events` (the transport went away)."""
         self._closing = True
+        if self._watcher is not None:
+            self._watcher.cancel()
+            await asyncio.gather(self._watcher, return_exceptions=True)
         for ctx in list(self._contexts.values()):
             await self._stop(ctx)
         self._contexts.clear()
         self._closed = True
         async with self._changed:
             self._changed.notify_all()
+
+    @property
+    def busy(self) -> bool:
+        """Something is queued for synthesis or playing (open but idle contexts are not)."""
+        return any(ctx.working for ctx in self._contexts.values())
+
+    def idle_s(self) -> float:
+        """Seconds since the last message that did something or the last audio; 0 while
+        :attr:`busy`."""
+        return 0.0 if self.busy else time.monotonic() - self._last_active
+
+    @property
+    def queued_events(self) -> int:
+        """Events waiting for the reader."""
+        return len(self._out)
 
     async def events(self) -> AsyncIterator[Event]:
         """Server events in order, until the session is closed and everything was read."""
@@ -302,7 +480,49 @@ class SpeechSession(SpeechConnection):
                 )
             ctx = _Context(id=cid, config=self.config)
             self._contexts[cid] = ctx
+            self._ensure_task(ctx)
+            self._ensure_watcher()
         return ctx
+
+    def _touch(self, context_id: str | None) -> None:
+        """A message that does something: the session, and its context, are not idle."""
+        now = time.monotonic()
+        self._last_active = now
+        ctx = self._contexts.get(context_id or DEFAULT_CONTEXT)
+        if ctx is not None:
+            ctx.last_active = now
+
+    def _ensure_watcher(self) -> None:
+        limits = self.limits
+        timers = [t for t in (limits.flush_after, limits.context_idle_timeout) if t]
+        if timers and self._watcher is None:
+            tick = min(timers) / 4
+            self._watcher = asyncio.create_task(self._watch(tick), name=f"session-{self.id}")
+
+    async def _watch(self, tick: float) -> None:
+        """Every ``tick`` seconds: speak text left unflushed, give back the scheduler place
+        of paused utterances, close idle contexts."""
+        while not self._finished():
+            await asyncio.sleep(tick)
+            for ctx in list(self._contexts.values()):
+                try:
+                    self._check_quiet(ctx, time.monotonic())
+                except CapacityError as exc:
+                    await self._emit(_busy(exc, ctx.id))
+                except InvalidInputError as exc:
+                    await self._emit(Error(str(exc), code="invalid_request", context_id=ctx.id))
+
+    def _check_quiet(self, ctx: _Context, now: float) -> None:
+        flush_after = self.limits.flush_after
+        idle_after = self.limits.context_idle_timeout
+        if ctx.closing:
+            return
+        utterance = ctx.current
+        if utterance is not None and flush_after and now - ctx.last_text >= flush_after:
+            self._release_on_busy(ctx, utterance.stream.flush)  # speak what is buffered
+            utterance.stream.release()  # and once it is spoken, give the place back
+        if idle_after and now - ctx.last_active >= idle_after and not ctx.working:
+            self._close_context(ctx.id, reason="idle_timeout")
 
     def _checked(self, config: SessionConfig) -> SessionConfig:
         self._options(config)
@@ -325,12 +545,20 @@ class SpeechSession(SpeechConnection):
             ctx.task = asyncio.create_task(self._run_context(ctx), name=f"context-{ctx.id}")
 
     async def _emit(self, event: Event, *, audio: bool = False) -> None:
+        """Queue an event for the reader; wait while the queue is full (a reader that
+        stops reading stops the session, whose memory stays bounded). Dropped once closed."""
         async with self._changed:
-            if audio:
-                while sum(isinstance(e, Audio) for e in self._out) >= self.max_queued_audio:
-                    await self._changed.wait()
+            while not self._closed and self._full(audio):
+                await self._changed.wait()
+            if self._closed:
+                return
             self._out.append(event)
             self._changed.notify_all()
+
+    def _full(self, audio: bool) -> bool:
+        if len(self._out) >= self.limits.max_queued_events:
+            return True
+        return audio and sum(isinstance(e, Audio) for e in self._out) >= self.max_queued_audio
 
     async def _run_context(self, ctx: _Context) -> None:
         """Play the context's utterances in order; close it when asked and drained."""
@@ -338,7 +566,7 @@ class SpeechSession(SpeechConnection):
             if not ctx.utterances:
                 if ctx.closing:
                     self._contexts.pop(ctx.id, None)
-                    await self._emit(ContextClosed(context_id=ctx.id))
+                    await self._emit(ContextClosed(context_id=ctx.id, reason=ctx.close_reason))
                     async with self._changed:
                         self._changed.notify_all()
                     return
@@ -360,12 +588,12 @@ class SpeechSession(SpeechConnection):
                     )
                 )
             finally:
-                utterance.stream.close()
+                utterance.retire()
             if ctx.utterances and ctx.utterances[0] is utterance:
                 ctx.utterances.popleft()
 
     async def _play(self, ctx: _Context, utterance: _Utterance) -> None:
-        config = ctx.config
+        config = utterance.config
         rate = config.sample_rate or self.engine.sample_rate
         encoding = config.encoding or "pcm_s16le"
         resampler = StreamResampler(self.engine.sample_rate, rate)
@@ -377,7 +605,16 @@ class SpeechSession(SpeechConnection):
             if first_audio is None:
                 first_audio = time.monotonic()
                 ttfb = (first_audio - utterance.started) * 1000
-                await self._emit(AudioStart(context_id=ctx.id, ttfb_ms=round(ttfb, 1)))
+                await self._emit(
+                    AudioStart(
+                        context_id=ctx.id,
+                        ttfb_ms=round(ttfb, 1),
+                        voice=config.voice or "",
+                        lang=config.lang or "",
+                        encoding=encoding,
+                    )
+                )
+            utterance.spoken += len(chunk.text)
             samples = resampler.process(chunk.samples)
             await self._send_audio(
                 ctx, chunk.text, chunk.offset, chunk.words, samples, rate, encoding
@@ -428,6 +665,15 @@ class SpeechSession(SpeechConnection):
         )
         ctx.seq += 1
         await self._emit(event, audio=True)
+        ctx.last_active = self._last_active = time.monotonic()
+
+
+def _busy(exc: CapacityError, context_id: str | None) -> Error:
+    return Error(
+        f"{exc}; the utterance was dropped: send its text again later",
+        code="busy",
+        context_id=context_id,
+    )
 
 
 def _public(config: SessionConfig) -> dict[str, Any]:

@@ -17,6 +17,12 @@ is predicted to be ready before the first has played out (waiting at most
 which under load is where gaps fell. A stream with an explicit seed keeps the fixed
 split (short first chunk, then sentences), so the same text and seed give the same audio
 on any machine and under any load.
+
+A stream takes its place in the scheduler (a playing or a waiting slot) with its first
+chunk, not when it is opened: text still being typed, under the splitter's threshold,
+holds nothing, so clients that open streams and never finish them cannot lock others out.
+:meth:`SynthesisStream.release` gives the place back while nothing is queued (a client that
+paused mid-utterance); the next chunk takes a new one.
 """
 
 from __future__ import annotations
@@ -43,7 +49,8 @@ from .chunking import (
 from .errors import InvalidInputError, SynthesisCancelledError
 from .normalize import Pause, StreamNormalizer
 from .phrase_cache import MAX_PHRASE_CHARS, PhraseKey, style_digest
-from .synthesis import CancelToken, ChunkJob, Stage
+from .scheduler import StreamState
+from .synthesis import CancelToken, ChunkJob, Stage, predict_audio_seconds
 from .text import is_speakable
 from .timing import WordTiming, estimate_word_timings
 
@@ -93,6 +100,18 @@ class _Pending:
     end: Boundary = Boundary.SENTENCE  # how the text ends: the model's final mark, the pause
     silence: float | None = None  # a pause asked for in the text: exactly this, no speech
 
+    def pause(self, *, last: bool) -> float:
+        """Seconds of silence after this chunk: the pause asked for in the text, else none
+        after the last chunk, else by its punctuation; at least 0.2 s with nothing spoken."""
+        if self.silence is not None:
+            return self.silence
+        if last:
+            return 0.0 if self.job is not None else 0.2
+        pause = pause_after(
+            self.text, paragraph=self.end is Boundary.PARAGRAPH, cut=self.end is Boundary.CUT
+        )
+        return pause if self.job is not None else max(pause, 0.2)
+
 
 class SynthesisStream:
     """Push text with :meth:`add_text` / :meth:`add_chunk`, call :meth:`end`, iterate chunks.
@@ -129,7 +148,8 @@ class SynthesisStream:
         self._style_key = style_digest(self.style) if engine.phrase_cache else b""
         self._offset = 0.0
         self._wakeup = asyncio.Event()
-        self.state = engine.scheduler.open_stream()
+        self._closed = False
+        self.state: StreamState | None = None  # the scheduler place, taken by the first chunk
 
     # ------------------------------------------------------------------ input
 
@@ -176,8 +196,23 @@ class SynthesisStream:
         self.token.cancel()
         self._pending.clear()
         self._ended = True
-        self.engine.scheduler.close_stream(self.state)
+        self._leave()
         self._wake()
+
+    def release(self) -> bool:
+        """Give the scheduler place back if nothing is queued; True if there was one to give.
+
+        The stream stays usable: its next chunk asks for a place again (and may wait).
+        """
+        if self._pending or self.state is None:
+            return False
+        self._leave()
+        return True
+
+    @property
+    def holds_place(self) -> bool:
+        """True while the stream has a scheduler place (playing or waiting)."""
+        return self.state is not None
 
     @property
     def cancelled(self) -> bool:
@@ -187,6 +222,30 @@ class SynthesisStream:
     def queued_chunks(self) -> int:
         """Chunks queued and not yet delivered."""
         return len(self._pending)
+
+    def planned_seconds(self) -> float:
+        """Seconds of audio the chunks queued now will make, from the duration predictor
+        alone (nothing is synthesized): their speech and the pauses after them.
+
+        Why: :meth:`Engine.predict_duration` times text exactly as a stream splits,
+        normalises and pauses it, by asking a stream that is never iterated.
+        """
+        items = list(self._pending)
+        jobs = [item.job for item in items if item.job is not None]
+        speech = (
+            predict_audio_seconds(
+                self.engine.runtime,
+                jobs,
+                sample_rate=self.engine.sample_rate,
+                frame=self.engine.bundle.samples_per_frame,
+            )
+            if jobs
+            else []
+        )
+        last = len(items) - 1
+        return sum(speech) + sum(
+            item.pause(last=i == last and self._ended) for i, item in enumerate(items)
+        )
 
     # ------------------------------------------------------------------ output
 
@@ -201,7 +260,7 @@ class SynthesisStream:
                 continue
             try:
                 if head.job is not None and head.future is None:  # waiting for admission
-                    await asyncio.wrap_future(self.state.admitted)
+                    await asyncio.wrap_future(self._state.admitted)
                     continue
                 wav = await asyncio.wrap_future(head.future) if head.future else None
                 if (hold := self._first_hold(wav)) is not None:
@@ -223,7 +282,7 @@ class SynthesisStream:
                 raise RuntimeError("blocking iteration needs end() before iterating")
             try:
                 if head.job is not None and head.future is None:  # waiting for admission
-                    self.state.admitted.result()
+                    self._state.admitted.result()
                     continue
                 wav = head.future.result() if head.future else None
                 if (hold := self._first_hold(wav)) is not None:
@@ -250,7 +309,8 @@ class SynthesisStream:
             self.token.cancel()
         self._pending.clear()
         self._ended = True
-        self.engine.scheduler.close_stream(self.state)
+        self._closed = True
+        self._leave()
 
     # ------------------------------------------------------------------ internals
 
@@ -284,8 +344,25 @@ class SynthesisStream:
             raise error
 
     def _pending_add(self, item: _Pending) -> None:
+        """Queue a chunk, taking a scheduler place first if the stream has none (this may
+        raise CapacityError; the chunk is then not queued)."""
+        if self._closed or self.cancelled:
+            return
+        if self.state is None:
+            self.state = self.engine.scheduler.open_stream()
         self._pending.append(item)
         self._wake()
+
+    @property
+    def _state(self) -> StreamState:
+        """The scheduler place, which a stream with queued chunks always has."""
+        assert self.state is not None, "a stream with queued chunks has a scheduler place"
+        return self.state
+
+    def _leave(self) -> None:
+        if self.state is not None:
+            self.engine.scheduler.close_stream(self.state)
+            self.state = None
 
     def _wake(self) -> None:
         self._wakeup.set()
@@ -310,7 +387,7 @@ class SynthesisStream:
         """
         if not self._pending or self.cancelled:
             return None
-        if self.state.admitted.done():
+        if self._state.admitted.done():
             ahead: list[ChunkJob] = []  # submitted, not delivered
             position = 0
             while position < len(self._pending) and len(ahead) < LOOKAHEAD:
@@ -347,11 +424,11 @@ class SynthesisStream:
                 item.job.future.set_result(wav)
                 item.future, item.key = item.job.future, None
                 return
-        item.future = self.engine.scheduler.submit(item.job, self.state)
+        item.future = self.engine.scheduler.submit(item.job, self._state)
 
     def _resize(self, position: int, ahead: list[ChunkJob]) -> None:
         """Cut or pack the chunk at ``position`` to what the listener's lead pays for."""
-        seconds = self.engine.scheduler.speech_budget(self.state, ahead, self.options.steps)
+        seconds = self.engine.scheduler.speech_budget(self._state, ahead, self.options.steps)
         if seconds is None:
             return  # costs not measured yet
         if not seconds and self._submitted > 1:
@@ -407,20 +484,7 @@ class SynthesisStream:
             self.engine.phrase_cache.put(item.key, wav)
         rate = self.engine.sample_rate
         speech = fade_edges(wav, rate) if wav is not None else np.zeros(0, dtype=np.float32)
-        last = self._ended and not self._pending
-        pause = (
-            0.0
-            if last
-            else pause_after(
-                item.text,
-                paragraph=item.end is Boundary.PARAGRAPH,
-                cut=item.end is Boundary.CUT,
-            )
-        )
-        if wav is None:
-            pause = max(pause, 0.2)
-        if item.silence is not None:
-            pause = item.silence
+        pause = item.pause(last=self._ended and not self._pending)
         samples = np.concatenate([speech, np.zeros(round(pause * rate), dtype=np.float32)])
         speech_s = len(speech) / rate
         text, words = item.text, []
@@ -443,5 +507,5 @@ class SynthesisStream:
         )
         self._index += 1
         self._offset += chunk.duration
-        self.state.delivered(chunk.duration)
+        self._state.delivered(chunk.duration)
         return chunk

@@ -94,16 +94,41 @@ def latent_frames(duration: float, sample_rate: int, frame: int) -> int:
     return max(1, int((samples + np.float32(frame - 1)) / np.float32(frame)))
 
 
+def _speech_durations(
+    rt: Runtime, jobs: list[ChunkJob], ids: np.ndarray, mask: np.ndarray
+) -> list[float]:
+    """Seconds of speech the duration predictor gives each job, after its speed."""
+    dp = np.stack([j.style.dp for j in jobs])
+    durations = rt.run("duration_predictor", {"text_ids": ids, "style_dp": dp, "text_mask": mask})
+    predicted = np.asarray(durations, dtype=np.float32).reshape(-1)
+    # float32 division, as the official
+    return [float(predicted[row] / np.float32(job.speed)) for row, job in enumerate(jobs)]
+
+
+def predict_audio_seconds(
+    rt: Runtime, jobs: list[ChunkJob], *, sample_rate: int, frame: int
+) -> list[float]:
+    """Seconds of audio each job will make, from the duration predictor alone.
+
+    Why: a caller can learn how long a reply will be (a cost preview, a caption layout)
+    for the price of the smallest graph, without synthesizing. The vocoder keeps every
+    sample of every latent frame, so this is exact for the chunk's speech.
+    """
+    ids, mask = _pad_ids(jobs)
+    return [
+        latent_frames(d, sample_rate, frame) * frame / sample_rate
+        for d in _speech_durations(rt, jobs, ids, mask)
+    ]
+
+
 def prepare(rt: Runtime, jobs: list[ChunkJob], *, sample_rate: int, frame: int) -> None:
     """Duration prediction and text encoding; leaves each job holding its start noise."""
     ids, mask = _pad_ids(jobs)
-    dp = np.stack([j.style.dp for j in jobs])
     ttl = np.stack([j.style.ttl for j in jobs])
-    durations = rt.run("duration_predictor", {"text_ids": ids, "style_dp": dp, "text_mask": mask})
+    durations = _speech_durations(rt, jobs, ids, mask)
     emb = rt.run("text_encoder", {"text_ids": ids, "style_ttl": ttl, "text_mask": mask})
-    predicted = np.asarray(durations, dtype=np.float32).reshape(-1)
     for row, job in enumerate(jobs):
-        job.duration = float(predicted[row] / np.float32(job.speed))  # float32, as the official
+        job.duration = durations[row]
         frames = latent_frames(job.duration, sample_rate, frame)
         job.text_emb = np.asarray(emb)[row, :, : len(job.ids)]
         rng = np.random.default_rng(job.seed)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .chunking import _CLOSERS, _NO_BREAK_BEFORE, _OPENERS, _is_continuous
@@ -148,3 +149,45 @@ def _pause_weight(word: str) -> float:
 
 def _is_finite(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolTiming:
+    """One character of a chunk, or ``""`` for silence, and when it sounds (seconds)."""
+
+    symbol: str
+    start: float
+    duration: float
+
+
+def estimate_character_timings(
+    words: Sequence[WordTiming], *, start: float, end: float
+) -> list[SymbolTiming]:
+    """Spread each word's span over its characters, and mark the silences with ``""``.
+
+    Why: APIs that promise phoneme timings (Supertone's ``include_phonemes``) can get the
+    closest thing the model allows: it reads characters and has no phonemes, so each
+    character stands for its sounds, timed by the same weights as the word estimates.
+    Punctuation takes no time of its own. The symbols cover ``start``..``end`` without a
+    gap, the gaps between words and the pause after the last word being ``""`` entries.
+    """
+    out: list[SymbolTiming] = []
+    cursor = start
+    for word in words:
+        if word.start > cursor:
+            out.append(SymbolTiming("", cursor, word.start - cursor))
+        weights = [(ch, _char_weight(ch)) for ch in word.word]
+        total = sum(w for _, w in weights)
+        if total <= 0:  # a word of symbols only, or a tag: one symbol for all of it
+            weights, total = [(word.word, 1.0)], 1.0
+        span, elapsed = word.end - word.start, 0.0
+        for ch, weight in weights:
+            if weight > 0:
+                out.append(
+                    SymbolTiming(ch, word.start + span * elapsed / total, span * weight / total)
+                )
+                elapsed += weight
+        cursor = max(cursor, word.end)
+    if end > cursor:
+        out.append(SymbolTiming("", cursor, end - cursor))
+    return out

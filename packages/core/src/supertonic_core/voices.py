@@ -138,11 +138,34 @@ class VoiceLibrary:
     @property
     def custom(self) -> list[str]:
         """Names of the custom voices loaded from the custom folder."""
-        return [n for n in self._files if n not in PRESETS]
+        with self._lock:
+            return [n for n in self._files if n not in PRESETS]
 
     def names(self) -> list[str]:
         """Every accepted single-voice name: presets, custom voices, then OpenAI names."""
         return [*PRESETS, *self.custom, *OPENAI_VOICES]
+
+    def add(self, name: str, path: str | Path) -> VoiceStyle:
+        """Serve the style file at ``path`` as the custom voice ``name`` from now on.
+
+        Why: voices created while the server runs (an upload) are usable at once. The
+        file is validated first; a name taken by a preset or an OpenAI name is refused.
+        """
+        if name in PRESETS or name.lower() in OPENAI_VOICES:
+            raise VoiceStyleError(str(path), f"name {name!r} is taken by a preset")
+        style = load_style_file(path, name=name)
+        with self._lock:
+            self._files[name] = Path(path)
+            self._cache[name] = style
+        return style
+
+    def remove(self, name: str) -> None:
+        """Stop serving the custom voice ``name`` (streams that hold its style keep it)."""
+        if name in PRESETS or name not in self._files:
+            raise UnknownVoiceError(name, self.custom, "not a custom voice")
+        with self._lock:
+            self._files.pop(name, None)
+            self._cache.pop(name, None)
 
     def canonical(self, spec: str) -> str:
         """The preset or custom name a single voice name maps to (``alloy`` → ``F1``)."""

@@ -60,7 +60,7 @@ try:
     from supertonic_core.session import SpeechSession
 except ModuleNotFoundError as e:
     logger.error(f"Exception: {e}")
-    logger.error('In order to use Supertonic, you need to `uv add "pipecat-supertonic"`.')
+    logger.error('In order to use Supertonic, you need to `uv add "pipecat-supertonic-stack"`.')
     raise ImportError(f"Missing module: {e}") from e
 
 #: Seconds without audio before Pipecat gives up on an audio context (its default is 3).

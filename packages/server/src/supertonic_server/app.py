@@ -23,7 +23,6 @@ from fastapi.middleware.cors import CORSMiddleware
 from supertonic_core import Engine, RuntimeOptions, SynthesisOptions
 from supertonic_core import load_engine as load_core_engine
 from supertonic_core.bundle import synthetic_dir
-from supertonic_core.synthetic import make_synthetic_bundle
 
 from .auth import ApiKeyMiddleware
 from .body import BodyTimeoutMiddleware
@@ -36,7 +35,9 @@ from .metrics import Metrics
 from .routes import routers
 from .settings import Settings
 from .state import DRAINING, FAILED, READY, Lifecycle
+from .supertone import install as install_supertone
 from .version import __version__
+from .wyoming_tts import start_wyoming
 
 logger = logging.getLogger("supertonic_server")
 
@@ -61,6 +62,8 @@ def load_engine(settings: Settings) -> Engine:
     the core's one loader (blocking: run it in a thread)."""
     model_dir = settings.model_dir
     if settings.synthetic:
+        from supertonic_core.synthetic import make_synthetic_bundle  # the `synthetic` extra
+
         logger.warning(
             "building/using the SYNTHETIC %r bundle: random weights, noise output",
             settings.synthetic,
@@ -174,10 +177,15 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         starting = asyncio.create_task(_start(app, factory, on_fatal))
+        wyoming = None
+        if settings.wyoming_port is not None:  # shares the engine; drained by _stop
+            wyoming = await start_wyoming(app.state, settings.host, settings.wyoming_port)
         try:
             yield
         finally:
             await _stop(app, starting)
+            if wyoming is not None:
+                await wyoming.stop()
 
     app = FastAPI(
         title="Supertonic TTS server",
@@ -209,4 +217,6 @@ def create_app(
         )
     for router in routers(settings):
         app.include_router(router)
+    if settings.supertone_enabled:
+        install_supertone(app, settings)
     return app

@@ -4,7 +4,8 @@ No keys configured means the API is open (the default, bound to loopback). With 
 request without a valid one gets 401 in OpenAI's envelope before its body is even read, so
 an unauthenticated client learns nothing about validation. WebSocket clients (browsers
 cannot set headers there) may also pass ``?api_key=`` or authenticate with a first
-``auth`` message (checked by the WebSocket route); a refused socket is closed with code 1008. Health, readiness and the docs stay open for probes. Keys are compared in
+``auth`` message (all checked by the WebSocket route); a refused socket gets an
+``unauthorized`` error, then close 1008. Health, readiness and the docs stay open for probes. Keys are compared in
 constant time and never logged.
 """
 
@@ -40,6 +41,12 @@ def presented_key(
     return None
 
 
+def key_matches(presented: str, keys: Iterable[str]) -> bool:
+    """``presented`` is one of ``keys``, compared in constant time (no timing oracle)."""
+    given = presented.encode()
+    return any(hmac.compare_digest(given, k.encode()) for k in keys)
+
+
 def check_key(presented: str | None, keys: Iterable[str]) -> None:
     """Raise a 401 :class:`APIError` unless ``presented`` is one of ``keys``."""
     keys = list(keys)
@@ -52,8 +59,7 @@ def check_key(presented: str | None, keys: Iterable[str]) -> None:
             code="missing_api_key",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    given = presented.encode()
-    if not any(hmac.compare_digest(given, k.encode()) for k in keys):
+    if not key_matches(presented, keys):
         raise APIError(
             401,
             "Incorrect API key provided.",
@@ -79,19 +85,16 @@ class ApiKeyMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
-        key = presented_key(headers, scope.get("query_string", b""), websocket=kind == "websocket")
-        if kind == "websocket" and key is None:
-            # A socket may authenticate with its first message instead; the route checks it.
+        if kind == "websocket":
+            # The route checks the key (header, query or a first ``auth`` message) and refuses
+            # every way alike: an ``unauthorized`` error, then close 1008.
             await self.app(scope, receive, send)
             return
+        key = presented_key(dict(scope["headers"]))
         try:
             check_key(key, self.keys)
         except APIError as err:
-            logger.info("%s %s -> 401 %s", scope.get("method", "WS"), scope["path"], err.code)
-            if kind == "websocket":
-                await send({"type": "websocket.close", "code": 1008, "reason": err.message})
-            else:
-                await err.response()(scope, receive, send)
+            logger.info("%s %s -> 401 %s", scope["method"], scope["path"], err.code)
+            await err.response()(scope, receive, send)
             return
         await self.app(scope, receive, send)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
 import uvicorn
+from fastapi import FastAPI
 
 from .app import create_app
 from .logs import configure_logging
@@ -30,15 +33,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings.host,
         )
 
+    if settings.wyoming_port is not None and settings.exposed:
+        logger.warning(
+            "the Wyoming port %d on %s has no authentication (the protocol has none): "
+            "expose it only to your Home Assistant's network",
+            settings.wyoming_port,
+            settings.host,
+        )
+
     failures: list[BaseException] = []
     server: uvicorn.Server | None = None
+    stopping = asyncio.Event()
 
     def on_fatal(exc: BaseException) -> None:
         failures.append(exc)
+        stopping.set()
         if server is not None:
             server.should_exit = True
 
     app = create_app(settings, on_fatal=on_fatal)
+    if not settings.http_enabled:
+        asyncio.run(run_without_http(app, stopping))
+        return 1 if failures else 0
     config = uvicorn.Config(
         app,
         host=settings.host,
@@ -51,6 +67,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     server = uvicorn.Server(config)
     server.run()
     return 1 if failures else 0
+
+
+async def run_without_http(app: FastAPI, stopping: asyncio.Event) -> None:
+    """The app's lifespan (load and warm the engine, serve Wyoming, drain at the end) with no
+    HTTP listener, until SIGTERM or SIGINT (or a fatal start-up error sets ``stopping``)."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    async with app.router.lifespan_context(app):
+        await stopping.wait()
+        logger.info("stopping: draining the streams in flight")
 
 
 if __name__ == "__main__":

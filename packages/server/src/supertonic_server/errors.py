@@ -186,7 +186,8 @@ NOT_UNICODE = (
 _UNION_MEMBER = re.compile(r"[A-Z]\w*|.*\[.*\]")
 
 
-def _validation_error(exc: RequestValidationError) -> APIError:
+def validation_error(exc: RequestValidationError) -> APIError:
+    """The 400 for a request FastAPI could not validate, naming the first bad field."""
     errors = exc.errors() or [{"loc": (), "msg": "invalid request", "type": ""}]
     # Our own errors say most (a union reports one error per member: the string's says why)
     first = next((e for e in errors if str(e.get("type", "")).startswith("supertonic_")), errors[0])
@@ -244,7 +245,7 @@ async def _handle_core_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _handle_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return await _handle_api_error(request, _validation_error(exc))
+    return await _handle_api_error(request, validation_error(exc))
 
 
 async def _handle_http(request: Request, exc: Exception) -> JSONResponse:

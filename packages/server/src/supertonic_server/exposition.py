@@ -147,6 +147,12 @@ class SupertonicCollector:
         for key, name, doc in (
             ("calls", "calls", "Model calls made"),
             ("streams_total", "streams", "Streams opened"),
+            (
+                "rejected_total",
+                "rejected_streams",
+                "Streams refused because every slot played and the waiting queue was full "
+                "(HTTP 429; server_busy on the WebSocket and Wyoming)",
+            ),
             ("underruns_total", "underruns", "Times a stream's listener ran out of audio"),
             ("underrun_s_total", "underrun_seconds", "Seconds listeners spent waiting for audio"),
         ):

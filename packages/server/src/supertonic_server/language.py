@@ -4,7 +4,7 @@ Two detectors, and the response says which one decided (``X-Language-Detection``
 
 * ``lingua``: the statistical detector of ``lingua-language-detector``, restricted to the
   model's languages, used when that package is installed (``pip install
-  "supertonic-server[detect]"``). Accurate on short text too.
+  "supertonic-stack-server[detect]"``). Accurate on short text too.
 * ``heuristic``: always available, no dependency. The writing system settles Korean,
   Japanese, Arabic, Hindi and Greek; Cyrillic text is Ukrainian or Bulgarian when their own
   letters appear, Russian otherwise; Latin text is scored by letters typical of one language

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from supertonic_core.audio import SAMPLE_RATES
+from supertonic_core.bundle import SYNTHETIC_PROFILES
 from supertonic_core.engine import STEPS_RANGE, WARMUP_TEXT, SynthesisOptions
 from supertonic_core.normalize import EMOJI_CHOICES
 from supertonic_core.runtime import DEVICES
 from supertonic_core.scheduler import POLICIES
-from supertonic_core.synthetic import PROFILES
 
 from .metrics import BUFFER_RANGE
 
@@ -100,6 +100,54 @@ class Settings:
         "audio messages buffered per WebSocket for a slow reader before synthesis waits",
         default=16,
     )
+    ws_send_timeout: float = _opt(
+        "seconds a WebSocket send may wait for a client that stopped reading before the "
+        "socket is closed",
+        default=20.0,
+    )
+    ws_flush_after: float = _opt(
+        "seconds without new text after which a WebSocket context's unflushed text is spoken "
+        "(and a paused utterance gives its synthesis slot back)",
+        default=3.0,
+    )
+    ws_context_idle_timeout: float = _opt(
+        "seconds without messages or audio after which a WebSocket context with nothing to "
+        "say is closed (context_closed, reason idle_timeout)",
+        default=20.0,
+    )
+    ws_max_utterances: int = _opt(
+        "utterances in progress (first text to audio_end) allowed on one WebSocket",
+        default=4,
+    )
+    ws_max_utterances_per_key: int = _opt(
+        "utterances in progress allowed over all WebSockets of one API key",
+        default=16,
+    )
+    ws_max_pending_chars: int = _opt(
+        "characters one WebSocket may have waiting to be spoken, over all its contexts (one "
+        "context: --max-input-chars)",
+        default=8192,
+    )
+    wyoming_port: int | None = _opt(
+        "also serve the Wyoming protocol (Home Assistant's TTS) on this port of --host; "
+        "10200 is customary; off by default",
+        default=None,
+    )
+    http_enabled: bool = _opt(
+        "serve HTTP (OpenAI API, WebSocket, console, metrics, health); --no-http with "
+        "--wyoming-port serves Wyoming alone",
+        flag="--http",
+        default=True,
+    )
+    supertone_enabled: bool = _opt(
+        "serve Supertone's cloud API under /supertone (its SDK's server_url)",
+        flag="--supertone",
+        default=True,
+    )
+    supertone_credits: float | None = _opt(
+        "credit balance of the Supertone API, in minutes of audio (default: unlimited)",
+        default=None,
+    )
     log_level: str = _opt("log level", choices=LOG_LEVELS, default="info")
     max_input_chars: int = _opt("longest accepted input, in characters", default=4096)
     body_timeout: float = _opt(
@@ -117,7 +165,7 @@ class Settings:
     synthetic: str | None = _opt(
         "serve a generated random-weight bundle of this profile (output is noise): for tests "
         "and benchmarks without the real weights",
-        choices=PROFILES,
+        choices=SYNTHETIC_PROFILES,
         default=None,
     )
     pcm_sample_rate: int = _opt(
@@ -147,6 +195,12 @@ class Settings:
                 raise bad(f.name, f"one of {', '.join(map(str, choices))}")
         if not 0 < self.port < 65536:
             raise bad("port", "between 1 and 65535")
+        if self.wyoming_port is not None and not 0 < self.wyoming_port < 65536:
+            raise bad("wyoming_port", "between 1 and 65535")
+        if self.http_enabled and self.wyoming_port == self.port:
+            raise ValueError("--wyoming-port and --port must differ: each needs its own port")
+        if not self.http_enabled and self.wyoming_port is None:
+            raise ValueError("--no-http leaves nothing to serve: add --wyoming-port")
         lo, hi = STEPS_RANGE
         if not lo <= self.total_steps <= hi:
             raise bad("total_steps", f"between {lo} and {hi}")
@@ -160,11 +214,23 @@ class Settings:
                 raise bad(name, "at least 1")
         if self.max_queue < 0:
             raise bad("max_queue", "0 or more")
-        for name in ("ws_max_contexts", "ws_send_queue"):
+        for name in (
+            "ws_max_contexts",
+            "ws_send_queue",
+            "ws_max_utterances",
+            "ws_max_utterances_per_key",
+            "ws_max_pending_chars",
+        ):
             if getattr(self, name) < 1:
                 raise bad(name, "at least 1")
-        if self.ws_idle_timeout <= 0:
-            raise bad("ws_idle_timeout", "more than 0")
+        for name in (
+            "ws_idle_timeout",
+            "ws_send_timeout",
+            "ws_flush_after",
+            "ws_context_idle_timeout",
+        ):
+            if getattr(self, name) <= 0:
+                raise bad(name, "more than 0")
         if self.max_input_chars < 1:
             raise bad("max_input_chars", "at least 1")
         if self.body_timeout <= 0:
@@ -172,6 +238,8 @@ class Settings:
         lo, hi = BUFFER_RANGE
         if not lo <= self.observability_buffer_size <= hi:
             raise bad("observability_buffer_size", f"between {lo} and {hi}")
+        if self.supertone_credits is not None and self.supertone_credits < 0:
+            raise bad("supertone_credits", "0 or more")
         if self.shutdown_grace < 0:
             raise bad("shutdown_grace", "0 or more")
         if self.synthetic and self.model_dir:

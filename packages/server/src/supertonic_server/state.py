@@ -11,17 +11,20 @@ from .errors import SERVER, APIError
 
 if TYPE_CHECKING:
     from supertonic_core import Engine, SynthesisStream
+    from supertonic_core.session import SpeechSession
 
 LOADING, READY, FAILED, DRAINING = "loading", "ready", "failed", "draining"
 
 
 @dataclass(eq=False)
 class Lifecycle:
-    """Kept in ``app.state.lifecycle``; ``streams`` holds every synthesis stream in flight."""
+    """Kept in ``app.state.lifecycle``: ``streams`` holds every HTTP synthesis stream in
+    flight, ``sessions`` every open WebSocket session (what a shutdown drains)."""
 
     status: str = LOADING
     error: str | None = None
     streams: set[SynthesisStream] = field(default_factory=set)
+    sessions: set[SpeechSession] = field(default_factory=set)
 
     @property
     def ready(self) -> bool:

@@ -28,7 +28,15 @@ import numpy as np
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
-from supertonic_core import StreamResampler, SynthesisCancelledError, SynthesisStream
+from supertonic_core import (
+    AudioChunk,
+    Engine,
+    StreamResampler,
+    SupertonicError,
+    SynthesisCancelledError,
+    SynthesisOptions,
+    SynthesisStream,
+)
 
 from .encoders import Encoder
 from .errors import SERVER
@@ -81,6 +89,7 @@ class SpeechStreamer:
         self.native_samples = 0
         self.bytes_sent = 0
         self.chunks = 0
+        self.chunk: AudioChunk | None = None  # the chunk the bytes last yielded belong to
         self.complete = False
         self.disconnected = False
         self._reported_s = 0.0
@@ -140,6 +149,7 @@ class SpeechStreamer:
         """Encoded bytes as chunks arrive; the resampler's and encoder's tails at the end."""
         async for chunk in self.stream:
             self.chunks += 1
+            self.chunk = chunk
             self.native_samples += len(chunk.samples)
             self.audio_s += chunk.duration
             data = self.encoder.encode(self.resampler.process(chunk.samples))
@@ -237,12 +247,82 @@ class SpeechStreamer:
         )
 
 
-class SpeechResponse(StreamingResponse):
-    """A streaming response that always closes its streamer, even if never iterated."""
+def open_streamer(
+    request: Request,
+    engine: Engine,
+    opts: SynthesisOptions,
+    text: str,
+    encoder: Encoder,
+    *,
+    voice: str,
+    format: str,
+    on_close: Callable[[SpeechStreamer], None] | None = None,
+) -> SpeechStreamer:
+    """Start synthesizing ``text`` and return the streamer that will send it.
 
-    def __init__(self, streamer: SpeechStreamer, *, sse: bool, headers: dict[str, str]) -> None:
-        media_type = "text/event-stream" if sse else streamer.encoder.media_type
-        body = streamer.sse() if sse else streamer.audio()
+    The stream is registered with the app's lifecycle (shutdown waits for it) and the
+    request with its metrics. A failure before the streamer exists releases the stream,
+    the encoder and the metrics record, then raises. ``on_close`` is called with the
+    streamer once it is closed (its ``audio_s`` is then final).
+    """
+    lifecycle = request.app.state.lifecycle
+    tracker = request.app.state.metrics.start(
+        transport="http", text=text, voice=voice, lang=opts.lang, format=format
+    )
+    try:
+        stream = engine.open_stream(opts)
+    except SupertonicError as exc:
+        tracker.finish(status="error", error=type(exc).__name__)
+        encoder.close()
+        raise
+    lifecycle.streams.add(stream)
+    try:
+        stream.add_text(text)
+        stream.end()
+    except BaseException as exc:
+        stream.close()
+        lifecycle.streams.discard(stream)
+        tracker.finish(status="error", error=type(exc).__name__)
+        encoder.close()
+        raise
+
+    def closed(stream: SynthesisStream) -> None:
+        lifecycle.streams.discard(stream)
+        if on_close is not None:
+            on_close(streamer)
+
+    streamer = SpeechStreamer(
+        stream,
+        encoder,
+        request=request,
+        tracker=tracker,
+        frame=engine.bundle.samples_per_frame,
+        input_chars=len(text),
+        on_close=closed,
+    )
+    return streamer
+
+
+class SpeechResponse(StreamingResponse):
+    """A streaming response that always closes its streamer, even if never iterated.
+
+    ``body`` and ``media_type`` replace the streamer's own audio or SSE (another API's
+    framing of the same audio).
+    """
+
+    def __init__(
+        self,
+        streamer: SpeechStreamer,
+        *,
+        sse: bool,
+        headers: dict[str, str],
+        body: AsyncIterator[bytes] | None = None,
+        media_type: str | None = None,
+    ) -> None:
+        if body is None:
+            body = streamer.sse() if sse else streamer.audio()
+        if media_type is None:
+            media_type = "text/event-stream" if sse else streamer.encoder.media_type
         super().__init__(body, media_type=media_type, headers=headers)
         self.streamer = streamer
 

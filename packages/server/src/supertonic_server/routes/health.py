@@ -1,4 +1,5 @@
-"""``GET /healthz`` (liveness and facts) and ``GET /readyz`` (503 until loaded and warmed)."""
+"""``GET /healthz`` (liveness and facts) and ``GET /readyz`` (503 until loaded and warmed,
+while draining, and while the waiting queue is full)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from ..errors import error_responses
+from ..errors import SERVER, APIError, error_responses
 from ..settings import Settings
 from ..state import READY, Lifecycle, require_engine
 from ..version import __version__
@@ -50,9 +51,22 @@ async def healthz(request: Request) -> dict[str, Any]:
 
 @router.get(
     "/readyz",
-    summary="Readiness: 200 once the model is loaded and warmed",
+    summary="Readiness: 200 while a new stream would be served",
     responses=error_responses(503),
 )
 async def readyz(request: Request) -> dict[str, str]:
-    require_engine(request)
+    """503 while loading or draining, and while every slot plays and the waiting queue is
+    full: the next stream would get 429, so a load balancer should send it elsewhere."""
+    engine = require_engine(request)
+    settings: Settings = request.app.state.settings
+    state = engine.scheduler.state()
+    active, waiting = int(state["active_streams"]), int(state["waiting_streams"])  # type: ignore[call-overload]
+    if active >= int(state["max_streams"]) and waiting >= settings.max_queue:  # type: ignore[call-overload]
+        raise APIError(
+            503,
+            f"Full: {active} streams playing and {waiting} waiting; new streams get 429.",
+            type=SERVER,
+            code="queue_full",
+            headers={"Retry-After": "1"},
+        )
     return {"status": "ready"}

@@ -12,18 +12,17 @@ import logging
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from supertonic_core import Engine, SupertonicError, SynthesisOptions
+from supertonic_core import Engine, SynthesisOptions
 from supertonic_core.audio import check_sample_rate
 
 from ..encoders import MEDIA_TYPES, OPUS_RATE, create_encoder
 from ..errors import APIError, error_responses
 from ..instructions import speed_from_instructions
 from ..language import detect
-from ..metrics import Metrics
 from ..schemas import SpeechRequest
 from ..settings import Settings
-from ..state import Lifecycle, require_engine
-from ..streaming import SpeechResponse, SpeechStreamer
+from ..state import require_engine
+from ..streaming import SpeechResponse, open_streamer
 
 logger = logging.getLogger("supertonic_server")
 router = APIRouter(tags=["speech"])
@@ -88,8 +87,6 @@ def resolve_options(body: SpeechRequest, engine: Engine) -> tuple[SynthesisOptio
 async def create_speech(body: SpeechRequest, request: Request) -> StreamingResponse:
     engine = require_engine(request)
     settings: Settings = request.app.state.settings
-    lifecycle: Lifecycle = request.app.state.lifecycle
-    metrics: Metrics = request.app.state.metrics
 
     if len(body.input) > settings.max_input_chars:
         raise APIError(
@@ -122,38 +119,8 @@ async def create_speech(body: SpeechRequest, request: Request) -> StreamingRespo
         " [SYNTHETIC MODEL: random weights, the audio is noise]" if synthetic else "",
     )
 
-    tracker = metrics.start(
-        transport="http",
-        text=body.input,
-        voice=voice,
-        lang=opts.lang,
-        format=body.response_format,
-    )
-    try:
-        stream = engine.open_stream(opts)
-    except SupertonicError as exc:
-        tracker.finish(status="error", error=type(exc).__name__)
-        encoder.close()
-        raise
-    lifecycle.streams.add(stream)
-    try:
-        stream.add_text(body.input)
-        stream.end()
-    except BaseException as exc:
-        stream.close()
-        lifecycle.streams.discard(stream)
-        tracker.finish(status="error", error=type(exc).__name__)
-        encoder.close()
-        raise
-
-    streamer = SpeechStreamer(
-        stream,
-        encoder,
-        request=request,
-        tracker=tracker,
-        frame=engine.bundle.samples_per_frame,
-        input_chars=len(body.input),
-        on_close=lifecycle.streams.discard,
+    streamer = open_streamer(
+        request, engine, opts, body.input, encoder, voice=voice, format=body.response_format
     )
     headers = {
         "X-Sample-Rate": str(rate),

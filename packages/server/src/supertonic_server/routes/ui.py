@@ -72,6 +72,7 @@ async def config(request: Request) -> dict[str, Any]:
         },
         "max_input_chars": settings.max_input_chars,
         "ws_enabled": settings.ws_enabled,
+        "supertone_enabled": settings.supertone_enabled,
     }
 
 

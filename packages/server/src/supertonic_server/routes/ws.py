@@ -1,8 +1,10 @@
 """``WS /v1/audio/speech/stream``: the speech-session protocol over a WebSocket.
 
-The protocol itself (contexts, auto-release, flush, cancel, timings, encodings) lives in
-:mod:`supertonic_core.session`; this module only moves its messages across the socket,
-authenticates, times out idle sockets and reports to the metrics.
+The protocol itself (contexts, auto-release, flush, cancel, timings, encodings, what a
+session may hold) lives in :mod:`supertonic_core.session`; this module only moves its
+messages across the socket, authenticates, bounds what one client may take (per socket and
+per API key), closes idle sockets and sockets whose client stopped reading, and reports to
+the metrics.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from supertonic_core.protocol import (
     parse_client_message,
     to_message,
 )
-from supertonic_core.session import SpeechSession
+from supertonic_core.session import SessionLimits, Share, SpeechSession
 
 from ..auth import check_key, presented_key
 from ..errors import APIError
@@ -37,8 +39,25 @@ logger = logging.getLogger("supertonic_server")
 router = APIRouter(tags=["websocket"])
 
 AUTH_TIMEOUT_S = 10.0
-CLOSE_POLICY = 1008  # authentication failed
+CLOSE_TIMEOUT_S = 2.0  # a close frame to a client that does not read would wait forever
+CLOSE_POLICY = 1008  # authentication failed; the client stopped reading
 CLOSE_TRY_LATER = 1013  # model not ready
+
+
+class _QuietInvalidUtf8(logging.Filter):
+    """uvicorn logs a text frame that is not UTF-8 as an ERROR with a traceback, though it
+    closes the socket correctly (1007): a client's mistake, so one INFO line instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not (record.exc_info and isinstance(record.exc_info[1], UnicodeDecodeError)):
+            return True
+        record.levelno, record.levelname = logging.INFO, "INFO"
+        record.msg, record.args = "WebSocket closed 1007: a text frame was not valid UTF-8", ()
+        record.exc_info, record.exc_text = None, None
+        return logging.getLogger(record.name).isEnabledFor(logging.INFO)
+
+
+logging.getLogger("uvicorn.error").addFilter(_QuietInvalidUtf8())
 
 
 @router.websocket("/v1/audio/speech/stream")
@@ -47,7 +66,8 @@ async def speech_stream(ws: WebSocket) -> None:
     settings: Settings = ws.app.state.settings
     lifecycle: Lifecycle = ws.app.state.lifecycle
     await ws.accept()
-    if not await _authenticate(ws, settings):
+    authenticated, key = await _authenticate(ws, settings)
+    if not authenticated:
         return
     engine = ws.app.state.engine
     if not lifecycle.ready or engine is None:
@@ -55,25 +75,47 @@ async def speech_stream(ws: WebSocket) -> None:
         await _send_error(ws, Error(err.message, code=err.code or "unavailable", fatal=True))
         await ws.close(CLOSE_TRY_LATER)
         return
+    shares = [Share(settings.ws_max_utterances, "this connection")]
+    if key is not None:
+        shares.append(_key_share(ws, settings, key))
     session = SpeechSession(
-        engine, max_contexts=settings.ws_max_contexts, max_queued_audio=settings.ws_send_queue
+        engine,
+        max_contexts=settings.ws_max_contexts,
+        max_queued_audio=settings.ws_send_queue,
+        limits=SessionLimits(
+            flush_after=settings.ws_flush_after,
+            context_idle_timeout=settings.ws_context_idle_timeout,
+            max_context_chars=settings.max_input_chars,
+            max_pending_chars=settings.ws_max_pending_chars,
+        ),
+        shares=shares,
     )
-    await _send(ws, session, session.ready())
-    sender = asyncio.create_task(_pump(ws, session, ws.app.state.metrics))
+    lifecycle.sessions.add(session)
+    sender: asyncio.Task[None] | None = None
     try:
+        await _send(ws, session, session.ready())
+        sender = asyncio.create_task(_pump(ws, session, ws.app.state.metrics, settings))
         await _receive(ws, session, settings, sender)
+    except WebSocketDisconnect:
+        pass
     finally:
         await session.aclose()
-        sender.cancel()
-        await asyncio.gather(sender, return_exceptions=True)
-    with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-        await ws.close()
+        if sender is not None:
+            sender.cancel()
+            await asyncio.gather(sender, return_exceptions=True)
+        lifecycle.sessions.discard(session)
+    await _close(ws)
 
 
-async def _authenticate(ws: WebSocket, settings: Settings) -> bool:
-    """Keys by header or ``?api_key=`` (checked by the middleware), or a first ``auth`` message."""
+async def _authenticate(ws: WebSocket, settings: Settings) -> tuple[bool, str | None]:
+    """(accepted, the key) from a header, ``?api_key=`` or a first ``auth`` message.
+
+    Every refusal is the same, whichever way the key came: an ``unauthorized`` error, then
+    close 1008 (the middleware lets sockets through to here, so a browser, which cannot read
+    a refused handshake's status, learns why too).
+    """
     if not settings.api_keys:
-        return True
+        return True, None
     key = presented_key(
         dict(ws.scope["headers"]), ws.scope.get("query_string", b""), websocket=True
     )
@@ -84,59 +126,95 @@ async def _authenticate(ws: WebSocket, settings: Settings) -> bool:
             if msg["type"] != "auth":
                 raise ProtocolError('authenticate first: send {"type": "auth", "api_key": ...}')
             key = msg.get("api_key")
+            if not isinstance(key, str):
+                raise ProtocolError("auth: api_key must be a string")
         check_key(key, settings.api_keys)
-        return True
+        return True, key
     except (TimeoutError, ProtocolError, APIError) as exc:
         message = (
             exc.message if isinstance(exc, APIError) else str(exc) or "authentication timed out"
         )
+        logger.info("WebSocket refused: %s", message)
         await _send_error(ws, Error(message, code="unauthorized", fatal=True))
-        await ws.close(CLOSE_POLICY)
-        return False
+        await _close(ws, CLOSE_POLICY)
+        return False, None
     except WebSocketDisconnect:
-        return False
+        return False, None
+
+
+def _key_share(ws: WebSocket, settings: Settings, key: str) -> Share:
+    """The share of every socket of one API key (one of the configured keys: bounded)."""
+    shares: dict[str, Share] | None = getattr(ws.app.state, "ws_key_shares", None)
+    if shares is None:
+        shares = ws.app.state.ws_key_shares = {}
+    if key not in shares:
+        shares[key] = Share(settings.ws_max_utterances_per_key, "this API key")
+    return shares[key]
 
 
 async def _receive(
     ws: WebSocket, session: SpeechSession, settings: Settings, sender: asyncio.Task[None]
 ) -> None:
-    """Client messages into the session until the client leaves, closes, or idles out."""
-    while not sender.done():
-        receive = asyncio.ensure_future(ws.receive())
-        done, _ = await asyncio.wait(
-            {receive, sender}, timeout=settings.ws_idle_timeout, return_when=asyncio.FIRST_COMPLETED
-        )
-        if receive not in done:
-            receive.cancel()
-            if sender in done:
-                return  # the session ended (after "close"): the socket closes
-            if session.contexts:
-                continue  # audio still flowing: not idle
-            await _send_error(
-                ws,
-                Error(
-                    f'closing idle connection after {settings.ws_idle_timeout:g} s without messages; send {{"type": "ping"}} to keep it open',
-                    code="idle_timeout",
-                    fatal=True,
-                ),
+    """Client messages into the session until the client leaves, closes, or idles out.
+
+    Idle means no message that did something (an empty ``text`` does not count) and no
+    audio for ``--ws-idle-timeout`` seconds, while nothing is synthesizing or playing.
+    """
+    receive: asyncio.Future[Any] | None = None
+    try:
+        while not sender.done():
+            left = settings.ws_idle_timeout - session.idle_s()
+            if left <= 0:
+                await _send_error(
+                    ws,
+                    Error(
+                        f"closing idle connection after {settings.ws_idle_timeout:g} s without "
+                        'messages or audio; send {"type": "ping"} to keep it open',
+                        code="idle_timeout",
+                        fatal=True,
+                    ),
+                )
+                return
+            if receive is None:
+                receive = asyncio.ensure_future(ws.receive())
+            done, _ = await asyncio.wait(
+                {receive, sender}, timeout=left, return_when=asyncio.FIRST_COMPLETED
             )
-            return
-        message = receive.result()
-        if message["type"] == "websocket.disconnect":
-            return
-        if message.get("bytes") is not None:
-            await session.handle(message["bytes"])
-        else:
-            await session.handle(message.get("text") or "")
+            if receive not in done:
+                continue  # idle time to check again, or the session ended (after "close")
+            message, receive = receive.result(), None
+            if message["type"] == "websocket.disconnect":
+                return
+            if message.get("bytes") is not None:
+                await session.handle(message["bytes"])
+            else:
+                await session.handle(message.get("text") or "")
+    finally:
+        if receive is not None:
+            receive.cancel()
 
 
-async def _pump(ws: WebSocket, session: SpeechSession, metrics: Metrics) -> None:
-    """Session events onto the socket, with per-utterance metrics."""
+async def _pump(
+    ws: WebSocket, session: SpeechSession, metrics: Metrics, settings: Settings
+) -> None:
+    """Session events onto the socket, with per-utterance metrics.
+
+    A send that makes no progress for ``--ws-send-timeout`` seconds means the client stopped
+    reading: the session ends (its queue is bounded, so memory was too) and the socket closes.
+    """
     trackers: dict[str, Tracker] = {}
     try:
         async for event in session.events():
-            _track(event, trackers, metrics, session)
-            await _send(ws, session, event)
+            _track(event, trackers, metrics)
+            try:
+                await asyncio.wait_for(_send(ws, session, event), settings.ws_send_timeout)
+            except TimeoutError:
+                logger.info(
+                    "closing a WebSocket whose client stopped reading (%g s without progress)",
+                    settings.ws_send_timeout,
+                )
+                await session.aclose()
+                return
     except (WebSocketDisconnect, RuntimeError):
         pass  # the client went away mid-send; the receiver notices and cleans up
     finally:
@@ -144,19 +222,17 @@ async def _pump(ws: WebSocket, session: SpeechSession, metrics: Metrics) -> None
             tracker.finish(status="cancelled")
 
 
-def _track(
-    event: Event, trackers: dict[str, Tracker], metrics: Metrics, session: SpeechSession
-) -> None:
+def _track(event: Event, trackers: dict[str, Tracker], metrics: Metrics) -> None:
     """One metrics record per utterance, from its first text (``audio_start`` carries the
-    time since then) to ``audio_end``, ``cancelled`` or a synthesis error."""
+    time since then, and the voice, language and encoding of its context) to ``audio_end``,
+    ``cancelled`` or a synthesis error."""
     if isinstance(event, AudioStart):
-        cfg = session.config
         tracker = metrics.start(
             transport="ws",
             text="",
-            voice=cfg.voice or "",
-            lang=cfg.lang or "",
-            format=cfg.encoding or "",
+            voice=event.voice,
+            lang=event.lang,
+            format=event.encoding,
             elapsed_s=event.ttfb_ms / 1000,
         )
         tracker.first_byte()
@@ -189,5 +265,11 @@ async def _send(ws: WebSocket, session: SpeechSession, event: Event) -> None:
 
 async def _send_error(ws: WebSocket, error: Error) -> None:
     msg: dict[str, Any] = to_message(error)[0]
-    with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-        await ws.send_text(json.dumps(msg))
+    with contextlib.suppress(RuntimeError, WebSocketDisconnect, TimeoutError):
+        await asyncio.wait_for(ws.send_text(json.dumps(msg)), CLOSE_TIMEOUT_S)
+
+
+async def _close(ws: WebSocket, code: int = 1000) -> None:
+    """Close, unless the client is gone or not reading (then the server lets go anyway)."""
+    with contextlib.suppress(RuntimeError, WebSocketDisconnect, TimeoutError):
+        await asyncio.wait_for(ws.close(code), CLOSE_TIMEOUT_S)

@@ -11,6 +11,7 @@ const TABS = [
   ["pipecat", "Pipecat", pipecat],
   ["livekit", "LiveKit", livekit],
   ["js", "JavaScript", javascript],
+  ["supertone", "Supertone SDK", supertoneSdk],
 ];
 const EXT = { mp3: "mp3", opus: "ogg", aac: "aac", flac: "flac", wav: "wav", pcm: "pcm" };
 
@@ -145,6 +146,37 @@ function javascript(body, ctx) {
   return lines.join("\n");
 }
 
+// Supertone's cloud API, served under /supertone: its SDK needs only a new server_url.
+const SUPERTONE_LANGS = new Set(
+  "en ko ja bg cs da el es et fi hu it nl pl pt ro ar de fr hi id ru vi hr lt lv sk sl sv tr uk".split(" "),
+);
+
+function supertoneSdk(body, ctx) {
+  const key = ctx.key ? `os.environ["SUPERTONIC_API_KEY"]` : `"not-needed"`;
+  const fmt = body.response_format === "mp3" ? "mp3" : "wav";
+  const lang = SUPERTONE_LANGS.has(body.lang) ? body.lang : "en";
+  return [
+    ctx.supertone ? "" : "# This server runs with --no-supertone: start it without that flag first.\n",
+    ctx.key ? "import os\n" : "",
+    "from supertone import Supertone  # pip install supertone (Python 3.12+)",
+    "",
+    `client = Supertone(api_key=${key}, server_url=${q(`${ctx.origin}/supertone`)})`,
+    `# TypeScript: new Supertone({ apiKey, serverURL: ${q(`${ctx.origin}/supertone`)} })`,
+    "",
+    "response = client.text_to_speech.create_speech(",
+    `    voice_id=${q(body.voice)},`,
+    `    text=${q(body.input)},`,
+    `    language=${q(lang)},`,
+    `    output_format=${q(fmt)},  # Supertone's formats: wav or mp3`,
+    `    voice_settings={"speed": ${body.speed}},`,
+    ")",
+    `with open("speech.${fmt}", "wb") as f:`,
+    "    f.write(response.result.read())",
+  ]
+    .filter((l, i) => i > 1 || l)
+    .join("\n");
+}
+
 /** Comments muted, strings coloured: a few spans built as nodes, never as HTML. */
 function highlight(code, lang) {
   const comment = lang === "js" ? /\/\/[^\n]*/ : lang === "curl" ? /(?!)/ : /#[^\n]*/;
@@ -180,7 +212,11 @@ export function initSnippets(config) {
     if (!lastBody) return;
     for (const b of buttons) b.setAttribute("aria-selected", String(b.dataset.tab === active));
     const [, , make] = TABS.find(([id]) => id === active);
-    const ctx = { origin: location.origin, key: config.api_key_required || Boolean(apiKey()) };
+    const ctx = {
+      origin: location.origin,
+      key: config.api_key_required || Boolean(apiKey()),
+      supertone: config.supertone_enabled,
+    };
     const text = make(lastBody, ctx);
     code.dataset.tab = active;
     code.replaceChildren(...highlight(text, active));

@@ -9,6 +9,12 @@ measures per reply:
 - **first audio at sink**: wall time from queueing the frames into the pipeline to the
   first ``TTSAudioRawFrame`` reaching the processor after the TTS.
 
+For the replies of two sentences, the **second sentence** too: wall time from queueing
+the reply to the first word of sentence 2 reaching the probe (its words travel with its
+audio), and its **slack**: how long before it is due in a real-time playout (first audio
++ the audio of sentence 1 received before it) it arrives; negative slack is a gap the
+listener hears.
+
 Two input shapes: ``speak`` (one ``TTSSpeakFrame`` with the whole text) and ``llm`` (the
 text as an LLM token stream, two words a token, queued at once, so Pipecat's sentence
 aggregator hands over the first sentence as soon as the second one begins).
@@ -28,9 +34,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -54,6 +61,7 @@ from pipecat.frames.frames import (
     TTSAudioRawFrame,
     TTSSpeakFrame,
     TTSStoppedFrame,
+    TTSTextFrame,
 )
 from pipecat.metrics.metrics import TTFBMetricsData
 from pipecat.pipeline.pipeline import Pipeline
@@ -62,6 +70,7 @@ from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.services.tts_service import TTSService
 from pipecat.workers.runner import WorkerRunner
 from pipecat_supertonic import SupertonicServerTTSService, SupertonicTTSService
+from supertonic_core import Engine
 
 SHAPES = ("speak", "llm")
 RATE = 24000  # Pipecat's default output rate
@@ -84,13 +93,19 @@ class Probe(FrameProcessor):
         super().__init__()
         self.first_audio: float | None = None
         self.ttfb: list[float] = []
+        self.words: list[tuple[float, int]] = []  # (arrival, audio bytes received before)
+        self.audio_bytes = 0
         self.done = asyncio.Event()
         self.end_type: type = TTSStoppedFrame
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
-        if isinstance(frame, TTSAudioRawFrame) and self.first_audio is None:
-            self.first_audio = time.perf_counter()
+        if isinstance(frame, TTSAudioRawFrame):
+            if self.first_audio is None:
+                self.first_audio = time.perf_counter()
+            self.audio_bytes += len(frame.audio)
+        elif isinstance(frame, TTSTextFrame):
+            self.words.append((time.perf_counter(), self.audio_bytes))
         elif isinstance(frame, MetricsFrame):
             self.ttfb += [d.value for d in frame.data if isinstance(d, TTFBMetricsData)]
         elif isinstance(frame, self.end_type):
@@ -110,7 +125,7 @@ class Backend:
         )
         self.runner = WorkerRunner(handle_sigint=False)
         self.results: dict[str, dict[str, list[float]]] = {
-            shape: {"ttfb": [], "sink": []} for shape in SHAPES
+            shape: {"ttfb": [], "sink": [], "s2": [], "slack": []} for shape in SHAPES
         }
         self._running: asyncio.Task[None] | None = None
 
@@ -126,22 +141,32 @@ class Backend:
         await asyncio.wait_for(started.wait(), 600)  # model load and warm-up / socket open
         await self.reply("speak", "Warming up the path once.")  # not counted
 
-    async def reply(self, shape: str, text: str) -> tuple[float, float]:
-        """Milliseconds: Pipecat's TTFB, and queueing to first audio at the sink."""
+    async def reply(self, shape: str, text: str) -> tuple[float, float, float, float]:
+        """Milliseconds: Pipecat's TTFB, queueing to first audio at the sink, and for a
+        reply of two sentences queueing to the second's first word and its slack (else nan)."""
         probe = self.probe
-        probe.first_audio, probe.ttfb = None, []
+        probe.first_audio, probe.ttfb, probe.words, probe.audio_bytes = None, [], [], 0
         probe.end_type = TTSStoppedFrame if shape == "speak" else LLMFullResponseEndFrame
         probe.done.clear()
         queued = time.perf_counter()
         await self.worker.queue_frames(frames_for(shape, text))
         await asyncio.wait_for(probe.done.wait(), 600)
         assert probe.first_audio is not None and probe.ttfb, "no audio or no TTFB metric"
-        return probe.ttfb[0] * 1000, (probe.first_audio - queued) * 1000
+        s2 = slack = float("nan")
+        sentences = re.split(r"(?<=[.?!])\s+", text)
+        first_words = len(sentences[0].split())
+        if len(sentences) == 2 and len(probe.words) > first_words:
+            arrival, before = probe.words[first_words]
+            s2 = (arrival - queued) * 1000
+            slack = (probe.first_audio + before / 2 / RATE - arrival) * 1000
+        return probe.ttfb[0] * 1000, (probe.first_audio - queued) * 1000, s2, slack
 
     async def record(self, shape: str, text: str) -> None:
-        ttfb, sink = await self.reply(shape, text)
-        self.results[shape]["ttfb"].append(ttfb)
-        self.results[shape]["sink"].append(sink)
+        for key, value in zip(
+            ("ttfb", "sink", "s2", "slack"), await self.reply(shape, text), strict=True
+        ):
+            if value == value:  # not nan
+                self.results[shape][key].append(value)
 
     async def stop(self) -> None:
         await self.worker.queue_frame(EndFrame())
@@ -155,8 +180,12 @@ async def measure(bundle: Path, url: str, steps: int, repeats: int) -> tuple[Bac
     Alternating keeps the comparison fair on a machine whose background load drifts; the
     idle backend only holds memory meanwhile.
     """
+    # Loaded (and warmed up) before the pipeline starts: on a busy machine that takes longer
+    # than Pipecat waits for its StartFrame. Not measured either way.
+    engine = await asyncio.to_thread(Engine.load, model_dir=bundle)
+    await asyncio.to_thread(engine.warmup)
     local = Backend(
-        SupertonicTTSService(model_dir=bundle, settings=SupertonicTTSService.Settings(steps=steps))
+        SupertonicTTSService(engine=engine, settings=SupertonicTTSService.Settings(steps=steps))
     )
     remote = Backend(
         SupertonicServerTTSService(
@@ -177,6 +206,7 @@ async def measure(bundle: Path, url: str, steps: int, repeats: int) -> tuple[Bac
     finally:
         await local.stop()
         await remote.stop()
+        engine.close()
     return local, remote
 
 
@@ -194,6 +224,22 @@ def server(bundle: Path) -> Iterator[str]:
 # ----------------------------------------------------------------------------- report
 
 
+Results = dict[str, dict[str, list[float]]]
+
+
+def _rows(
+    local: Results, remote: Results, cells: Callable[[dict[str, list[float]]], str | None]
+) -> list[str]:
+    """One table row per backend and input shape; ``cells`` writes the figures (None: no row)."""
+    rows = []
+    for name, results in (("in-process", local), ("remote (WebSocket)", remote)):
+        for shape in SHAPES:
+            label = "TTSSpeakFrame" if shape == "speak" else "LLM tokens"
+            if (figures := cells(results[shape])) is not None:
+                rows.append(f"| {name} | {label} | {figures} |")
+    return rows
+
+
 def report(
     local: dict[str, dict[str, list[float]]],
     remote: dict[str, dict[str, list[float]]],
@@ -209,14 +255,35 @@ def report(
         "| backend | input | TTFB (Pipecat) p50 | p90 | first audio at sink p50 | p90 | max |",
         "|---|---|---|---|---|---|---|",
     ]
-    for name, results in (("in-process", local), ("remote (WebSocket)", remote)):
-        for shape in SHAPES:
-            t, s = results[shape]["ttfb"], results[shape]["sink"]
-            label = "TTSSpeakFrame" if shape == "speak" else "LLM tokens"
-            lines.append(
-                f"| {name} | {label} | {pct(t, 0.5):.0f} ms | {pct(t, 0.9):.0f} ms "
-                f"| {pct(s, 0.5):.0f} ms | {pct(s, 0.9):.0f} ms | {max(s):.0f} ms |"
+    lines += _rows(
+        local,
+        remote,
+        lambda r: (
+            f"{pct(r['ttfb'], 0.5):.0f} ms | {pct(r['ttfb'], 0.9):.0f} ms "
+            f"| {pct(r['sink'], 0.5):.0f} ms | {pct(r['sink'], 0.9):.0f} ms "
+            f"| {max(r['sink']):.0f} ms"
+        ),
+    )
+    lines += [
+        "",
+        "Second sentence (replies of two sentences): first word at the sink, from queueing;",
+        "slack = due time in a real-time playout minus arrival (negative: an audible gap)",
+        "",
+        "| backend | input | sentence 2 at sink p50 | max | slack p50 | min |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += _rows(
+        local,
+        remote,
+        lambda r: (
+            (
+                f"{pct(r['s2'], 0.5):.0f} ms | {max(r['s2']):.0f} ms "
+                f"| {pct(r['slack'], 0.5):+.0f} ms | {min(r['slack']):+.0f} ms"
             )
+            if r["s2"]
+            else None
+        ),
+    )
     lines.append("")
     for shape in SHAPES:
         extra = [r - x for r, x in zip(remote[shape]["sink"], local[shape]["sink"], strict=True)]

@@ -16,22 +16,17 @@ from livekit.agents import (
     APITimeoutError,
 )
 from livekit.plugins import supertonic
-from livekit.plugins.supertonic.backends import (
-    MAX_MESSAGE_CHARS,
-    RemoteBackend,
-    _Connection,
-    api_error,
-    api_error_from_event,
-)
+from livekit.plugins.supertonic.backends import RemoteBackend, api_error, api_error_from_event
 from supertonic_core import (
     BundleNotFoundError,
     CapacityError,
     Engine,
     UnknownVoiceError,
+    mux,
 )
 from supertonic_core.bundle import Bundle
 from supertonic_core.client import SpeechClientError
-from supertonic_core.protocol import Error, SpeechConnection
+from supertonic_core.protocol import Error
 from supertonic_server.testing import wait_for
 
 from .conftest import API_KEY, NO_RETRY, Backend, capture
@@ -260,26 +255,22 @@ def test_exceptions_map_to_livekit_errors() -> None:
     assert type(other) is APIConnectionError
 
 
-async def test_long_text_is_sent_in_pieces_under_the_message_limit() -> None:
-    sent: list[dict] = []
-
-    class Recorder(SpeechConnection):
-        async def send(self, msg: dict) -> None:
-            sent.append(msg)
-
-    async def no_events():  # a connection that never answers
-        await asyncio.Event().wait()
-        yield
-
-    async def close() -> None:
-        pass
-
-    connection = _Connection(Recorder(), no_events(), close=close)
-    ctx = connection.open_context()
-    text = "word " * 2000  # 10,000 characters
-    await ctx.send_text(text)
-    await connection.aclose()
-    pieces = [m["text"] for m in sent]
-    assert "".join(pieces) == text and len(pieces) == 5
-    assert all(len(p) <= MAX_MESSAGE_CHARS for p in pieces)
-    assert {m["context_id"] for m in sent} == {ctx.id}
+async def test_failed_releases_do_not_use_up_the_in_process_session(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A context that cannot be ended cleanly retires its session instead of staying open
+    in it: after more such failures than the session has contexts, streams still run."""
+    tts_ = supertonic.TTS(engine=engine)
+    tts_._backend._max_contexts = 2  # white box: a small session, so the test stays short
+    try:
+        monkeypatch.setattr(mux, "CLEANUP_TIMEOUT_S", 0.0)  # every cancel "times out"
+        for _ in range(3):
+            stream = tts_.stream(conn_options=NO_RETRY)
+            stream.push_text(" ".join(["A sentence to interrupt."] * 10))
+            stream.end_input()
+            await asyncio.wait_for(anext(stream), 20)
+            await stream.aclose()
+        monkeypatch.undo()
+        assert (await tts_.synthesize(TEXT, conn_options=NO_RETRY).collect()).duration > 0
+    finally:
+        await tts_.aclose()

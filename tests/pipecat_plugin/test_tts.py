@@ -8,6 +8,7 @@ determinism, never by how it sounds.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 import socket
 from collections.abc import Sequence
@@ -48,7 +49,6 @@ from pipecat_supertonic import (
     language_to_supertonic_language,
 )
 from supertonic_core import LANGUAGES, Engine
-from supertonic_core.audio import pause_after
 from supertonic_server.testing import LiveServer, submitted_steps
 
 from .conftest import Variant, eventually
@@ -147,10 +147,9 @@ async def test_an_llm_token_stream_becomes_one_turn_of_audio(variant: Variant) -
     assert lifecycle(down) == [TTSStartedFrame, TTSAudioRawFrame, TTSStoppedFrame]
     assert isinstance(down[-1], LLMFullResponseEndFrame)
     assert {f.sample_rate for f in audio_of(down)} == {16000}
-    # Each sentence is spoken on its own; between two sentences comes the pause the core
-    # leaves after that punctuation.
-    expected = sum(reference_seconds(variant.engine, s) for s in SENTENCES)
-    expected += sum(pause_after(s) for s in SENTENCES[:-1])
+    # The turn is one utterance of the session: chunked, paused and timed as the whole
+    # text would be.
+    expected = reference_seconds(variant.engine, " ".join(SENTENCES))
     assert seconds(audio_of(down)) == pytest.approx(expected, abs=0.03)
     assert not errors(up)
 
@@ -185,8 +184,7 @@ async def test_punctuation_only_text_is_a_short_pause_not_a_failed_context(
 async def test_unspeakable_characters_become_an_error_frame_and_the_service_goes_on(
     variant: Variant,
 ) -> None:
-    # A context without audio ends after Pipecat's stop-frame timeout: keep it short.
-    tts = variant.make(stop_frame_timeout_s=0.3)
+    tts = variant.make()
     down, up = await run(tts, [TTSSpeakFrame("Clef 𝄞 here."), TTSSpeakFrame("Fine.")])
     assert any("unsupported characters" in e and "U+1D11E" in e for e in errors(up)), errors(up)
     started = [f for f in down if isinstance(f, TTSStartedFrame)]
@@ -225,9 +223,10 @@ async def test_an_interruption_stops_the_audio_and_the_engine(variant: Variant) 
     assert busy_engine == [True] and stopped_engine == [True]
     first, second = (f.context_id for f in down if isinstance(f, TTSStartedFrame))
     cut = next(i for i, f in enumerate(down) if isinstance(f, InterruptionFrame))
-    # The long text's audio stops at the interruption; it never gets a TTSStoppedFrame.
-    assert not [f for f in down[cut:] if getattr(f, "context_id", None) == first]
-    assert not [f for f in down if isinstance(f, TTSStoppedFrame) and f.context_id == first]
+    # The long text's audio stops at the interruption; its TTSStoppedFrame follows it.
+    assert not [f for f in down[cut:] if isinstance(f, TTSAudioRawFrame) and f.context_id == first]
+    stops = [i for i, f in enumerate(down) if isinstance(f, TTSStoppedFrame)]
+    assert [down[i].context_id for i in stops] == [first, second] and stops[0] > cut
     whole = 40 * reference_seconds(variant.engine, LONG_SENTENCE.format(0))
     assert seconds(audio_of(down, first)) < 0.2 * whole
     # What reaches the context is exactly the words spoken before the interruption.
@@ -236,6 +235,7 @@ async def test_an_interruption_stops_the_audio_and_the_engine(variant: Variant) 
     # And the service speaks again afterwards.
     assert lifecycle(down[cut:]) == [
         InterruptionFrame,
+        TTSStoppedFrame,
         TTSStartedFrame,
         TTSAudioRawFrame,
         TTSStoppedFrame,
@@ -296,7 +296,7 @@ async def test_settings_updates_take_effect_from_the_next_sentence(variant: Vari
 
 
 async def test_fast_start_reaches_the_turns_first_sentence(variant: Variant) -> None:
-    """``first_chunk_steps`` goes to the session; later sentences of the turn, spoken while
+    """``first_chunk_steps`` goes to the session; the turn's later chunks, spoken while
     the first one plays, get all the steps."""
     Settings = SupertonicTTSService.Settings
     tts = variant.make(settings=Settings(steps=6, first_chunk_steps=2))
@@ -305,7 +305,7 @@ async def test_fast_start_reaches_the_turns_first_sentence(variant: Variant) -> 
     with submitted_steps(variant.engine) as steps:
         down, up = await run(tts, frames)
     assert not errors(up) and audio_of(down)
-    assert len(steps) >= len(SENTENCES) and steps[0] == 2 and set(steps[1:]) == {6}
+    assert len(steps) >= 2 and steps[0] == 2 and set(steps[1:]) == {6}
 
     tts = variant.make(settings=Settings(steps=6))
     with submitted_steps(variant.engine) as steps:
@@ -409,9 +409,13 @@ def test_an_unspoken_language_is_refused_at_construction(engine: Engine) -> None
     assert tts.settings.language == "na"
 
 
-def test_token_aggregation_is_refused(engine: Engine) -> None:
-    with pytest.raises(ValueError, match="whole sentences"):
-        SupertonicTTSService(engine=engine, text_aggregation_mode=TextAggregationMode.TOKEN)
+async def test_streamed_tokens_are_spoken_as_one_turn(variant: Variant) -> None:
+    tts = variant.make(text_aggregation_mode=TextAggregationMode.TOKEN)
+    frames = [LLMFullResponseStartFrame(), *map(LLMTextFrame, TOKENS), LLMFullResponseEndFrame()]
+    down, up = await run(tts, frames)
+    assert lifecycle(down) == [TTSStartedFrame, TTSAudioRawFrame, TTSStoppedFrame]
+    assert [f.text for f in down if isinstance(f, TTSTextFrame)] == " ".join(SENTENCES).split()
+    assert not errors(up)
 
 
 async def test_a_model_that_cannot_load_is_an_error_frame(tmp_path: Path) -> None:
@@ -428,8 +432,14 @@ async def test_the_in_process_engine_gets_a_phrase_cache(tiny_bundle_dir: Path) 
             return self.loaded
 
     tts = Recording(model_dir=tiny_bundle_dir, warmup=False, phrase_cache=8)
-    down, up = await run(tts, [TTSSpeakFrame("Sure."), TTSSpeakFrame("Sure.")])
-    assert not errors(up) and audio_of(down)
+
+    async def again() -> None:  # once the first reply is synthesized, not alongside it
+        await tts.queue_frame(TTSSpeakFrame("Sure."))
+        await tts.queue_frame(EndWorkerFrame())
+
+    observer = WhenFirst(tts, TTSStoppedFrame, again)
+    down, up = await run(tts, [TTSSpeakFrame("Sure.")], observers=[observer], send_end_frame=False)
+    assert observer.failure is None and not errors(up) and audio_of(down)
     stats = tts.loaded.phrase_cache.stats()
     assert stats["capacity"] == 8 and stats["hits"] >= 1
 
@@ -463,9 +473,9 @@ async def test_a_dropped_connection_is_reopened(pipecat_server: LiveServer) -> N
     tts = SupertonicServerTTSService(url=pipecat_server.base_url, reconnect_backoff_s=0.05)
 
     async def drop() -> None:
-        lost = tts._conn
-        lost._ws.transport.abort()  # the socket dies under the service, as in a network cut
-        await eventually(lambda: tts._conn not in (None, lost), what="the service to reconnect")
+        lost = tts._mux
+        lost.conn._ws.transport.abort()  # the socket dies under the service: a network cut
+        await eventually(lambda: tts._mux not in (None, lost), what="the service to reconnect")
         await tts.queue_frame(TTSSpeakFrame("Two."))
         await tts.queue_frame(EndWorkerFrame())
 
@@ -496,4 +506,96 @@ async def test_the_stock_openai_service_speaks_through_our_server(
     assert direct.status_code == 200
     assert seconds(audio) == pytest.approx(len(direct.content) / 2 / 24000, abs=0.01)
     assert seconds(audio) > 1.0
+    assert not errors(up)
+
+
+# ----------------------------------------------------------------------------- defects (issue 14)
+
+
+def _session(tts: Any) -> Any:
+    """The in-process service's speech session (white box: to provoke session states)."""
+    return tts._mux.conn
+
+
+async def test_a_refused_context_ends_the_reply_instead_of_hanging(engine: Engine) -> None:
+    tts = SupertonicTTSService(engine=engine)
+
+    @tts.event_handler("on_connected")
+    async def hog_every_context(service: Any) -> None:
+        session = _session(service)
+        for i in range(session.max_contexts):  # open, never closed: the session is full
+            await session.send_text("Held open", f"hog-{i}")
+
+    down, up = await asyncio.wait_for(run_test(tts, frames_to_send=[TTSSpeakFrame("Hello.")]), 20)
+    assert any("too many open contexts" in e for e in errors(up)), errors(up)
+    assert not audio_of(down)
+
+
+async def test_an_error_without_a_context_does_not_reject_a_settings_update(
+    engine: Engine,
+) -> None:
+    """Only the session's answer to a ``config`` settles it, not any error that comes first."""
+    Settings = SupertonicTTSService.Settings
+    tts = SupertonicTTSService(engine=engine)
+
+    @tts.event_handler("on_connected")
+    async def stray_error_before_each_config(service: Any) -> None:
+        session = _session(service)
+        handle = session.handle
+
+        async def handle_with_a_stray_error(raw: Any) -> None:
+            if isinstance(raw, dict) and raw.get("type") == "config":
+                await handle("{")  # malformed JSON: an error with no context, just before
+            await handle(raw)
+
+        session.handle = handle_with_a_stray_error
+
+    down, up = await run(
+        tts, [TTSUpdateSettingsFrame(delta=Settings(voice="M1")), TTSSpeakFrame("Hello.")]
+    )
+    assert not [e for e in errors(up) if "rejected" in e], errors(up)
+    assert tts.settings.voice == "M1"
+    assert audio_of(down)
+
+
+async def test_a_failed_warm_up_closes_the_engine(
+    tiny_bundle_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warmed: list[Engine] = []
+
+    def failing_warmup(self: Engine, *args: Any, **kwargs: Any) -> None:
+        warmed.append(self)
+        raise RuntimeError("warm-up failed")
+
+    monkeypatch.setattr(Engine, "warmup", failing_warmup)
+    tts = SupertonicTTSService(model_dir=tiny_bundle_dir)
+    _, up = await run(tts, [TTSSpeakFrame("Hello.")])
+    assert any("warm-up failed" in e for e in errors(up)), errors(up)
+    assert len(warmed) == 1 and not warmed[0].scheduler._thread.is_alive()
+
+
+def _replies(frames: Sequence[Frame]) -> list[tuple[list[int], float]]:
+    """Per audio context, in order: its word PTS and its audio in seconds."""
+    replies: dict[str, tuple[list[int], list[TTSAudioRawFrame]]] = {}
+    for f in frames:
+        if isinstance(f, TTSStartedFrame):
+            replies[f.context_id] = ([], [])
+        elif isinstance(f, TTSTextFrame) and f.context_id in replies:
+            replies[f.context_id][0].append(f.pts)
+        elif isinstance(f, TTSAudioRawFrame) and f.context_id in replies:
+            replies[f.context_id][1].append(f)
+    return [(pts, seconds(audio)) for pts, audio in replies.values()]
+
+
+async def test_word_times_of_a_reply_come_after_the_previous_replys_audio(
+    variant: Variant,
+) -> None:
+    texts = ["Hi there, F1.", "And another reply follows.", "A third one, too."]
+    down, up = await run(variant.make(), [TTSSpeakFrame(t) for t in texts])
+    replies = _replies(down)
+    assert [len(pts) for pts, _ in replies] == [len(t.split()) for t in texts]
+    for (before, audio_s), (after, _) in itertools.pairwise(replies):
+        # The first word of a reply starts with its audio (the core's offsets start at 0).
+        end_of_previous = before[0] + round(audio_s * 1e9)
+        assert min(after) >= end_of_previous - 1_000_000, (min(after), end_of_previous)
     assert not errors(up)

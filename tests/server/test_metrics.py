@@ -87,13 +87,13 @@ def test_a_tracker_counts_once_and_totals_survive_eviction() -> None:
 
 
 def test_each_recorder_has_its_own_registry() -> None:
-    a, b = Metrics(), Metrics()
-    assert a.registry is not b.registry
-    a.start(transport="ws", text="x", voice="F1", lang="en", format="pcm").finish(status="ok")
-    from supertonic_server.exposition import render
+    from supertonic_server.exposition import build_registry, render
 
-    assert b'supertonic_requests_total{status="ok",transport="ws"} 1.0' in render(a)
-    assert b'supertonic_requests_total{status="ok",transport="ws"} 0.0' in render(b)
+    a, b = Metrics(), Metrics()
+    a.start(transport="ws", text="x", voice="F1", lang="en", format="pcm").finish(status="ok")
+    a_reg, b_reg = build_registry(a.snapshot), build_registry(b.snapshot)
+    assert b'supertonic_requests_total{status="ok",transport="ws"} 1.0' in render(a_reg)
+    assert b'supertonic_requests_total{status="ok",transport="ws"} 0.0' in render(b_reg)
 
 
 def test_buffer_size_setting_range_flag_and_variable() -> None:

@@ -25,6 +25,7 @@ from .errors import (
     VoiceStyleError,
 )
 from .languages import LANGUAGES
+from .loading import load_engine
 from .runtime import RuntimeOptions
 from .stream import AudioChunk, SynthesisStream
 from .timing import WordTiming
@@ -62,6 +63,7 @@ __all__ = [
     "WordTiming",
     "__version__",
     "download_bundle",
+    "load_engine",
     "resolve_bundle",
     "verify_bundle",
 ]

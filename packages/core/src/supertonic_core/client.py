@@ -91,7 +91,11 @@ class SpeechClient(SpeechConnection):
             await self.aclose()
             status = exc.response.status_code if isinstance(exc, InvalidStatus) else None
             raise SpeechClientError(f"cannot open {self.url}: {exc}", status=status) from exc
-        event = parse_server_message(json.loads(first))
+        try:
+            event = _parse_greeting(first)
+        except ValueError as exc:
+            await self.aclose()
+            raise SpeechClientError(f"{self.url} did not greet with 'ready': {exc}") from exc
         if isinstance(event, Error):
             await self.aclose()
             raise SpeechClientError(
@@ -143,6 +147,20 @@ class SpeechClient(SpeechConnection):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+def _parse_greeting(raw: str | bytes) -> Event:
+    """The server's first message as an event; ValueError naming what is wrong with it."""
+    try:
+        msg = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"malformed JSON ({exc.msg})") from None
+    if not isinstance(msg, dict):
+        raise ValueError(f"a JSON {type(msg).__name__}, not an object")
+    try:
+        return parse_server_message(msg)
+    except (ProtocolError, TypeError, KeyError) as exc:
+        raise ValueError(str(exc)) from None
 
 
 __all__ = ["Audio", "SpeechClient", "SpeechClientError"]

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from .audio import SAMPLE_RATES
@@ -47,6 +49,59 @@ CONFIG_FIELDS = (
     "normalize",
     "emoji",
 )
+
+
+#: Largest client message the session accepts, in bytes of JSON text.
+MAX_MESSAGE_BYTES = 65536
+#: Bytes of a ``text`` message besides the text itself (type, context_id of at most 128
+#: characters, JSON punctuation), kept free when text is split (:func:`text_pieces`).
+_TEXT_ENVELOPE_BYTES = 512
+
+
+class ErrorCode(StrEnum):
+    """Every ``code`` an ``error`` event carries, with what a client should make of it.
+
+    ``status`` is the HTTP status it amounts to, ``retryable`` whether the same request may
+    succeed later unchanged, ``lost`` whether it ends a session that was working
+    (reconnecting is the fix). Members are strings, so they go on the wire as they are.
+    """
+
+    status: int
+    retryable: bool
+    lost: bool
+
+    def __new__(cls, value: str, status: int, retryable: bool, lost: bool = False) -> ErrorCode:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.status, member.retryable, member.lost = status, retryable, lost
+        return member
+
+    INVALID_MESSAGE = ("invalid_message", 400, False)
+    INVALID_JSON = ("invalid_json", 400, False)
+    UNKNOWN_TYPE = ("unknown_type", 400, False)
+    MESSAGE_TOO_LARGE = ("message_too_large", 400, False)
+    INVALID_TEXT = ("invalid_text", 400, False)
+    INVALID_CONFIG = ("invalid_config", 400, False)
+    INVALID_REQUEST = ("invalid_request", 400, False)
+    CONTEXT_CLOSED = ("context_closed", 400, False)
+    UNAUTHORIZED = ("unauthorized", 401, False)
+    TOO_MANY_CONTEXTS = ("too_many_contexts", 429, True)
+    BUSY = ("busy", 429, True)
+    SYNTHESIS_FAILED = ("synthesis_failed", 500, True)
+    MODEL_LOADING = ("model_loading", 503, True)
+    MODEL_UNAVAILABLE = ("model_unavailable", 503, True)
+    UNAVAILABLE = ("unavailable", 503, True)
+    SHUTTING_DOWN = ("shutting_down", 503, True)
+    IDLE_TIMEOUT = ("idle_timeout", 408, True, True)
+    SESSION_CLOSED = ("session_closed", 409, True, True)
+
+    @classmethod
+    def of(cls, code: str | None) -> ErrorCode | None:
+        """The member for ``code``, or None for a code this version does not know."""
+        try:
+            return cls(code)
+        except ValueError:
+            return None
 
 
 class ProtocolError(Exception):
@@ -137,7 +192,7 @@ def parse_config(msg: dict[str, Any]) -> SessionConfig:
 
 
 def parse_client_message(
-    raw: str | bytes | dict[str, Any], *, max_bytes: int = 65536
+    raw: str | bytes | dict[str, Any], *, max_bytes: int = MAX_MESSAGE_BYTES
 ) -> dict[str, Any]:
     """Decode and check one client message; raises ProtocolError naming what is wrong."""
     if isinstance(raw, bytes | bytearray):
@@ -297,14 +352,26 @@ _EVENTS: dict[str, type] = {
 
 
 class SpeechConnection:
-    """Typed helpers over :meth:`send`, shared by the in-process session and the WebSocket
-    client: both speak exactly the same messages, so they behave the same.
+    """The connection interface of the in-process session and of the WebSocket client:
+    typed helpers over :meth:`send`, :meth:`events` and :meth:`aclose`. Both speak exactly
+    the same messages, so whoever holds one never needs to ask which it is.
 
     Problems with a message come back as :class:`Error` events from ``events()``, in both.
     """
 
     async def send(self, msg: dict[str, Any]) -> None:
         raise NotImplementedError
+
+    def events(self) -> AsyncIterator[Event]:
+        """Server events in order, until the session ends (a dropped transport raises)."""
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        """End the session now; whatever was still running is cancelled."""
+        raise NotImplementedError
+
+    async def ping(self) -> None:
+        await self.send(_message("ping", None))
 
     async def configure(self, context_id: str | None = None, **config: Any) -> None:
         """Set voice, lang, speed, steps, first_chunk_steps, seed, sample_rate, encoding,
@@ -326,6 +393,29 @@ class SpeechConnection:
     async def close(self) -> None:
         """Finish every context, then end the event stream."""
         await self.send(_message("close", None))
+
+
+def text_pieces(text: str, max_bytes: int = MAX_MESSAGE_BYTES) -> Iterator[str]:
+    """``text`` in consecutive pieces whose ``text`` messages stay under ``max_bytes``.
+
+    Counted in bytes of JSON as :func:`json.dumps` writes it (``\\uXXXX`` escapes for
+    anything outside ASCII: up to 12 bytes a character), so any text fits whatever its
+    script. The session joins the pieces seamlessly.
+    """
+    budget = max_bytes - _TEXT_ENVELOPE_BYTES
+    if len(text) * 12 <= budget or len(json.dumps(text)) - 2 <= budget:
+        if text:
+            yield text
+        return
+    start = used = 0
+    for i, ch in enumerate(text):
+        cost = len(json.dumps(ch)) - 2
+        if used + cost > budget:
+            yield text[start:i]
+            start, used = i, 0
+        used += cost
+    if start < len(text):
+        yield text[start:]
 
 
 def _message(kind: str, context_id: str | None, **fields: Any) -> dict[str, Any]:

@@ -10,41 +10,52 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
-from collections import deque
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
 from loguru import logger
 from pipecat.frames.frames import (
     CancelFrame,
     EndFrame,
     ErrorFrame,
     Frame,
+    InterruptionFrame,
     StartFrame,
     TTSAudioRawFrame,
+    TTSStartedFrame,
+    TTSStoppedFrame,
 )
+from pipecat.processors.frame_processor import FrameDirection
 from pipecat.services.settings import TTSSettings
-from pipecat.services.tts_service import TextAggregationMode, TTSService
+from pipecat.services.tts_service import TTSService
 from pipecat.transcriptions.language import Language, resolve_language
+from pipecat.utils.time import seconds_to_nanoseconds
 from pipecat.utils.tracing.service_decorators import traced_tts
 from pipecat.utils.types import NOT_GIVEN, NotGiven
 
 try:
-    from supertonic_core import LANGUAGES, Engine, RuntimeOptions, SynthesisOptions
-    from supertonic_core.audio import pause_after
-    from supertonic_core.client import SpeechClient
+    from supertonic_core import LANGUAGES, Engine, RuntimeOptions, SynthesisOptions, load_engine
+    from supertonic_core.audio import SAMPLE_RATES, StreamResampler, to_int16
+    from supertonic_core.client import SpeechClient, SpeechClientError
     from supertonic_core.languages import SCRIPT_CONTINUOUS
+    from supertonic_core.mux import (
+        ConnectionLost,
+        MuxContext,
+        SessionError,
+        SpeechMux,
+        ends_context,
+    )
     from supertonic_core.protocol import (
         Audio,
         AudioEnd,
         Cancelled,
-        ConfigAck,
         ContextClosed,
         Error,
-        Event,
+        ErrorCode,
+        SpeechConnection,
     )
     from supertonic_core.session import SpeechSession
 except ModuleNotFoundError as e:
@@ -52,26 +63,19 @@ except ModuleNotFoundError as e:
     logger.error('In order to use Supertonic, you need to `uv add "pipecat-supertonic-stack"`.')
     raise ImportError(f"Missing module: {e}") from e
 
-from ._connection import (
-    OPTIONAL_FIELDS,
-    SESSION_FIELDS,
-    ConnectionLost,
-    PcmConverter,
-    SpeechConnectionLike,
-    TurnState,
-    session_rate,
-    silence,
-)
-
-#: Seconds to wait for the session to accept or reject a ``config`` message.
-CONFIG_TIMEOUT_S = 10.0
 #: Seconds without audio before Pipecat gives up on an audio context (its default is 3).
 STOP_FRAME_TIMEOUT_S = 10.0
-#: Characters per ``text`` message: the server refuses messages over 64 KiB, and JSON may
-#: write a character as six bytes (``\uXXXX``). The session joins the pieces seamlessly.
-TEXT_PIECE_CHARS = 8000
 _CORE_DEFAULTS = SynthesisOptions()
-_INTERRUPTED = ConnectionLost("interrupted")
+#: Protocol ``config`` fields by Pipecat setting. The optional ones are sent only when
+#: set: the protocol cannot set ``seed`` back to "random", nor ``first_chunk_steps`` (or
+#: ``normalize``, ``emoji``) back to "the session's default".
+SESSION_FIELDS = {"voice": "voice", "language": "lang", "speed": "speed", "steps": "steps"}
+OPTIONAL_FIELDS = {
+    "seed": "seed",
+    "first_chunk_steps": "first_chunk_steps",
+    "normalize": "normalize",
+    "emoji": "emoji",
+}
 
 #: Every language the model speaks, as Pipecat names it. Regional variants (``en-US``,
 #: ``pt-BR``) resolve through their base language. ``na`` ("no specific language") has no
@@ -110,14 +114,14 @@ class SupertonicTTSSettings(TTSSettings):
             blend such as ``"F1*0.7+M2*0.3"``.
         language: A Pipecat ``Language`` (or one of the model's codes, ``"na"`` included).
         speed: Speaking rate, 0.5 to 2.0; 1.0 is the model's natural pace.
-        steps: Flow-matching denoising steps, 1 to 32; fewer is faster, 8 is the default.
+        steps: Flow-matching denoising steps, 1 to 32; fewer is faster.
         first_chunk_steps: Steps for the first chunk of a turn only ("fast start"), 1 to
             32: the first audio comes sooner (about 40 % less compute for that chunk at 4 of
             8 steps), the first phrase is slightly less expressive. None uses the session's
-            default: the engine's (4) in-process, the server's ``--first-chunk-steps``
+            default: the engine's in-process, the server's ``--first-chunk-steps``
             remotely.
             Once set, it cannot be set back to None at runtime.
-        seed: Makes the audio reproducible; None draws a fresh one per sentence. Once set,
+        seed: Makes the audio reproducible; None draws a fresh one per turn. Once set,
             it cannot be set back to None at runtime (the session keeps the last seed).
         normalize: Read numbers, currency, dates, units, markdown, URLs and pause tags the
             way a person would (the core's normaliser); False sends the text as written.
@@ -140,15 +144,31 @@ class SupertonicTTSSettings(TTSSettings):
     }
 
 
+@dataclass(eq=False)
+class _Turn:
+    """One Pipecat turn (audio context): its session context and the task reading it."""
+
+    ctx: MuxContext
+    task: asyncio.Task[None] | None = None
+    sent_text: bool = False
+    ends_with_space: bool = True
+
+
 class SupertonicBaseTTSService(TTSService):
     """Everything the two Supertonic services share; only the connection differs.
 
-    Each sentence Pipecat hands to :meth:`run_tts` becomes one context of the core's speech
-    session (``text`` then ``close_context``); its audio comes back as ``audio`` events with
-    word timings and ends with ``audio_end``. The sentences of one turn share Pipecat's
-    audio context, so word times carry a running offset from sentence to sentence and a
-    pause sized by the previous sentence's punctuation separates them. An interruption
-    cancels the sentence in flight, which stops the engine at its next denoising step.
+    Shaped like Pipecat's WebSocket services: each turn (one Pipecat audio context) is one
+    context of the core's speech session, opened by its first text. :meth:`run_tts` sends
+    the text into it and returns at once; the session chunks the turn's text itself and
+    synthesizes the next chunk while the previous one plays, with the pauses and word
+    offsets of one continuous utterance. A receive loop per turn appends the audio and
+    word times to Pipecat's audio context; the turn's end (:meth:`flush_audio`) closes the
+    session context, whose ``audio_end`` ends the audio context. An interruption cancels
+    the session context, which stops the engine at its next denoising step.
+
+    Sentence aggregation (the default) and token streaming
+    (``text_aggregation_mode=TextAggregationMode.TOKEN``) both work: the session releases
+    a chunk as soon as its end is certain either way.
 
     Subclasses implement :meth:`_open_connection`.
     """
@@ -175,7 +195,7 @@ class SupertonicBaseTTSService(TTSService):
             settings: Runtime-updatable settings; its values win over the defaults.
             **kwargs: Passed to Pipecat's ``TTSService`` (``sample_rate``, ``name``, ...).
         """
-        # 1. Hardcoded defaults: the core's, so in-process and remote start the same.
+        # The core's defaults, so in-process and remote start the same.
         default_settings = self.Settings(
             model=model,
             voice=_CORE_DEFAULTS.voice,
@@ -187,17 +207,11 @@ class SupertonicBaseTTSService(TTSService):
             normalize=None,
             emoji=None,
         )
-
-        # 2. (No deprecated init arguments: these services start with the Settings API.)
-        # 3. (No params object.)
-
-        # 4. Apply settings delta (canonical API, always wins)
         if settings is not None:
             default_settings.apply_update(settings)
-
-        # Each turn's audio is closed by the service itself when its last sentence ends;
-        # Pipecat's idle timeout is only a fallback, and its 3 s default is shorter than a
-        # first chunk can take on a small CPU (the context would end before its audio).
+        # A turn's audio context is ended by its ``audio_end``; Pipecat's idle timeout is
+        # only a fallback, and its 3 s default is shorter than a first chunk can take on a
+        # small CPU.
         kwargs.setdefault("stop_frame_timeout_s", STOP_FRAME_TIMEOUT_S)
         super().__init__(
             push_start_frame=True,
@@ -206,7 +220,6 @@ class SupertonicBaseTTSService(TTSService):
             settings=default_settings,
             **kwargs,
         )
-
         language = self._settings.language
         if str(language).lower() not in LANGUAGES:
             raise ValueError(
@@ -214,28 +227,23 @@ class SupertonicBaseTTSService(TTSService):
                 f"{', '.join(LANGUAGES)} (regional variants such as en-US resolve to their "
                 "base language)"
             )
-        if self._text_aggregation_mode != TextAggregationMode.SENTENCE:
-            raise ValueError(
-                "Supertonic speaks whole sentences (it chunks text itself and needs the end "
-                "of a sentence for its prosody): use the default "
-                "text_aggregation_mode=TextAggregationMode.SENTENCE"
-            )
         if reconnect_attempts < 1:
             raise ValueError(f"reconnect_attempts must be at least 1, got {reconnect_attempts}")
-
         self._reconnect_attempts = reconnect_attempts
         self._reconnect_backoff_s = reconnect_backoff_s
-        self._conn: SpeechConnectionLike | None = None
+        self._mux: SpeechMux | None = None
+        self._session_rate = 0
         self._connect_lock = asyncio.Lock()
-        self._pump_task: asyncio.Task[None] | None = None
-        self._reconnect_task: asyncio.Task[None] | None = None
-        self._keepalive_task: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
         self._keepalive_interval_s: float | None = None
         self._closing = False
-        self._inboxes: dict[str, asyncio.Queue[Event | ConnectionLost]] = {}
-        self._config_waiters: deque[asyncio.Future[str | None]] = deque()
-        self._turns: dict[str, TurnState] = {}
-        self._sentence_ids = itertools.count()
+        self._turns: dict[str, _Turn] = {}
+        #: Turns whose TTSStartedFrame went out and whose TTSStoppedFrame has not yet.
+        self._playing: set[str] = set()
+        self._interrupted: list[str] = []
+        #: Where the audio pushed so far ends, as a PTS (see :meth:`start_word_timestamps`).
+        self._audio_base_pts = 0
+        self._audio_pushed_ns = 0
         #: Extra ``config`` fields the transport wants (binary audio frames for the socket).
         self._transport_config: dict[str, Any] = {}
 
@@ -258,7 +266,7 @@ class SupertonicBaseTTSService(TTSService):
         except Exception as exc:
             await self.push_error(f"{self}: {exc}", exception=exc)
         if self._keepalive_interval_s:
-            self._keepalive_task = self.create_task(self._keepalive(), f"{self}::keepalive")
+            self._spawn(self._keepalive(), "keepalive")
 
     async def stop(self, frame: EndFrame) -> None:
         """Let the audio already produced play out, then close the connection."""
@@ -275,24 +283,69 @@ class SupertonicBaseTTSService(TTSService):
         await super().cleanup()
         await self._disconnect()
 
-    async def on_audio_context_interrupted(self, context_id: str) -> None:
-        """Cancel the sentence in flight: the engine stops at its next denoising step."""
-        state = self._turns.pop(context_id, None)
-        if state is None:
-            return
-        state.closed = True
-        if state.inflight is not None:
-            await self._cancel_sentence(state.inflight)
+    async def flush_audio(self, context_id: str | None = None) -> None:
+        """The turn's text is complete: close its session context (its audio ends it)."""
+        turn = self._turns.get(context_id or self.get_active_audio_context_id() or "")
+        if turn is not None:
+            with contextlib.suppress(ConnectionError):
+                await turn.ctx.close()
 
-    async def on_audio_context_completed(self, context_id: str) -> None:
-        """Forget the turn's running offset: Pipecat starts the next context's clock at 0."""
-        state = self._turns.pop(context_id, None)
-        if state is not None:
-            state.closed = True
+    async def on_audio_context_interrupted(self, context_id: str) -> None:
+        """Cancel the turn's session context; the engine stops at its next denoising step."""
+        turn = self._turns.pop(context_id, None)
+        if turn is not None:
+            if turn.task is not None:
+                await self.cancel_task(turn.task)
+            self._spawn(self._release(turn.ctx), "release")
+        if context_id in self._playing:
+            self._interrupted.append(context_id)
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        """Pipecat's handling, then a TTSStoppedFrame for each reply an interruption cut."""
+        await super().process_frame(frame, direction)
+        if isinstance(frame, InterruptionFrame):
+            self._audio_base_pts = self._audio_pushed_ns = 0  # what was cut never plays
+            interrupted, self._interrupted = self._interrupted, []
+            for context_id in interrupted:
+                await self.push_frame(TTSStoppedFrame(context_id=context_id))
+
+    async def push_frame(
+        self, frame: Frame, direction: FrameDirection = FrameDirection.DOWNSTREAM
+    ) -> None:
+        """Note which replies are playing and how much of their audio went out."""
+        if isinstance(frame, TTSStartedFrame) and frame.context_id:
+            self._playing.add(frame.context_id)
+        elif isinstance(frame, TTSStoppedFrame):
+            self._playing.discard(frame.context_id or "")
+        elif isinstance(frame, TTSAudioRawFrame):
+            self._audio_pushed_ns += seconds_to_nanoseconds(
+                len(frame.audio) / 2 / frame.num_channels / frame.sample_rate
+            )
+        await super().push_frame(frame, direction)
+
+    async def start_word_timestamps(self) -> None:
+        """Start a reply's word clock no earlier than the end of the audio before it.
+
+        Pipecat starts it at the later of the pipeline clock and the last word time it
+        saw; it never sees where the previous reply's audio ends (words carry only their
+        start), so without this a reply's first words would be timed inside the previous
+        reply's last word.
+        """
+        tracker = self._word_timestamp_tracker  # Pipecat keeps its word clock here
+        if not tracker.started:
+            saved = tracker.last_pts
+            end = self._audio_base_pts + self._audio_pushed_ns if self._audio_base_pts else 0
+            tracker.last_pts = max(saved, end)
+            await super().start_word_timestamps()
+            if tracker.last_pts == max(saved, end):
+                tracker.last_pts = saved  # no word yet: keep Pipecat's own bookkeeping
+            self._audio_base_pts, self._audio_pushed_ns = tracker.pts(0.0), 0
+            return
+        await super().start_word_timestamps()
 
     async def _update_settings(self, delta: Settings) -> dict[str, Any]:
         """Apply a settings delta; voice, language, speed, steps, first_chunk_steps and seed
-        apply from the next sentence on. A value the model rejects is reported as an error
+        apply from the next turn on. A value the model rejects is reported as an error
         and rolled back."""
         changed = await super()._update_settings(delta)
         if not changed:
@@ -303,13 +356,15 @@ class SupertonicBaseTTSService(TTSService):
             if k in SESSION_FIELDS
             or (k in OPTIONAL_FIELDS and getattr(self._settings, k) is not None)
         ]
-        if applied and self._conn is not None:
-            error = await self._configure(self._conn, **self._config_fields(applied))
-            if error is not None:
+        if applied and self._mux is not None:
+            try:
+                await self._mux.configure(**self._config_fields(applied))
+            except (SessionError, TimeoutError, ConnectionError) as exc:
                 for name in applied:
                     setattr(self._settings, name, changed[name])
+                reason = str(exc) or "no answer in time"
                 await self.push_error(
-                    f"{self}: settings update ({', '.join(sorted(applied))}) rejected: {error}"
+                    f"{self}: settings update ({', '.join(sorted(applied))}) rejected: {reason}"
                 )
         self._warn_unhandled_updated_settings(set(changed) - set(applied))
         return changed
@@ -318,127 +373,106 @@ class SupertonicBaseTTSService(TTSService):
 
     @traced_tts
     async def run_tts(self, text: str, context_id: str) -> AsyncGenerator[Frame | None, None]:
-        """Speak one sentence: stream its audio, word times and errors into the context.
+        """Send text into the turn's session context; its audio arrives through the
+        receive loop (this yields only None, or an ErrorFrame if the text could not go).
 
         Args:
-            text: The text to speak (a sentence, when Pipecat aggregates an LLM stream).
-            context_id: Pipecat's audio context; the sentences of a turn share it.
+            text: A sentence, or a token when streaming tokens.
+            context_id: Pipecat's audio context: one per turn.
 
         Yields:
-            Frame: ``TTSAudioRawFrame`` at the pipeline's sample rate, or ``ErrorFrame``.
+            None, or an ``ErrorFrame``.
         """
-        if not text.strip():
-            return
-        state = self._turns.get(context_id)
-        if state is None or state.closed:
-            state = self._turns[context_id] = TurnState()
-        sid = f"{context_id}:{next(self._sentence_ids)}"  # never reused, even for one context
-        state.inflight = sid
+        turn = self._turns.get(context_id)
         try:
-            inbox = await self._start_sentence(text, sid, fast_start=state.audio_s == 0)
-        except asyncio.CancelledError:
-            await self._cancel_sentence(sid)  # interrupted while sending: it may have gone out
-            raise
-        except Exception as exc:
-            state.inflight = None
-            yield ErrorFrame(error=f"{self}: {exc}", exception=exc)
-            return
-
-        converter = PcmConverter(self.sample_rate)
-        spaces = self._settings.language in SCRIPT_CONTINUOUS
-        finished = False
-        try:
+            if turn is None:
+                turn = await self._open_turn(context_id)
+            await turn.ctx.send_text(self._joined(turn, text))
             await self.start_tts_usage_metrics(text)
-            if state.audio_s > 0:
-                # The session ends each sentence without a pause; put back the one the
-                # core would have left after this punctuation inside a longer text.
-                pause = silence(pause_after(state.last_text), self.sample_rate)
-                state.audio_s += len(pause) / 2 / self.sample_rate
-                yield TTSAudioRawFrame(pause, self.sample_rate, 1, context_id=context_id)
-            base = state.audio_s
-            while not finished:
-                event = await inbox.get()
+        except Exception as exc:
+            yield ErrorFrame(error=f"{self}: {exc}", exception=exc)
+            if turn is None:  # nothing will come for this context: end it now
+                await self.append_to_audio_context(
+                    context_id, TTSStoppedFrame(context_id=context_id)
+                )
+                await self.remove_audio_context(context_id)
+            return
+        yield None
+
+    def _joined(self, turn: _Turn, text: str) -> str:
+        """``text`` as it continues the turn: sentences handed over one by one come
+        without the space between them (tokens carry their own)."""
+        starts_with_space = text[:1].isspace()
+        if (
+            turn.sent_text
+            and not turn.ends_with_space
+            and not starts_with_space
+            and self._settings.language not in SCRIPT_CONTINUOUS
+            and not self._is_streaming_tokens
+        ):
+            text = " " + text
+        turn.sent_text = True
+        turn.ends_with_space = text[-1:].isspace()
+        return text
+
+    async def _open_turn(self, context_id: str) -> _Turn:
+        mux = await self._ensure_connection()
+        turn = self._turns[context_id] = _Turn(mux.open(context_id))
+        turn.task = self.create_task(self._receive(context_id, turn), f"{self}::receive")
+        return turn
+
+    async def _receive(self, context_id: str, turn: _Turn) -> None:
+        """Append the turn's audio and word times to its audio context until it ends."""
+        spaces = self._settings.language in SCRIPT_CONTINUOUS or None
+        resampler: StreamResampler | None = None  # for a rate the session cannot make
+
+        async def play(samples: np.ndarray) -> None:
+            if len(samples):
+                pcm = to_int16(samples).astype("<i2").tobytes()
+                frame = TTSAudioRawFrame(pcm, self.sample_rate, 1, context_id=context_id)
+                await self.append_to_audio_context(context_id, frame)
+
+        try:
+            while True:
+                event = await turn.ctx.receive()
                 if isinstance(event, Audio):
                     if event.words:
-                        await self.add_word_timestamps(
-                            [(w.word, base + w.start) for w in event.words],
-                            context_id,
-                            includes_inter_frame_spaces=spaces or None,
+                        words = [(w.word, w.start) for w in event.words]
+                        await self.add_word_timestamps(words, context_id, spaces)
+                    if event.sample_rate == self.sample_rate:
+                        frame = TTSAudioRawFrame(
+                            event.audio, self.sample_rate, 1, context_id=context_id
                         )
-                    pcm = converter.convert(event.audio, event.sample_rate)
-                    if pcm:
-                        state.audio_s += len(pcm) / 2 / self.sample_rate
-                        await self.stop_ttfb_metrics()
-                        yield TTSAudioRawFrame(pcm, self.sample_rate, 1, context_id=context_id)
+                        await self.append_to_audio_context(context_id, frame)
+                        continue
+                    resampler = resampler or StreamResampler(event.sample_rate, self.sample_rate)
+                    samples = np.frombuffer(event.audio, "<i2").astype(np.float32) / 32768
+                    await play(resampler.process(samples))
                 elif isinstance(event, Error):
-                    # Bad text is followed by audio_end, a failed synthesis by
-                    # context_closed: either way the loop ends on its own.
-                    yield ErrorFrame(error=f"{self}: {event.message} ({event.code})")
-                elif isinstance(event, ConnectionLost):
-                    finished = True
-                    if event is not _INTERRUPTED:
-                        yield ErrorFrame(
-                            error=f"{self}: connection lost while speaking: {event.reason}"
-                        )
-                else:  # AudioEnd, Cancelled, ContextClosed
-                    finished = isinstance(event, AudioEnd | Cancelled | ContextClosed)
-            tail = converter.drain()
-            if tail:
-                state.audio_s += len(tail) / 2 / self.sample_rate
-                yield TTSAudioRawFrame(tail, self.sample_rate, 1, context_id=context_id)
-        finally:
-            if state.inflight == sid:
-                state.inflight = None
-            state.last_text = text
-            if not finished:  # cancelled (interruption) or failed mid-sentence
-                await self._cancel_sentence(sid)
-            self._inboxes.pop(sid, None)
-            await self.stop_ttfb_metrics()
+                    await self.push_error(f"{self}: {event.message} ({event.code})")
+                    if ends_context(event):
+                        break
+                elif isinstance(event, AudioEnd | Cancelled | ContextClosed):
+                    break
+        except ConnectionLost as exc:
+            await self.push_error(f"{self}: connection lost while speaking: {exc.reason}")
+        if resampler is not None:
+            await play(resampler.process(np.zeros(0, np.float32), last=True))
+        self._turns.pop(context_id, None)
+        self._spawn(self._release(turn.ctx), "release")
+        await self.append_to_audio_context(context_id, TTSStoppedFrame(context_id=context_id))
+        await self.remove_audio_context(context_id)
 
-    async def _start_sentence(
-        self, text: str, sid: str, *, fast_start: bool = True
-    ) -> asyncio.Queue[Event | ConnectionLost]:
-        """Send one sentence as its own session context; return the queue its events go to.
-
-        ``fast_start``: the sentence may use the session's ``first_chunk_steps`` (nothing of
-        its turn has played yet); otherwise its first chunk gets all the ``steps``, as the
-        rest of the turn does: the listener is hearing the sentences before it meanwhile.
-
-        A connection that died since the last sentence (a server restart between turns) is
-        reopened once, transparently.
-        """
-        for attempt in (1, 2):
-            conn = await self._ensure_connection()
-            inbox: asyncio.Queue[Event | ConnectionLost] = asyncio.Queue()
-            self._inboxes[sid] = inbox  # before sending: the first event may come at once
-            try:
-                if not fast_start:
-                    await conn.configure(sid, first_chunk_steps=self._settings.steps)
-                for start in range(0, len(text), TEXT_PIECE_CHARS):
-                    await conn.send_text(text[start : start + TEXT_PIECE_CHARS], sid)
-                await conn.close_context(sid)
-                return inbox
-            except ConnectionError as exc:
-                self._inboxes.pop(sid, None)
-                if attempt == 2:
-                    raise
-                await self._connection_lost(conn, str(exc))
-        raise AssertionError("unreachable")
-
-    async def _cancel_sentence(self, sid: str) -> None:
-        """Stop one sentence's synthesis; its late events are dropped (no inbox)."""
-        inbox = self._inboxes.pop(sid, None)
-        if inbox is None:
-            return
-        inbox.put_nowait(_INTERRUPTED)  # ends a run_tts still waiting on it
-        conn = self._conn
-        if conn is not None:
-            with contextlib.suppress(ConnectionError):
-                await conn.cancel(sid)
+    async def _release(self, ctx: MuxContext) -> None:
+        """End a session context; a connection that cannot confirm it is replaced."""
+        if not await ctx.release() and ctx.mux.alive and ctx.mux is self._mux:
+            logger.warning(f"{self}: context {ctx.id} did not end cleanly; reconnecting")
+            self._mux = None
+            await ctx.mux.aclose()
 
     # ------------------------------------------------------------------ connection
 
-    async def _open_connection(self) -> tuple[SpeechConnectionLike, int, str]:
+    async def _open_connection(self) -> tuple[SpeechConnection, int, str]:
         """Open a connection; return it, the model's native sample rate and model name."""
         raise NotImplementedError
 
@@ -446,15 +480,12 @@ class SupertonicBaseTTSService(TTSService):
         """Whether a failed open is worth another attempt."""
         return False
 
-    async def _ensure_connection(self) -> SpeechConnectionLike:
-        conn = self._conn
-        if conn is not None:
-            return conn
+    async def _ensure_connection(self) -> SpeechMux:
         async with self._connect_lock:
-            if self._conn is None:
+            if self._mux is None or not self._mux.alive:
                 await self._connect()
-            assert self._conn is not None
-            return self._conn
+            assert self._mux is not None
+            return self._mux
 
     async def _connect(self) -> None:
         """Open and configure the connection, retrying transport failures with back-off."""
@@ -472,24 +503,24 @@ class SupertonicBaseTTSService(TTSService):
                 logger.warning(f"{self}: attempt {attempt} failed ({exc}); retrying in {delay:g} s")
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 8.0)
-        self._conn = conn
-        self._pump_task = self.create_task(self._pump(conn), f"{self}::events")
+        mux = SpeechMux(conn, on_error=self._on_session_error, on_lost=self._on_lost)
+        rate = self.sample_rate if self.sample_rate in SAMPLE_RATES else native_rate
         fields = {
-            "sample_rate": session_rate(self.sample_rate, native_rate),
+            "sample_rate": rate,
             "encoding": "pcm_s16le",
             **self._transport_config,
             **self._config_fields([*SESSION_FIELDS, *OPTIONAL_FIELDS]),
         }
-        error = await self._configure(conn, **fields)
-        if error is not None:
-            self._conn = None
-            with contextlib.suppress(Exception):
-                await conn.aclose()
-            raise ValueError(f"the Supertonic session rejected the settings: {error}")
+        try:
+            await mux.configure(**fields)
+        except (SessionError, TimeoutError, ConnectionError) as exc:
+            await mux.aclose()
+            raise ValueError(f"the Supertonic session rejected the settings: {exc}") from exc
         if model and self._settings.model != model:
             self._settings.model = model
             self._sync_model_name_to_metrics()
-        logger.debug(f"{self}: connected ({model}, {fields['sample_rate']} Hz session audio)")
+        logger.debug(f"{self}: connected ({model}, {rate} Hz session audio)")
+        self._mux = mux
         await self._call_event_handler("on_connected")
 
     def _config_fields(self, names: list[str]) -> dict[str, Any]:
@@ -498,61 +529,16 @@ class SupertonicBaseTTSService(TTSService):
         values = {mapping[n]: getattr(self._settings, n) for n in names}
         return {k: (str(v) if k == "lang" else v) for k, v in values.items() if v is not None}
 
-    async def _configure(self, conn: SpeechConnectionLike, **fields: Any) -> str | None:
-        """Send session-level ``config``; None once acknowledged, else the reason it failed."""
-        waiter: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
-        self._config_waiters.append(waiter)
-        try:
-            await conn.configure(**fields)
-            return await asyncio.wait_for(waiter, CONFIG_TIMEOUT_S)
-        except TimeoutError:
-            return f"no answer within {CONFIG_TIMEOUT_S:g} s"
-        except ConnectionError as exc:
-            return str(exc)
-        finally:
-            if waiter in self._config_waiters:
-                self._config_waiters.remove(waiter)
+    async def _on_session_error(self, event: Error) -> None:
+        await self.push_error(f"{self}: {event.message} ({event.code})")
 
-    async def _pump(self, conn: SpeechConnectionLike) -> None:
-        """Route the connection's events to the sentence waiting for them."""
-        reason = "the connection was closed"
-        try:
-            async for event in conn.events():
-                await self._dispatch(event)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            reason = str(exc) or type(exc).__name__
-        await self._connection_lost(conn, reason)
-
-    async def _dispatch(self, event: Event) -> None:
-        context_id = getattr(event, "context_id", None)
-        if context_id is None:
-            if isinstance(event, ConfigAck) and self._config_waiters:
-                self._config_waiters.popleft().set_result(None)
-            elif isinstance(event, Error):
-                if self._config_waiters and not event.fatal:
-                    self._config_waiters.popleft().set_result(event.message)
-                else:
-                    await self.push_error(f"{self}: {event.message} ({event.code})")
+    async def _on_lost(self, lost: ConnectionLost) -> None:
+        if self._closing or self._mux is None or self._mux.lost is not lost:
             return
-        inbox = self._inboxes.get(context_id)
-        if inbox is not None:  # else: late events of a cancelled sentence
-            inbox.put_nowait(event)
-
-    async def _connection_lost(self, conn: SpeechConnectionLike, reason: str) -> None:
-        if self._conn is not conn:
-            return
-        self._conn = None
-        for inbox in self._inboxes.values():
-            inbox.put_nowait(ConnectionLost(reason))
-        while self._config_waiters:
-            self._config_waiters.popleft().set_result(reason)
-        if self._closing:
-            return
-        logger.warning(f"{self}: connection lost ({reason}); reconnecting")
+        self._mux = None
+        logger.warning(f"{self}: connection lost ({lost.reason}); reconnecting")
         await self._call_event_handler("on_disconnected")
-        self._reconnect_task = self.create_task(self._reconnect(), f"{self}::reconnect")
+        self._spawn(self._reconnect(), "reconnect")
 
     async def _reconnect(self) -> None:
         try:
@@ -565,26 +551,23 @@ class SupertonicBaseTTSService(TTSService):
         assert self._keepalive_interval_s
         while True:
             await asyncio.sleep(self._keepalive_interval_s)
-            conn = self._conn
-            if conn is not None:
+            if self._mux is not None and self._mux.alive:
                 with contextlib.suppress(ConnectionError):
-                    await conn.send({"type": "ping"})
+                    await self._mux.conn.ping()
+
+    def _spawn(self, work: Any, name: str) -> None:
+        task = self.create_task(work, f"{self}::{name}")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _disconnect(self) -> None:
         self._closing = True
-        for task in (self._keepalive_task, self._reconnect_task):
-            if task is not None:
-                await self.cancel_task(task)
-        self._keepalive_task = self._reconnect_task = None
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            with contextlib.suppress(Exception):
-                await conn.aclose()
-        if self._pump_task is not None:
-            await self.cancel_task(self._pump_task)
-            self._pump_task = None
-        for inbox in self._inboxes.values():
-            inbox.put_nowait(ConnectionLost("the service stopped"))
+        for task in [*self._background, *(t.task for t in self._turns.values() if t.task)]:
+            await self.cancel_task(task)
+        self._turns.clear()
+        mux, self._mux = self._mux, None
+        if mux is not None:
+            await mux.aclose()
 
 
 class SupertonicTTSService(SupertonicBaseTTSService):
@@ -593,11 +576,11 @@ class SupertonicTTSService(SupertonicBaseTTSService):
     The model loads (and warms up) in a worker thread when the pipeline starts, so the
     event loop never blocks on it; synthesis runs on the engine's own scheduler thread.
     Audio is produced at the pipeline's output rate: the core resamples 44.1 kHz audio to
-    8, 16, 22.05, 24 or 48 kHz with a streaming filter, and any other rate is resampled
-    here, one sentence at a time, from 44.1 kHz.
+    8, 16, 22.05, 24 or 48 kHz with a streaming filter, and Pipecat's resampler makes any
+    other rate from 44.1 kHz.
 
     Several services may share one :class:`~supertonic_core.Engine` (pass ``engine=``); its
-    scheduler interleaves their sentences.
+    scheduler interleaves their turns.
 
     Example::
 
@@ -629,7 +612,8 @@ class SupertonicTTSService(SupertonicBaseTTSService):
             runtime: ONNX Runtime options (device, threads); defaults to ``device="auto"``.
             voices_dir: A folder of custom voice-style JSON files.
             download: Allow fetching the model when it is not cached.
-            warmup: Run one synthesis after loading, so the first sentence is not slow.
+            warmup: Run one synthesis after loading, so the first turn is not slow (if it
+                fails, the engine is closed again and the error reported).
             phrase_cache: Entries of the engine's phrase cache (repeated short chunks, such
                 as "Sure." or "One moment, please.", served at once without synthesis);
                 0 (the default) turns it off. For an engine passed in, set it there.
@@ -663,7 +647,7 @@ class SupertonicTTSService(SupertonicBaseTTSService):
         """The engine, once loaded (at pipeline start, or the one passed in)."""
         return self._engine
 
-    async def _open_connection(self) -> tuple[SpeechConnectionLike, int, str]:
+    async def _open_connection(self) -> tuple[SpeechConnection, int, str]:
         if self._load_error is not None:
             # Loading is not retried: a missing or broken bundle stays missing or broken.
             raise self._load_error
@@ -678,17 +662,15 @@ class SupertonicTTSService(SupertonicBaseTTSService):
         return SpeechSession(engine), engine.sample_rate, engine.bundle.model
 
     def _load_engine(self) -> Engine:
-        engine = Engine.load(
+        return load_engine(
             self._model_name,
+            warmup=self._warmup,
             model_dir=self._model_dir,
             download=self._download,
             runtime=self._runtime,
             voices_dir=self._voices_dir,
             phrase_cache=self._phrase_cache,
         )
-        if self._warmup:
-            engine.warmup()
-        return engine
 
     async def cleanup(self) -> None:
         """Close the connection, and the engine if this service loaded it."""
@@ -752,16 +734,17 @@ class SupertonicServerTTSService(SupertonicBaseTTSService):
         self._keepalive_interval_s = keepalive_interval_s
         self._transport_config = {"binary": True}
 
-    async def _open_connection(self) -> tuple[SpeechConnectionLike, int, str]:
+    async def _open_connection(self) -> tuple[SpeechConnection, int, str]:
         client = SpeechClient(self._url, api_key=self._api_key, open_timeout=self._open_timeout_s)
         ready = await client.connect()
         return client, ready.sample_rate, ready.model
 
     def _retryable(self, exc: Exception) -> bool:
-        # A server that is down, restarting or still loading its model is worth waiting for;
-        # a refused key is not (``status``/``code`` tell them apart when the core's client
-        # provides them).
-        if not isinstance(exc, ConnectionError):
+        # A server that is down, restarting or still loading its model is worth waiting
+        # for; a refused key is not.
+        if not isinstance(exc, SpeechClientError):
             return False
-        refused = getattr(exc, "status", None) in (401, 403)
-        return not refused and getattr(exc, "code", None) != "unauthorized"
+        if exc.status in (401, 403):
+            return False
+        code = ErrorCode.of(exc.code)
+        return code is None or code.retryable

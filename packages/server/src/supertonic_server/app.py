@@ -22,12 +22,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from supertonic_core import Engine, RuntimeOptions, SynthesisOptions
+from supertonic_core import load_engine as load_core_engine
 from supertonic_core.bundle import synthetic_dir
 
 from .auth import ApiKeyMiddleware
 from .body import BodyTimeoutMiddleware
 from .encoders import warm_up as warm_encoders
 from .errors import ErrorBoundaryMiddleware, install_error_handlers
+from .exposition import build_registry
 from .language import warm_up as warm_language_detection
 from .logs import RequestIdMiddleware, install_filters
 from .metrics import Metrics
@@ -58,7 +60,8 @@ EXPOSED_HEADERS = [
 
 
 def load_engine(settings: Settings) -> Engine:
-    """Build the engine the settings describe (blocking: run it in a thread)."""
+    """Build and warm up (unless ``--no-warmup``) the engine the settings describe, through
+    the core's one loader (blocking: run it in a thread)."""
     model_dir = settings.model_dir
     if settings.synthetic:
         from supertonic_core.synthetic import make_synthetic_bundle  # the `synthetic` extra
@@ -70,8 +73,9 @@ def load_engine(settings: Settings) -> Engine:
         model_dir = str(
             make_synthetic_bundle(synthetic_dir(settings.synthetic), profile=settings.synthetic)
         )
-    return Engine.load(
+    return load_core_engine(
         settings.model,
+        warmup=settings.warmup_text if settings.warmup else False,
         model_dir=model_dir,
         runtime=RuntimeOptions(
             device=settings.device,
@@ -118,7 +122,6 @@ async def _start(
         if engine is None:
             return
         if settings.warmup:
-            await asyncio.to_thread(engine.warmup, settings.warmup_text)
             await asyncio.to_thread(warm_encoders, engine.sample_rate, (settings.pcm_sample_rate,))
             method = await asyncio.to_thread(warm_language_detection, engine.languages)
             logger.info("lang=auto uses the %s detector", method)
@@ -169,8 +172,9 @@ def create_app(
 
     Args:
         settings: defaults to ``Settings()``.
-        engine_factory: builds the engine (in a thread); defaults to :func:`load_engine`.
-            Embedders can pass ``lambda s: my_engine`` to serve an engine they loaded.
+        engine_factory: builds the engine (in a thread) and warms it up; defaults to
+            :func:`load_engine`. Embedders can pass ``lambda s: my_engine`` to serve an
+            engine they loaded (and warmed: see ``supertonic_core.load_engine``).
         on_fatal: called if the engine cannot be built or warmed.
     """
     settings = settings or Settings()
@@ -207,6 +211,7 @@ def create_app(
     app.state.metrics = Metrics(
         buffer_size=settings.observability_buffer_size, engine=lambda: app.state.engine
     )
+    app.state.registry = build_registry(lambda: app.state.metrics.snapshot())  # GET /metrics
     install_error_handlers(app)
     # Added innermost first: CORS → request id → error boundary → API keys → body timeout
     # → routes.

@@ -1,8 +1,9 @@
 """``GET /metrics``: the recorder's numbers and the scheduler's state as Prometheus text.
 
-Everything is read at scrape time from :class:`~supertonic_server.metrics.Metrics` and the
-served engine, through one custom collector in a registry of its own per app (tests run
-several apps in one process). ``supertonic_ttfb_ms`` and ``supertonic_rtf`` are summaries
+Everything is read at scrape time from one :class:`~supertonic_server.metrics.Snapshot`
+(the recorder's numbers and the served engine's state, taken together), through one custom
+collector in a registry of its own per app (tests run several apps in one process). This
+module only reads snapshots; the recorder knows nothing of it. ``supertonic_ttfb_ms`` and ``supertonic_rtf`` are summaries
 the way Prometheus' own clients keep them: quantiles over the recent window (the ring
 buffer), ``_sum`` and ``_count`` cumulative since start.
 """
@@ -10,8 +11,7 @@ buffer), ``_sum`` and ``_count`` cumulative since start.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import (
@@ -21,25 +21,21 @@ from prometheus_client.core import (
     SummaryMetricFamily,
 )
 
-from .metrics import QUANTILES, STATUSES, TRANSPORTS, min_lead, phrase_cache_stats
-
-if TYPE_CHECKING:
-    from supertonic_core import Engine
-
-    from .metrics import Metrics
+from .metrics import QUANTILES, STATUSES, TRANSPORTS, Snapshot, min_lead
 
 P = "supertonic_"
 
 
-def build_registry(metrics: Metrics) -> CollectorRegistry:
+def build_registry(snapshot: Callable[[], Snapshot]) -> CollectorRegistry:
+    """A registry whose one collector reports ``snapshot()`` at each scrape."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(SupertonicCollector(metrics))
+    registry.register(SupertonicCollector(snapshot))
     return registry
 
 
-def render(metrics: Metrics) -> bytes:
-    """The text exposition of ``metrics`` (and of the engine it watches)."""
-    return generate_latest(metrics.registry)
+def render(registry: CollectorRegistry) -> bytes:
+    """The text exposition of ``registry``."""
+    return generate_latest(registry)
 
 
 def _gauge(name: str, doc: str, value: float) -> GaugeMetricFamily:
@@ -49,25 +45,22 @@ def _gauge(name: str, doc: str, value: float) -> GaugeMetricFamily:
 class SupertonicCollector:
     """Yields every ``supertonic_*`` family from the recorder's state at scrape time."""
 
-    def __init__(self, metrics: Metrics) -> None:
-        self.metrics = metrics
+    def __init__(self, snapshot: Callable[[], Snapshot]) -> None:
+        self.snapshot = snapshot
 
     def collect(self) -> Iterator[Metric]:
-        yield from self._requests()
-        yield from self._latency()
-        engine = self.metrics.engine()
-        if engine is not None:
-            yield from self._model(engine)
-            yield from self._scheduler(engine)
-            yield from self._phrase_cache(engine)
+        snap = self.snapshot()
+        yield from self._requests(snap)
+        yield from self._latency(snap)
+        if snap.model is not None:
+            yield from self._model(snap.model)
+        if snap.scheduler is not None:
+            yield from self._scheduler(snap.scheduler)
+        if snap.phrase_cache is not None:  # off: no family at all
+            yield from self._phrase_cache(snap.phrase_cache)
 
-    def _requests(self) -> Iterator[Metric]:
-        m = self.metrics
-        with m._lock:
-            requests = dict(m.requests)
-            bytes_ = dict(m.bytes)
-            audio = dict(m.audio_s)
-            active = len(m._active)
+    def _requests(self, snap: Snapshot) -> Iterator[Metric]:
+        requests, bytes_, audio = snap.requests, snap.bytes, snap.audio_s
         fam = CounterMetricFamily(
             P + "requests",
             "Number of synthesis requests since process start, by terminal status and transport",
@@ -85,24 +78,23 @@ class SupertonicCollector:
             for transport in TRANSPORTS:
                 fam.add_metric([transport], values.get(transport, 0))
             yield fam
-        rps, error_rate = m.window()
-        yield _gauge("active_synth", "Synthesis requests in flight", active)
-        yield _gauge("uptime_seconds", "Seconds since the server started", m.uptime_s)
-        yield _gauge("rps_1m", "Requests finished per second over the last minute", rps)
+        yield _gauge("active_synth", "Synthesis requests in flight", snap.active)
+        yield _gauge("uptime_seconds", "Seconds since the server started", snap.uptime_s)
+        yield _gauge("rps_1m", "Requests finished per second over the last minute", snap.rps_1m)
         yield _gauge(
-            "error_rate", "Share of the last minute's finished requests that failed", error_rate
+            "error_rate",
+            "Share of the last minute's finished requests that failed",
+            snap.error_rate_1m,
         )
         yield _gauge(
             "observability_buffer_records",
             "Finished requests held in the recent-requests ring buffer",
-            len(m.records()),
+            snap.buffered,
         )
 
-    def _latency(self) -> Iterator[Metric]:
-        m = self.metrics
-        pct = m.percentiles()
-        with m._lock:
-            sums = {"ttfb_ms": (m.ttfb_count, m.ttfb_sum_ms), "rtf": (m.rtf_count, m.rtf_sum)}
+    def _latency(self, snap: Snapshot) -> Iterator[Metric]:
+        pct = snap.percentiles
+        sums = {"ttfb_ms": snap.ttfb_ms, "rtf": snap.rtf}
         docs = {
             "ttfb_ms": "Time-to-first-byte (ms) over the recent window",
             "rtf": "Real-time factor (wall time / audio seconds) over the recent window",
@@ -115,8 +107,7 @@ class SupertonicCollector:
                 fam.add_sample(P + key, {"quantile": str(q)}, math.nan if value is None else value)
             yield fam
 
-    def _model(self, engine: Engine) -> Iterator[Metric]:
-        info = engine.info()
+    def _model(self, info: dict[str, object]) -> Iterator[Metric]:
         yield _gauge(
             "model_synthetic",
             "1 when the served bundle is synthetic (random weights: the audio is noise)",
@@ -128,12 +119,12 @@ class SupertonicCollector:
             labels=["model", "sample_rate", "providers"],
         )
         fam.add_metric(
-            [str(info["model"]), str(info["sample_rate"]), ",".join(info["providers"])], 1
+            [str(info["model"]), str(info["sample_rate"]), ",".join(info["providers"])],  # type: ignore[call-overload]
+            1,
         )
         yield fam
 
-    def _scheduler(self, engine: Engine) -> Iterator[Metric]:
-        state = engine.scheduler.state()
+    def _scheduler(self, state: dict[str, object]) -> Iterator[Metric]:
         s = P + "scheduler_"
         for key, doc in (
             ("queued_jobs", "Chunk jobs waiting for the model"),
@@ -198,10 +189,7 @@ class SupertonicCollector:
             costs.add_metric([stage, batch], value)
         yield costs
 
-    def _phrase_cache(self, engine: Engine) -> Iterator[Metric]:
-        stats = phrase_cache_stats(engine)
-        if stats is None:  # off: no family at all
-            return
+    def _phrase_cache(self, stats: dict[str, int]) -> Iterator[Metric]:
         c = P + "phrase_cache_"
         yield CounterMetricFamily(
             c + "hits", "Chunks served from the phrase cache", value=stats["hits"]

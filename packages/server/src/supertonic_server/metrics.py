@@ -145,6 +145,28 @@ class Tracker:
         }
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything a scrape reports, read at one moment: the recorder's totals (by
+    ``(status, transport)`` or transport), its window and percentiles, and the served
+    engine's facts (None while it loads)."""
+
+    requests: dict[tuple[str, str], int]
+    bytes: dict[str, int]
+    audio_s: dict[str, float]
+    active: int
+    buffered: int
+    ttfb_ms: tuple[int, float]  # (count, sum) since start
+    rtf: tuple[int, float]
+    uptime_s: float
+    rps_1m: float
+    error_rate_1m: float
+    percentiles: dict[str, dict[str, float | None]]
+    model: dict[str, Any] | None
+    scheduler: dict[str, Any] | None
+    phrase_cache: dict[str, int] | None
+
+
 class Metrics:
     """The recorder kept in ``app.state.metrics``.
 
@@ -179,11 +201,6 @@ class Metrics:
         self.ttfb_count = 0
         self.rtf_sum = 0.0
         self.rtf_count = 0
-        # The Prometheus view reads back through this object (own registry: several apps, e.g.
-        # in tests, never share one). Imported here: exposition imports this module.
-        from .exposition import build_registry
-
-        self.registry = build_registry(self)
 
     # ------------------------------------------------------------------ recording
 
@@ -278,6 +295,31 @@ class Metrics:
             "ttfb_ms": {_qkey(q): quantile(ttfb, q) for q in QUANTILES},
             "rtf": {_qkey(q): quantile(rtf, q) for q in QUANTILES},
         }
+
+    def snapshot(self) -> Snapshot:
+        """The numbers and the served engine's state, read at one moment (for exposition)."""
+        rps, error_rate = self.window()
+        with self._lock:
+            snap = dict(
+                requests=dict(self.requests),
+                bytes=dict(self.bytes),
+                audio_s=dict(self.audio_s),
+                active=len(self._active),
+                buffered=len(self._records),
+                ttfb_ms=(self.ttfb_count, self.ttfb_sum_ms),
+                rtf=(self.rtf_count, self.rtf_sum),
+            )
+        engine = self.engine()
+        return Snapshot(
+            **snap,
+            uptime_s=self.uptime_s,
+            rps_1m=rps,
+            error_rate_1m=error_rate,
+            percentiles=self.percentiles(),
+            model=engine.info() if engine is not None else None,
+            scheduler=dict(engine.scheduler.state()) if engine is not None else None,
+            phrase_cache=phrase_cache_stats(engine),
+        )
 
     def summary(self) -> dict[str, Any]:
         """Everything ``/metrics/summary`` answers (JSON-ready, no NaN)."""

@@ -22,28 +22,22 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from livekit.agents import APIConnectOptions, APIError, tts, utils
+from livekit.agents import APIConnectOptions, APIError, APITimeoutError, tts, utils
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, NotGivenOr
 from livekit.agents.utils import is_given
 from livekit.agents.voice.io import TimedString
 from supertonic_core import SAMPLE_RATES, Engine, RuntimeOptions, SynthesisOptions
-from supertonic_core.protocol import Audio, AudioEnd, Cancelled, Error
+from supertonic_core.mux import MuxContext
+from supertonic_core.protocol import Audio, AudioEnd, Cancelled, ContextClosed, Error
 
-from .backends import (
-    Backend,
-    InProcessBackend,
-    InputEnded,
-    RemoteBackend,
-    SpeechContext,
-    api_error_from_event,
-)
+from .backends import Backend, InProcessBackend, RemoteBackend, api_error_from_event
 from .models import TTSLanguages, TTSModels, TTSSampleRates, TTSVoices
 
 NUM_CHANNELS = 1
 DEFAULT_MODEL = "supertonic-3"
-DEFAULT_VOICE = "F1"
-DEFAULT_LANGUAGE = "en"
 DEFAULT_SAMPLE_RATE = 44100
+#: Voice, language, speed and steps default to the core's.
+_CORE = SynthesisOptions()
 
 
 @dataclass
@@ -63,10 +57,10 @@ class TTS(tts.TTS):
     def __init__(
         self,
         *,
-        voice: TTSVoices | str = DEFAULT_VOICE,
-        language: TTSLanguages | str = DEFAULT_LANGUAGE,
-        speed: float = 1.05,
-        steps: int = 8,
+        voice: TTSVoices | str = _CORE.voice,
+        language: TTSLanguages | str = _CORE.lang,
+        speed: float = _CORE.speed,
+        steps: int = _CORE.steps,
         first_chunk_steps: int | None = None,
         sample_rate: TTSSampleRates | int = DEFAULT_SAMPLE_RATE,
         model: NotGivenOr[TTSModels | str] = NOT_GIVEN,
@@ -83,15 +77,15 @@ class TTS(tts.TTS):
 
         Args:
             voice: preset ``F1``..``F5``/``M1``..``M5``, an OpenAI voice name, a custom
-                voice or a blend such as ``"F1*0.7+M2*0.3"``. Defaults to ``F1``.
-            language: one of the model's language codes (see ``TTSLanguages``), ``en`` by
-                default. Supertonic reads text in the language it is told.
-            speed: 0.5..2.0; 1.0 is the model's natural pace. Defaults to 1.05.
-            steps: flow-matching steps, 1..32; fewer is faster, 8 is the default.
+                voice or a blend such as ``"F1*0.7+M2*0.3"``. Defaults to the core's.
+            language: one of the model's language codes (see ``TTSLanguages``), the core's
+                default unless given. Supertonic reads text in the language it is told.
+            speed: 0.5..2.0; 1.0 is the model's natural pace. Defaults to the core's.
+            steps: flow-matching steps, 1..32; fewer is faster. Defaults to the core's.
             first_chunk_steps: steps for the first chunk of each stream only ("fast
                 start"), 1..32: the first audio comes sooner (about 40 % less compute for that
                 chunk at 4 of 8 steps), the first phrase is slightly less expressive. None
-                (the default) uses the session's default: the engine's (4) in-process, the
+                (the default) uses the session's default: the engine's in-process, the
                 server's ``--first-chunk-steps`` remotely.
             sample_rate: output rate in Hz, one of 8000, 16000, 22050, 24000, 44100 (the
                 model's native rate, the default) or 48000.
@@ -260,11 +254,8 @@ class ChunkedStream(tts.ChunkedStream):
         async with _speech_context(
             self._tts, self._opts, self._conn_options.timeout, output_emitter, stream=False
         ) as ctx:
-            sent = bool(self._input_text)
-            if sent:
-                await ctx.send_text(self._input_text)
-                await ctx.flush()
-            ctx.end_input(sent=sent)
+            await ctx.send_text(self._input_text)
+            await ctx.close()
             await _play(ctx, output_emitter, self._opts, self._conn_options.timeout)
         output_emitter.flush()
 
@@ -289,19 +280,15 @@ class SynthesizeStream(tts.SynthesizeStream):
 
             async def send_input() -> None:
                 sent = False
-                try:
-                    async for data in self._input_ch:
-                        if isinstance(data, self._FlushSentinel):
-                            if sent:
-                                break  # the segment's text is complete
-                            continue
-                        self._mark_started()
-                        await ctx.send_text(data)
-                        sent = True
-                    if sent:
-                        await ctx.flush()
-                finally:
-                    ctx.end_input(sent=sent)
+                async for data in self._input_ch:
+                    if isinstance(data, self._FlushSentinel):
+                        if sent:
+                            break  # the segment's text is complete
+                        continue
+                    self._mark_started()
+                    await ctx.send_text(data)
+                    sent = True
+                await ctx.close()  # the text is complete: its audio ends the context
 
             tasks = [
                 asyncio.create_task(send_input(), name="supertonic-send"),
@@ -326,7 +313,7 @@ async def _speech_context(
     output_emitter: tts.AudioEmitter,
     *,
     stream: bool,
-) -> AsyncIterator[SpeechContext]:
+) -> AsyncIterator[MuxContext]:
     """Start ``output_emitter`` (mono 16-bit PCM at ``opts.sample_rate``; ``stream``: one
     segment fed as text comes), then open one context on the backend, configured by ``opts``."""
     output_emitter.initialize(
@@ -360,7 +347,7 @@ def _context_config(opts: _TTSOptions) -> dict[str, Any]:
 
 
 async def _play(
-    ctx: SpeechContext,
+    ctx: MuxContext,
     output_emitter: tts.AudioEmitter,
     opts: _TTSOptions,
     timeout: float,
@@ -368,21 +355,20 @@ async def _play(
     segment: str | None = None,
 ) -> None:
     """Push the context's audio and word timings into ``output_emitter`` until
-    ``audio_end``; raise the mapped error on an ``error`` event.
+    ``audio_end`` (or ``context_closed``: no text, no audio); raise the mapped error on an
+    ``error`` event.
 
     ``segment`` (streams only) is the segment id, started with the first audio. Waits are
-    bounded by ``timeout`` once all text was sent; before that the session may rightly be
-    waiting for the rest of a sentence.
+    bounded by ``timeout`` once all text was sent (the context closed); before that the
+    session may rightly be waiting for the rest of a sentence.
     """
-    input_ended = started = False
+    started = False
     while True:
-        event = await ctx.receive(timeout if input_ended else None)
-        if isinstance(event, InputEnded):
-            input_ended = True
-            if not event.sent:
-                ctx.finished = True
-                return  # no text, no audio
-        elif isinstance(event, Audio):
+        try:
+            event = await ctx.receive(timeout if ctx.closed else None)
+        except TimeoutError:
+            raise APITimeoutError(f"no audio from Supertonic for {timeout:g} s") from None
+        if isinstance(event, Audio):
             if event.sample_rate != opts.sample_rate or event.encoding != "pcm_s16le":
                 raise APIError(
                     f"Supertonic sent {event.encoding} at {event.sample_rate} Hz, "
@@ -394,15 +380,13 @@ async def _play(
             started = True
             output_emitter.push_timed_transcript(_timed_words(event))
             output_emitter.push(event.audio)
-        elif isinstance(event, AudioEnd):
-            ctx.finished = True
+        elif isinstance(event, AudioEnd | ContextClosed):
             if segment is not None and started:
                 output_emitter.end_segment()
             return
         elif isinstance(event, Error):
             raise api_error_from_event(event)
         elif isinstance(event, Cancelled):
-            ctx.finished = True
             raise APIError("Supertonic cancelled the utterance", retryable=False)
 
 

@@ -30,9 +30,10 @@ DEFAULT_RECENT = 50
     responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
 )
 async def prometheus(request: Request) -> Response:
-    metrics: Metrics = request.app.state.metrics
     return Response(
-        render(metrics), media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"}
+        render(request.app.state.registry),
+        media_type=CONTENT_TYPE_LATEST,
+        headers={"Cache-Control": "no-store"},
     )
 
 

@@ -46,7 +46,6 @@ _MARGIN_S = 0.2  # slack kept for misestimated costs before a listener would run
 _BATCH_CALL_BOUND = 1.5  # a batched call may cost at most this many single calls
 _TYPICAL_SPEECH_S = 4.0  # chunk length at which capacity is quoted
 _BUDGET_SAFETY = 0.75  # share of a stream's time left that its next chunk may plan to use
-_COST_ERROR = 0.25  # room for costs that run over the prediction (load, cache, jitter)
 _STAGES = (Stage.PREPARE, Stage.DENOISE, Stage.VOCODE)
 
 
@@ -332,7 +331,7 @@ class Scheduler:
 
     def ready_in(self, job: ChunkJob) -> float:
         """Predicted seconds until ``job`` is done: its own compute and that of every later
-        chunk due before it (earliest deadline first), with room for misestimates."""
+        chunk due before it (earliest deadline first)."""
         with self._cond:
             if job.stage is Stage.DONE or job not in self._jobs:
                 return 0.0
@@ -343,7 +342,7 @@ class Scheduler:
                 for j in self._jobs
                 if j is job or (j.index > 0 and deadlines[id(j)] <= due)
             )
-            return busy * (1.0 + _COST_ERROR)
+            return busy
 
     def state(self) -> dict[str, object]:
         """Numbers for metrics: queue depth, streams, batch sizes, capacity, leads, underruns."""

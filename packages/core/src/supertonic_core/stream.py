@@ -473,7 +473,11 @@ class SynthesisStream:
         nxt = self._pending[1]
         if nxt.job is None or nxt.future is None or nxt.future.done():
             return None
-        short = self.engine.scheduler.ready_in(nxt.job) - len(wav) / self.engine.sample_rate
+        head = self._pending[0]
+        plays = len(wav) / self.engine.sample_rate + pause_after(
+            head.text, paragraph=head.end is Boundary.PARAGRAPH, cut=head.end is Boundary.CUT
+        )
+        short = self.engine.scheduler.ready_in(nxt.job) - plays
         if short <= 0:
             return None
         return nxt.future, min(short, FIRST_HOLD_BOUND_S)

@@ -144,10 +144,10 @@ def assert_idle(live: LiveServer) -> None:
         ("{oops", "invalid_json"),
         (json.dumps({"type": "sing"}), "unknown_type"),
         (json.dumps({"type": "text", "text": "x" * 70000}), "message_too_large"),
-        (json.dumps({"type": "config", "voice": "nobody"}), "invalid_request"),
+        (json.dumps({"type": "config", "voice": "nobody"}), "invalid_config"),
         (json.dumps({"type": "config", "encoding": "flac"}), "invalid_config"),
-        (json.dumps({"type": "config", "first_chunk_steps": 0}), "invalid_request"),
-        (json.dumps({"type": "config", "first_chunk_steps": "four"}), "invalid_request"),
+        (json.dumps({"type": "config", "first_chunk_steps": 0}), "invalid_config"),
+        (json.dumps({"type": "config", "first_chunk_steps": "four"}), "invalid_config"),
     ],
 )
 async def test_errors_keep_the_socket_usable(live: LiveServer, raw: str, code: str) -> None:
@@ -171,7 +171,7 @@ async def test_first_chunk_steps_in_config_and_from_the_server_default(
         assert ack["type"] == "config_ack" and ack["config"]["first_chunk_steps"] == 3
         await ws.send(json.dumps({"type": "config", "first_chunk_steps": 33}))
         error = await recv_json(ws)
-        assert error["code"] == "invalid_request" and not error["fatal"]
+        assert error["code"] == "invalid_config" and not error["fatal"]
         assert "first_chunk_steps must be between 1 and 32, got 33" in error["message"]
     with submitted_steps(
         tuned.engine

@@ -18,6 +18,7 @@ import httpx
 import pytest
 import websockets
 from supertonic_server import Settings
+from supertonic_server.routes.ws import WS_MAX_FRAME_BYTES
 
 from .conftest import LiveServer, wait_for
 from .test_ws import recv_json, recv_until, ws_url
@@ -287,3 +288,17 @@ async def test_invalid_utf8_closes_1007_with_one_quiet_line(
         assert info.value.rcvd.code == 1007
     lines = [r for r in caplog.records if "UTF-8" in r.getMessage()]
     assert len(lines) == 1 and lines[0].levelno == logging.INFO and not lines[0].exc_info
+
+
+async def test_a_frame_far_over_the_message_limit_is_not_read_whole(live: LiveServer) -> None:
+    """Our own check answers a message over 64 KiB with an error; a frame of megabytes is
+    refused by the server's reader (1009) before it is buffered, not after 16 MiB."""
+    async with websockets.connect(ws_url(live), max_size=None) as ws:
+        await recv_json(ws)
+        await ws.send(json.dumps({"type": "text", "text": "x" * 100_000}))
+        error = await recv_json(ws)
+        assert error["code"] == "message_too_large" and not error["fatal"]
+        await ws.send("x" * (4 * WS_MAX_FRAME_BYTES))
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009

@@ -258,9 +258,9 @@ class SpeechSession(SpeechConnection):
         except CapacityError as exc:
             await self._emit(_busy(exc, msg.get("context_id")))
         except InvalidInputError as exc:
-            await self._emit(
-                Error(str(exc), code="invalid_request", context_id=msg.get("context_id"))
-            )
+            # A bad value in a config message is a bad config; in text, a bad request.
+            code = "invalid_config" if msg.get("type") == "config" else "invalid_request"
+            await self._emit(Error(str(exc), code=code, context_id=msg.get("context_id")))
 
     # ------------------------------------------------------------ message handlers
 

@@ -22,6 +22,7 @@ from fastapi import FastAPI
 from supertonic_core import Engine
 
 from .app import create_app
+from .routes.ws import WS_MAX_FRAME_BYTES
 from .settings import Settings
 
 __all__ = ["LiveServer", "engine_idle", "submitted_steps", "wait_for"]
@@ -86,6 +87,7 @@ class LiveServer:
             self.app,
             log_config=None,
             lifespan="on",
+            ws_max_size=WS_MAX_FRAME_BYTES,
             timeout_graceful_shutdown=max(1, int(settings.shutdown_grace)),
         )
         self.server = uvicorn.Server(config)

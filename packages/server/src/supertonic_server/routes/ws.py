@@ -17,6 +17,7 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from supertonic_core.protocol import (
+    MAX_MESSAGE_BYTES,
     Audio,
     AudioEnd,
     AudioStart,
@@ -43,6 +44,9 @@ CLOSE_TIMEOUT_S = 2.0  # a close frame to a client that does not read would wait
 CLOSE_POLICY = 1008  # authentication failed; the client stopped reading
 CLOSE_TRY_LATER = 1013  # model not ready
 CLOSE_RESTART = 1012  # the server is shutting down
+#: Largest frame the server reads (uvicorn's ``ws_max_size``; 1009 beyond it). Messages over
+#: MAX_MESSAGE_BYTES up to this get the protocol's own ``message_too_large`` error.
+WS_MAX_FRAME_BYTES = 16 * MAX_MESSAGE_BYTES
 
 
 class _QuietInvalidUtf8(logging.Filter):

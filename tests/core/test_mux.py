@@ -84,7 +84,7 @@ async def test_a_config_is_settled_by_its_own_answer_only(engine: Engine) -> Non
     assert session.config.voice == "M1"
     with pytest.raises(SessionError, match="unknown voice") as info:
         await mux.configure(voice="nobody")
-    assert info.value.code == ErrorCode.INVALID_REQUEST
+    assert info.value.code == ErrorCode.INVALID_CONFIG
     assert [e.code for e in stray] == [ErrorCode.INVALID_JSON]
     await mux.aclose()
 

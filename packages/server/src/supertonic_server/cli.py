@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from .app import create_app
 from .logs import configure_logging
+from .memory import limit_malloc_arenas
 from .routes.ws import WS_MAX_FRAME_BYTES
 from .settings import load_settings
 from .shutdown import FLUSH_S, GracefulServer
@@ -28,6 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     configure_logging(settings.log_level)
     logger.info("settings: %s", settings.public())
+    limit_malloc_arenas()  # before the engine's and the encoders' threads start
     if settings.exposed and not settings.api_keys:
         logger.warning(
             "listening on %s without an API key: anyone who can reach this address can use "

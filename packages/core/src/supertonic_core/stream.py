@@ -473,10 +473,7 @@ class SynthesisStream:
         nxt = self._pending[1]
         if nxt.job is None or nxt.future is None or nxt.future.done():
             return None
-        head = self._pending[0]
-        plays = len(wav) / self.engine.sample_rate + pause_after(
-            head.text, paragraph=head.end is Boundary.PARAGRAPH, cut=head.end is Boundary.CUT
-        )
+        plays = len(wav) / self.engine.sample_rate + self._pending[0].pause(last=False)
         short = self.engine.scheduler.ready_in(nxt.job) - plays
         if short <= 0:
             return None

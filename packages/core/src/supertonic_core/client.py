@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, TypeVar
 
 import websockets
 from websockets.asyncio.client import ClientConnection
@@ -29,6 +29,7 @@ from .protocol import (
 )
 
 STREAM_PATH = "/v1/audio/speech/stream"
+_E = TypeVar("_E", Ready, ConfigAck)
 
 
 class SpeechClientError(ConnectionError):
@@ -89,7 +90,8 @@ class SpeechClient(SpeechConnection):
         self._ws: ClientConnection | None = None
 
     async def connect(self) -> Ready:
-        """Open the socket, read ``ready`` and send the initial config."""
+        """Open the socket, read ``ready``, send the initial config and read its answer
+        (so that no acknowledgement of it is left to pass for the answer to a later one)."""
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else None
         try:
             self._ws = await websockets.connect(
@@ -99,48 +101,32 @@ class SpeechClient(SpeechConnection):
                 max_size=None,
                 compression=self.compression,
             )
-            first = await asyncio.wait_for(self._ws.recv(), self.open_timeout)
         except (OSError, TimeoutError, websockets.WebSocketException) as exc:
             await self.aclose()
             status = exc.response.status_code if isinstance(exc, InvalidStatus) else None
             raise SpeechClientError(f"cannot open {self.url}: {exc}", status=status) from exc
-        try:
-            event = _parse_greeting(first)
-        except ValueError as exc:
-            await self.aclose()
-            raise SpeechClientError(f"{self.url} did not greet with 'ready': {exc}") from exc
-        if isinstance(event, Error):
-            await self.aclose()
-            raise SpeechClientError(
-                f"{self.url} refused the session: {event.message}", code=event.code
-            )
-        if not isinstance(event, Ready):
-            await self.aclose()
-            raise SpeechClientError(f"{self.url} did not greet with 'ready' but {event.type!r}")
-        self.ready = event
+        self.ready = await self._answer(Ready, "greet with 'ready'", "the session")
         if self.initial_config:
-            await self._configure_first()
-        return event
+            await self.configure(**self.initial_config)
+            self.configured = await self._answer(ConfigAck, "acknowledge the config", "the config")
+        return self.ready
 
-    async def _configure_first(self) -> None:
-        """Send the initial config and read its answer here, so that no acknowledgement of
-        it is left to be taken for the answer to a later config."""
+    async def _answer(self, kind: type[_E], doing: str, what: str) -> _E:
+        """The server's next message, which must be a ``kind``; anything else closes the
+        socket and raises a :class:`SpeechClientError` saying what went wrong."""
         assert self._ws is not None
-        await self.configure(**self.initial_config)
         try:
-            answer = _parse_greeting(await asyncio.wait_for(self._ws.recv(), self.open_timeout))
+            event = _parse_opening(await asyncio.wait_for(self._ws.recv(), self.open_timeout))
         except (ValueError, TimeoutError, websockets.WebSocketException) as exc:
             await self.aclose()
-            raise SpeechClientError(f"{self.url} did not acknowledge the config: {exc}") from exc
-        if isinstance(answer, Error):
+            raise SpeechClientError(f"{self.url} did not {doing}: {exc}") from exc
+        if isinstance(event, Error):
             await self.aclose()
-            raise SpeechClientError(
-                f"{self.url} refused the config: {answer.message}", code=answer.code
-            )
-        if not isinstance(answer, ConfigAck):
+            raise SpeechClientError(f"{self.url} refused {what}: {event.message}", code=event.code)
+        if not isinstance(event, kind):
             await self.aclose()
-            raise SpeechClientError(f"{self.url} answered the config with {answer.type!r}")
-        self.configured = answer
+            raise SpeechClientError(f"{self.url} did not {doing} but sent {event.type!r}")
+        return event
 
     async def send(self, msg: dict[str, Any]) -> None:
         if self._ws is None:
@@ -182,7 +168,7 @@ class SpeechClient(SpeechConnection):
         await self.aclose()
 
 
-def _parse_greeting(raw: str | bytes) -> Event:
+def _parse_opening(raw: str | bytes) -> Event:
     """One of the server's first messages as an event; ValueError naming what is wrong."""
     try:
         msg = json.loads(raw)

@@ -153,42 +153,28 @@ class ServerConnector(Connector):
 
     Args:
         url: ``ws(s)://`` or ``http(s)://`` address of the server, or the full stream URL.
-        api_key: sent as ``Authorization: Bearer``; None for an open server.
-        config: fields of every connection's initial ``config`` (``binary``, ...).
-        open_timeout: seconds for the socket and the server's greeting, per attempt.
         attempts: tries before giving up; only failures that may pass are retried
             (:attr:`SpeechClientError.retryable`: down, restarting, loading, not a bad key).
         backoff_s: wait before the second attempt, doubled after each (at most 8 s).
+        **client: :class:`SpeechClient`'s options (``api_key``, ``config`` for every
+            connection's initial ``config``, ``open_timeout`` per attempt, ...).
     """
 
     def __init__(
-        self,
-        url: str,
-        *,
-        api_key: str | None = None,
-        config: dict[str, Any] | None = None,
-        open_timeout: float = 10.0,
-        attempts: int = 1,
-        backoff_s: float = 0.5,
+        self, url: str, *, attempts: int = 1, backoff_s: float = 0.5, **client: Any
     ) -> None:
         if attempts < 1:
             raise ValueError(f"attempts must be at least 1, got {attempts}")
         self.url = url
-        self.api_key = api_key
-        self._config = config
-        self._open_timeout = open_timeout
+        self._client = client
         self._attempts = attempts
         self._backoff_s = backoff_s
 
     async def open(self, timeout: float | None = None) -> Opened:
         delay = self._backoff_s
+        options = self._client if timeout is None else {**self._client, "open_timeout": timeout}
         for attempt in range(1, self._attempts + 1):
-            client = SpeechClient(
-                self.url,
-                api_key=self.api_key,
-                config=self._config,
-                open_timeout=self._open_timeout if timeout is None else timeout,
-            )
+            client = SpeechClient(self.url, **options)
             try:
                 ready = await client.connect()
                 return Opened(client, ready.sample_rate, ready.model)

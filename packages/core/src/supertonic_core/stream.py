@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .audio import CLAUSE_PAUSE, fade_edges, pause_after, to_int16
+from .audio import fade_edges, pause_after, to_int16
 from .chunking import (
     Boundary,
     IncrementalSplitter,
@@ -49,6 +49,7 @@ from .chunking import (
 from .errors import InvalidInputError, SynthesisCancelledError
 from .normalize import Pause, StreamNormalizer
 from .phrase_cache import MAX_PHRASE_CHARS, PhraseKey, style_digest
+from .punctuation import Mark, final_mark
 from .scheduler import StreamState
 from .synthesis import CancelToken, ChunkJob, Stage, predict_audio_seconds
 from .text import is_speakable
@@ -100,15 +101,19 @@ class _Pending:
     end: Boundary = Boundary.SENTENCE  # how the text ends: the model's final mark, the pause
     silence: float | None = None  # a pause asked for in the text: exactly this, no speech
 
-    def pause(self, *, last: bool) -> float:
+    def pause(self, lang: str, *, last: bool) -> float:
         """Seconds of silence after this chunk: the pause asked for in the text, else none
-        after the last chunk, else by its punctuation; at least 0.2 s with nothing spoken."""
+        after the last chunk, else by its punctuation in ``lang``; at least 0.2 s with
+        nothing spoken."""
         if self.silence is not None:
             return self.silence
         if last:
             return 0.0 if self.job is not None else 0.2
         pause = pause_after(
-            self.text, paragraph=self.end is Boundary.PARAGRAPH, cut=self.end is Boundary.CUT
+            self.text,
+            lang=lang,
+            paragraph=self.end is Boundary.PARAGRAPH,
+            cut=self.end is Boundary.CUT,
         )
         return pause if self.job is not None else max(pause, 0.2)
 
@@ -244,7 +249,8 @@ class SynthesisStream:
         )
         last = len(items) - 1
         return sum(speech) + sum(
-            item.pause(last=i == last and self._ended) for i, item in enumerate(items)
+            item.pause(self.options.lang, last=i == last and self._ended)
+            for i, item in enumerate(items)
         )
 
     # ------------------------------------------------------------------ output
@@ -323,7 +329,7 @@ class SynthesisStream:
                 pieces = self._splitter.push_pieces(item)
             else:
                 pieces = self._splitter.flush_pieces()
-                if pieces and not pause_after(pieces[-1].text) > CLAUSE_PAUSE:
+                if pieces and final_mark(pieces[-1].text, self.options.lang) is not Mark.SENTENCE:
                     pieces[-1] = Piece(pieces[-1].text, Boundary.CUT)
             self._add_all(pieces)
             released += [p.text for p in pieces]
@@ -473,7 +479,9 @@ class SynthesisStream:
         nxt = self._pending[1]
         if nxt.job is None or nxt.future is None or nxt.future.done():
             return None
-        plays = len(wav) / self.engine.sample_rate + self._pending[0].pause(last=False)
+        plays = len(wav) / self.engine.sample_rate + self._pending[0].pause(
+            self.options.lang, last=False
+        )
         short = self.engine.scheduler.ready_in(nxt.job) - plays
         if short <= 0:
             return None
@@ -485,7 +493,7 @@ class SynthesisStream:
             self.engine.phrase_cache.put(item.key, wav)
         rate = self.engine.sample_rate
         speech = fade_edges(wav, rate) if wav is not None else np.zeros(0, dtype=np.float32)
-        pause = item.pause(last=self._ended and not self._pending)
+        pause = item.pause(self.options.lang, last=self._ended and not self._pending)
         samples = np.concatenate([speech, np.zeros(round(pause * rate), dtype=np.float32)])
         speech_s = len(speech) / rate
         text, words = item.text, []

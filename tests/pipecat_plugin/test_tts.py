@@ -426,21 +426,18 @@ async def test_a_model_that_cannot_load_is_an_error_frame(tmp_path: Path) -> Non
 
 
 async def test_the_in_process_engine_gets_a_phrase_cache(tiny_bundle_dir: Path) -> None:
-    class Recording(SupertonicTTSService):
-        def _load_engine(self) -> Engine:
-            self.loaded = super()._load_engine()
-            return self.loaded
-
-    tts = Recording(model_dir=tiny_bundle_dir, warmup=False, phrase_cache=8)
+    tts = SupertonicTTSService(model_dir=tiny_bundle_dir, warmup=False, phrase_cache=8)
+    loaded: list[Engine] = []
 
     async def again() -> None:  # once the first reply is synthesized, not alongside it
+        loaded.append(tts.engine)
         await tts.queue_frame(TTSSpeakFrame("Sure."))
         await tts.queue_frame(EndWorkerFrame())
 
     observer = WhenFirst(tts, TTSStoppedFrame, again)
     down, up = await run(tts, [TTSSpeakFrame("Sure.")], observers=[observer], send_end_frame=False)
     assert observer.failure is None and not errors(up) and audio_of(down)
-    stats = tts.loaded.phrase_cache.stats()
+    stats = loaded[0].phrase_cache.stats()
     assert stats["capacity"] == 8 and stats["hits"] >= 1
 
 
@@ -473,9 +470,11 @@ async def test_a_dropped_connection_is_reopened(pipecat_server: LiveServer) -> N
     tts = SupertonicServerTTSService(url=pipecat_server.base_url, reconnect_backoff_s=0.05)
 
     async def drop() -> None:
-        lost = tts._mux
+        lost = tts._link.current
         lost.conn._ws.transport.abort()  # the socket dies under the service: a network cut
-        await eventually(lambda: tts._mux not in (None, lost), what="the service to reconnect")
+        await eventually(
+            lambda: tts._link.current not in (None, lost), what="the service to reconnect"
+        )
         await tts.queue_frame(TTSSpeakFrame("Two."))
         await tts.queue_frame(EndWorkerFrame())
 
@@ -514,7 +513,7 @@ async def test_the_stock_openai_service_speaks_through_our_server(
 
 def _session(tts: Any) -> Any:
     """The in-process service's speech session (white box: to provoke session states)."""
-    return tts._mux.conn
+    return tts._link.current.conn
 
 
 async def test_a_refused_context_ends_the_reply_instead_of_hanging(engine: Engine) -> None:

@@ -13,7 +13,8 @@ import httpx
 import pytest
 import websockets
 from supertonic_core.client import SpeechClient, SpeechClientError
-from supertonic_core.protocol import Audio, AudioEnd, Cancelled, ConfigAck, Error
+from supertonic_core.mux import SessionError, SpeechMux
+from supertonic_core.protocol import Audio, AudioEnd, Cancelled, Error
 
 from .conftest import LiveServer, submitted_steps
 
@@ -244,10 +245,26 @@ async def test_python_client(live: LiveServer) -> None:
 
 async def test_python_client_sends_first_chunk_steps(live: LiveServer) -> None:
     async with SpeechClient(live.base_url, config={"first_chunk_steps": 4}) as client:
-        async for event in client.events():
-            assert isinstance(event, ConfigAck), event
-            assert event.config["first_chunk_steps"] == 4
-            break
+        assert client.configured is not None
+        assert client.configured.config["first_chunk_steps"] == 4
+
+
+async def test_a_refused_initial_config_is_a_client_error(live: LiveServer) -> None:
+    client = SpeechClient(live.base_url, config={"first_chunk_steps": 0})
+    with pytest.raises(SpeechClientError, match="first_chunk_steps") as caught:
+        await client.connect()
+    assert caught.value.code == "invalid_config" and not caught.value.retryable
+
+
+async def test_a_config_after_the_initial_one_is_settled_by_its_own_answer(
+    live: LiveServer,
+) -> None:
+    """The initial config's acknowledgement must not pass for the answer to the next one."""
+    async with SpeechClient(live.base_url, config={"binary": True}) as client:
+        mux = SpeechMux(client)
+        with pytest.raises(SessionError, match="first_chunk_steps"):
+            await mux.configure(first_chunk_steps=0)
+        await mux.aclose()
 
 
 async def test_client_connection_errors() -> None:

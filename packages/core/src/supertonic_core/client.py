@@ -18,7 +18,9 @@ from websockets.exceptions import InvalidStatus
 
 from .protocol import (
     Audio,
+    ConfigAck,
     Error,
+    ErrorCode,
     Event,
     ProtocolError,
     Ready,
@@ -41,6 +43,15 @@ class SpeechClientError(ConnectionError):
         super().__init__(message)
         self.code = code
         self.status = status
+
+    @property
+    def retryable(self) -> bool:
+        """Whether trying again later may work: a server that is down, restarting or still
+        loading its model may come back; a refused key or a wrong path will not."""
+        if self.status is not None:
+            return self.status >= 500 or self.status in (408, 429)
+        code = ErrorCode.of(self.code)
+        return code is None or code.retryable
 
 
 class SpeechClient(SpeechConnection):
@@ -73,6 +84,8 @@ class SpeechClient(SpeechConnection):
         self.open_timeout = open_timeout
         self.compression = compression
         self.ready: Ready | None = None
+        #: The answer to the initial config (``connect`` waits for it).
+        self.configured: ConfigAck | None = None
         self._ws: ClientConnection | None = None
 
     async def connect(self) -> Ready:
@@ -106,8 +119,28 @@ class SpeechClient(SpeechConnection):
             raise SpeechClientError(f"{self.url} did not greet with 'ready' but {event.type!r}")
         self.ready = event
         if self.initial_config:
-            await self.configure(**self.initial_config)
+            await self._configure_first()
         return event
+
+    async def _configure_first(self) -> None:
+        """Send the initial config and read its answer here, so that no acknowledgement of
+        it is left to be taken for the answer to a later config."""
+        assert self._ws is not None
+        await self.configure(**self.initial_config)
+        try:
+            answer = _parse_greeting(await asyncio.wait_for(self._ws.recv(), self.open_timeout))
+        except (ValueError, TimeoutError, websockets.WebSocketException) as exc:
+            await self.aclose()
+            raise SpeechClientError(f"{self.url} did not acknowledge the config: {exc}") from exc
+        if isinstance(answer, Error):
+            await self.aclose()
+            raise SpeechClientError(
+                f"{self.url} refused the config: {answer.message}", code=answer.code
+            )
+        if not isinstance(answer, ConfigAck):
+            await self.aclose()
+            raise SpeechClientError(f"{self.url} answered the config with {answer.type!r}")
+        self.configured = answer
 
     async def send(self, msg: dict[str, Any]) -> None:
         if self._ws is None:
@@ -150,7 +183,7 @@ class SpeechClient(SpeechConnection):
 
 
 def _parse_greeting(raw: str | bytes) -> Event:
-    """The server's first message as an event; ValueError naming what is wrong with it."""
+    """One of the server's first messages as an event; ValueError naming what is wrong."""
     try:
         msg = json.loads(raw)
     except json.JSONDecodeError as exc:

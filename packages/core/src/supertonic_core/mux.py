@@ -15,10 +15,11 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from .protocol import (
+    Audio,
     AudioEnd,
     Cancelled,
     ConfigAck,
@@ -112,6 +113,23 @@ class MuxContext:
             self._inbox.put_nowait(item)  # every later receive raises too
             raise item
         return item
+
+    async def utterance(self, idle_timeout: float | None = None) -> AsyncIterator[Audio | Error]:
+        """The context's audio and errors until its utterance is over: ``audio_end``,
+        ``context_closed``, ``cancelled``, or an error after which nothing more comes.
+
+        ``idle_timeout`` bounds each wait once the context is closed (all its text sent);
+        before that the session may rightly be waiting for the rest of a sentence. Raises
+        :class:`ConnectionLost` when the connection goes, TimeoutError when idle too long.
+        """
+        while True:
+            event = await self.receive(idle_timeout if self.closed else None)
+            if isinstance(event, Audio | Error):
+                yield event
+                if isinstance(event, Error) and ends_context(event):
+                    return
+            elif isinstance(event, AudioEnd | Cancelled | ContextClosed):
+                return
 
     async def cancel(self, timeout: float = CLEANUP_TIMEOUT_S) -> bool:
         """Stop the context and wait for the session's ``cancelled``; its other events are

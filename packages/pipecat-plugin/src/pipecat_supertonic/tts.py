@@ -37,27 +37,18 @@ from pipecat.utils.tracing.service_decorators import traced_tts
 from pipecat.utils.types import NOT_GIVEN, NotGiven
 
 try:
-    from supertonic_core import LANGUAGES, Engine, RuntimeOptions, SynthesisOptions, load_engine
+    from supertonic_core import LANGUAGES, Engine, RuntimeOptions, SynthesisOptions
     from supertonic_core.audio import SAMPLE_RATES, StreamResampler, to_int16
-    from supertonic_core.client import SpeechClient, SpeechClientError
+    from supertonic_core.connect import (
+        Connector,
+        EngineConnector,
+        Opened,
+        ServerConnector,
+        SharedMux,
+    )
     from supertonic_core.languages import SCRIPT_CONTINUOUS
-    from supertonic_core.mux import (
-        ConnectionLost,
-        MuxContext,
-        SessionError,
-        SpeechMux,
-        ends_context,
-    )
-    from supertonic_core.protocol import (
-        Audio,
-        AudioEnd,
-        Cancelled,
-        ContextClosed,
-        Error,
-        ErrorCode,
-        SpeechConnection,
-    )
-    from supertonic_core.session import SpeechSession
+    from supertonic_core.mux import ConnectionLost, MuxContext, SessionError, SpeechMux
+    from supertonic_core.protocol import Error
 except ModuleNotFoundError as e:
     logger.error(f"Exception: {e}")
     logger.error('In order to use Supertonic, you need to `uv add "pipecat-supertonic-stack"`.')
@@ -170,7 +161,7 @@ class SupertonicBaseTTSService(TTSService):
     (``text_aggregation_mode=TextAggregationMode.TOKEN``) both work: the session releases
     a chunk as soon as its end is certain either way.
 
-    Subclasses implement :meth:`_open_connection`.
+    Subclasses choose the :class:`~supertonic_core.connect.Connector`.
     """
 
     Settings = SupertonicTTSSettings
@@ -179,19 +170,18 @@ class SupertonicBaseTTSService(TTSService):
     def __init__(
         self,
         *,
-        model: str | None = "supertonic-3",
-        reconnect_attempts: int = 1,
-        reconnect_backoff_s: float = 0.5,
+        connector: Connector,
+        model: str,
+        keepalive_s: float | None = None,
         settings: Settings | None = None,
         **kwargs: Any,
     ) -> None:
         """Initialize the shared state.
 
         Args:
+            connector: How the speech connection is made.
             model: The model name reported in settings and metrics.
-            reconnect_attempts: Attempts to open the connection before reporting failure.
-            reconnect_backoff_s: Delay before the second attempt; it doubles after each one
-                (at most 8 s).
+            keepalive_s: Seconds between pings of an idle connection; None sends none.
             settings: Runtime-updatable settings; its values win over the defaults.
             **kwargs: Passed to Pipecat's ``TTSService`` (``sample_rate``, ``name``, ...).
         """
@@ -227,16 +217,14 @@ class SupertonicBaseTTSService(TTSService):
                 f"{', '.join(LANGUAGES)} (regional variants such as en-US resolve to their "
                 "base language)"
             )
-        if reconnect_attempts < 1:
-            raise ValueError(f"reconnect_attempts must be at least 1, got {reconnect_attempts}")
-        self._reconnect_attempts = reconnect_attempts
-        self._reconnect_backoff_s = reconnect_backoff_s
-        self._mux: SpeechMux | None = None
-        self._session_rate = 0
-        self._connect_lock = asyncio.Lock()
+        self._link = SharedMux(
+            connector,
+            on_open=self._configure_session,
+            on_error=self._on_session_error,
+            on_lost=self._on_lost,
+            keepalive_s=keepalive_s,
+        )
         self._background: set[asyncio.Task[None]] = set()
-        self._keepalive_interval_s: float | None = None
-        self._closing = False
         self._turns: dict[str, _Turn] = {}
         #: Turns whose TTSStartedFrame went out and whose TTSStoppedFrame has not yet.
         self._playing: set[str] = set()
@@ -244,8 +232,6 @@ class SupertonicBaseTTSService(TTSService):
         #: Where the audio pushed so far ends, as a PTS (see :meth:`start_word_timestamps`).
         self._audio_base_pts = 0
         self._audio_pushed_ns = 0
-        #: Extra ``config`` fields the transport wants (binary audio frames for the socket).
-        self._transport_config: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ Pipecat hooks
 
@@ -260,13 +246,10 @@ class SupertonicBaseTTSService(TTSService):
     async def start(self, frame: StartFrame) -> None:
         """Open the connection (load the model, or reach the server) before any text arrives."""
         await super().start(frame)
-        self._closing = False
         try:
-            await self._ensure_connection()
+            await self._connection()
         except Exception as exc:
             await self.push_error(f"{self}: {exc}", exception=exc)
-        if self._keepalive_interval_s:
-            self._spawn(self._keepalive(), "keepalive")
 
     async def stop(self, frame: EndFrame) -> None:
         """Let the audio already produced play out, then close the connection."""
@@ -279,9 +262,10 @@ class SupertonicBaseTTSService(TTSService):
         await self._disconnect()
 
     async def cleanup(self) -> None:
-        """Release the connection (idempotent after stop or cancel)."""
+        """Release the connection, and the engine if this service loaded it."""
         await super().cleanup()
         await self._disconnect()
+        await self._link.aclose()
 
     async def flush_audio(self, context_id: str | None = None) -> None:
         """The turn's text is complete: close its session context (its audio ends it)."""
@@ -356,9 +340,9 @@ class SupertonicBaseTTSService(TTSService):
             if k in SESSION_FIELDS
             or (k in OPTIONAL_FIELDS and getattr(self._settings, k) is not None)
         ]
-        if applied and self._mux is not None:
+        if applied and (mux := self._link.current) is not None:
             try:
-                await self._mux.configure(**self._config_fields(applied))
+                await mux.configure(**self._config_fields(applied))
             except (SessionError, TimeoutError, ConnectionError) as exc:
                 for name in applied:
                     setattr(self._settings, name, changed[name])
@@ -416,7 +400,7 @@ class SupertonicBaseTTSService(TTSService):
         return text
 
     async def _open_turn(self, context_id: str) -> _Turn:
-        mux = await self._ensure_connection()
+        mux = await self._connection()
         turn = self._turns[context_id] = _Turn(mux.open(context_id))
         turn.task = self.create_task(self._receive(context_id, turn), f"{self}::receive")
         return turn
@@ -433,27 +417,22 @@ class SupertonicBaseTTSService(TTSService):
                 await self.append_to_audio_context(context_id, frame)
 
         try:
-            while True:
-                event = await turn.ctx.receive()
-                if isinstance(event, Audio):
-                    if event.words:
-                        words = [(w.word, w.start) for w in event.words]
-                        await self.add_word_timestamps(words, context_id, spaces)
-                    if event.sample_rate == self.sample_rate:
-                        frame = TTSAudioRawFrame(
-                            event.audio, self.sample_rate, 1, context_id=context_id
-                        )
-                        await self.append_to_audio_context(context_id, frame)
-                        continue
-                    resampler = resampler or StreamResampler(event.sample_rate, self.sample_rate)
-                    samples = np.frombuffer(event.audio, "<i2").astype(np.float32) / 32768
-                    await play(resampler.process(samples))
-                elif isinstance(event, Error):
+            async for event in turn.ctx.utterance():
+                if isinstance(event, Error):
                     await self.push_error(f"{self}: {event.message} ({event.code})")
-                    if ends_context(event):
-                        break
-                elif isinstance(event, AudioEnd | Cancelled | ContextClosed):
-                    break
+                    continue
+                if event.words:
+                    words = [(w.word, w.start) for w in event.words]
+                    await self.add_word_timestamps(words, context_id, spaces)
+                if event.sample_rate == self.sample_rate:
+                    frame = TTSAudioRawFrame(
+                        event.audio, self.sample_rate, 1, context_id=context_id
+                    )
+                    await self.append_to_audio_context(context_id, frame)
+                    continue
+                resampler = resampler or StreamResampler(event.sample_rate, self.sample_rate)
+                samples = np.frombuffer(event.audio, "<i2").astype(np.float32) / 32768
+                await play(resampler.process(samples))
         except ConnectionLost as exc:
             await self.push_error(f"{self}: connection lost while speaking: {exc.reason}")
         if resampler is not None:
@@ -464,63 +443,30 @@ class SupertonicBaseTTSService(TTSService):
         await self.remove_audio_context(context_id)
 
     async def _release(self, ctx: MuxContext) -> None:
-        """End a session context; a connection that cannot confirm it is replaced."""
-        if not await ctx.release() and ctx.mux.alive and ctx.mux is self._mux:
-            logger.warning(f"{self}: context {ctx.id} did not end cleanly; reconnecting")
-            self._mux = None
-            await ctx.mux.aclose()
+        if not await self._link.release(ctx):
+            logger.warning(f"{self}: context {ctx.id} did not end cleanly; using a new connection")
 
     # ------------------------------------------------------------------ connection
 
-    async def _open_connection(self) -> tuple[SpeechConnection, int, str]:
-        """Open a connection; return it, the model's native sample rate and model name."""
-        raise NotImplementedError
-
-    def _retryable(self, exc: Exception) -> bool:
-        """Whether a failed open is worth another attempt."""
-        return False
-
-    async def _ensure_connection(self) -> SpeechMux:
-        async with self._connect_lock:
-            if self._mux is None or not self._mux.alive:
-                await self._connect()
-            assert self._mux is not None
-            return self._mux
-
-    async def _connect(self) -> None:
-        """Open and configure the connection, retrying transport failures with back-off."""
-        delay = self._reconnect_backoff_s
-        for attempt in range(1, self._reconnect_attempts + 1):
-            try:
-                conn, native_rate, model = await self._open_connection()
-                break
-            except Exception as exc:
-                await self._call_event_handler("on_connection_error", str(exc))
-                if attempt == self._reconnect_attempts or not self._retryable(exc):
-                    if attempt > 1:
-                        raise ConnectionError(f"{exc} (gave up after {attempt} attempts)") from exc
-                    raise
-                logger.warning(f"{self}: attempt {attempt} failed ({exc}); retrying in {delay:g} s")
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 8.0)
-        mux = SpeechMux(conn, on_error=self._on_session_error, on_lost=self._on_lost)
-        rate = self.sample_rate if self.sample_rate in SAMPLE_RATES else native_rate
-        fields = {
-            "sample_rate": rate,
-            "encoding": "pcm_s16le",
-            **self._transport_config,
-            **self._config_fields([*SESSION_FIELDS, *OPTIONAL_FIELDS]),
-        }
+    async def _connection(self) -> SpeechMux:
         try:
-            await mux.configure(**fields)
-        except (SessionError, TimeoutError, ConnectionError) as exc:
-            await mux.aclose()
+            return await self._link.get()
+        except Exception as exc:
+            await self._call_event_handler("on_connection_error", str(exc))
+            raise
+
+    async def _configure_session(self, mux: SpeechMux, opened: Opened) -> None:
+        """Send the settings to a new connection, in audio the pipeline can take."""
+        rate = self.sample_rate if self.sample_rate in SAMPLE_RATES else opened.sample_rate
+        fields = self._config_fields([*SESSION_FIELDS, *OPTIONAL_FIELDS])
+        try:
+            await mux.configure(sample_rate=rate, encoding="pcm_s16le", **fields)
+        except (SessionError, TimeoutError) as exc:
             raise ValueError(f"the Supertonic session rejected the settings: {exc}") from exc
-        if model and self._settings.model != model:
-            self._settings.model = model
+        if opened.model and self._settings.model != opened.model:
+            self._settings.model = opened.model
             self._sync_model_name_to_metrics()
-        logger.debug(f"{self}: connected ({model}, {rate} Hz session audio)")
-        self._mux = mux
+        logger.debug(f"{self}: connected ({opened.model}, {rate} Hz session audio)")
         await self._call_event_handler("on_connected")
 
     def _config_fields(self, names: list[str]) -> dict[str, Any]:
@@ -533,27 +479,15 @@ class SupertonicBaseTTSService(TTSService):
         await self.push_error(f"{self}: {event.message} ({event.code})")
 
     async def _on_lost(self, lost: ConnectionLost) -> None:
-        if self._closing or self._mux is None or self._mux.lost is not lost:
-            return
-        self._mux = None
         logger.warning(f"{self}: connection lost ({lost.reason}); reconnecting")
         await self._call_event_handler("on_disconnected")
         self._spawn(self._reconnect(), "reconnect")
 
     async def _reconnect(self) -> None:
         try:
-            await self._ensure_connection()
+            await self._connection()
         except Exception as exc:
             await self.push_error(f"{self}: reconnecting failed: {exc}", exception=exc)
-
-    async def _keepalive(self) -> None:
-        """Ping an idle connection so the server does not close it."""
-        assert self._keepalive_interval_s
-        while True:
-            await asyncio.sleep(self._keepalive_interval_s)
-            if self._mux is not None and self._mux.alive:
-                with contextlib.suppress(ConnectionError):
-                    await self._mux.conn.ping()
 
     def _spawn(self, work: Any, name: str) -> None:
         task = self.create_task(work, f"{self}::{name}")
@@ -561,13 +495,10 @@ class SupertonicBaseTTSService(TTSService):
         task.add_done_callback(self._background.discard)
 
     async def _disconnect(self) -> None:
-        self._closing = True
         for task in [*self._background, *(t.task for t in self._turns.values() if t.task)]:
             await self.cancel_task(task)
         self._turns.clear()
-        mux, self._mux = self._mux, None
-        if mux is not None:
-            await mux.aclose()
+        await self._link.disconnect()
 
 
 class SupertonicTTSService(SupertonicBaseTTSService):
@@ -621,64 +552,23 @@ class SupertonicTTSService(SupertonicBaseTTSService):
                 first_chunk_steps, seed).
             **kwargs: Passed to Pipecat's ``TTSService`` (``sample_rate``, ``name``, ...).
         """
-        if engine is not None and phrase_cache:
-            raise ValueError(
-                "phrase_cache configures the engine this service loads; for an engine passed "
-                "in, build it with Engine.load(..., phrase_cache=N)"
-            )
-        super().__init__(
-            model=engine.bundle.model if engine is not None else model,
-            settings=settings,
-            **kwargs,
+        connector = EngineConnector(
+            model,
+            engine=engine,
+            model_dir=model_dir,
+            download=download,
+            runtime=runtime,
+            voices_dir=voices_dir,
+            warmup=warmup,
+            phrase_cache=phrase_cache,
         )
-        self._engine = engine
-        self._owns_engine = False
-        self._load_error: RuntimeError | None = None
-        self._model_name = model
-        self._model_dir = model_dir
-        self._runtime = runtime
-        self._voices_dir = voices_dir
-        self._download = download
-        self._warmup = warmup
-        self._phrase_cache = phrase_cache
+        super().__init__(connector=connector, model=connector.model, settings=settings, **kwargs)
+        self._connector = connector
 
     @property
     def engine(self) -> Engine | None:
         """The engine, once loaded (at pipeline start, or the one passed in)."""
-        return self._engine
-
-    async def _open_connection(self) -> tuple[SpeechConnection, int, str]:
-        if self._load_error is not None:
-            # Loading is not retried: a missing or broken bundle stays missing or broken.
-            raise self._load_error
-        if self._engine is None:
-            try:
-                self._engine = await asyncio.to_thread(self._load_engine)
-            except Exception as exc:
-                self._load_error = RuntimeError(f"could not load the Supertonic model: {exc}")
-                raise self._load_error from exc
-            self._owns_engine = True
-        engine = self._engine
-        return SpeechSession(engine), engine.sample_rate, engine.bundle.model
-
-    def _load_engine(self) -> Engine:
-        return load_engine(
-            self._model_name,
-            warmup=self._warmup,
-            model_dir=self._model_dir,
-            download=self._download,
-            runtime=self._runtime,
-            voices_dir=self._voices_dir,
-            phrase_cache=self._phrase_cache,
-        )
-
-    async def cleanup(self) -> None:
-        """Close the connection, and the engine if this service loaded it."""
-        await super().cleanup()
-        if self._owns_engine and self._engine is not None:
-            engine, self._engine = self._engine, None
-            self._owns_engine = False
-            await asyncio.to_thread(engine.close)
+        return self._connector.engine
 
 
 class SupertonicServerTTSService(SupertonicBaseTTSService):
@@ -722,29 +612,18 @@ class SupertonicServerTTSService(SupertonicBaseTTSService):
                 first_chunk_steps, seed).
             **kwargs: Passed to Pipecat's ``TTSService`` (``sample_rate``, ``name``, ...).
         """
+        connector = ServerConnector(
+            url,
+            api_key=api_key,
+            config={"binary": True},
+            open_timeout=open_timeout_s,
+            attempts=reconnect_attempts,
+            backoff_s=reconnect_backoff_s,
+        )
         super().__init__(
-            reconnect_attempts=reconnect_attempts,
-            reconnect_backoff_s=reconnect_backoff_s,
+            connector=connector,
+            model="supertonic-3",
+            keepalive_s=keepalive_interval_s,
             settings=settings,
             **kwargs,
         )
-        self._url = url
-        self._api_key = api_key
-        self._open_timeout_s = open_timeout_s
-        self._keepalive_interval_s = keepalive_interval_s
-        self._transport_config = {"binary": True}
-
-    async def _open_connection(self) -> tuple[SpeechConnection, int, str]:
-        client = SpeechClient(self._url, api_key=self._api_key, open_timeout=self._open_timeout_s)
-        ready = await client.connect()
-        return client, ready.sample_rate, ready.model
-
-    def _retryable(self, exc: Exception) -> bool:
-        # A server that is down, restarting or still loading its model is worth waiting
-        # for; a refused key is not.
-        if not isinstance(exc, SpeechClientError):
-            return False
-        if exc.status in (401, 403):
-            return False
-        code = ErrorCode.of(exc.code)
-        return code is None or code.retryable

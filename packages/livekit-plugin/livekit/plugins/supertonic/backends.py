@@ -5,13 +5,14 @@ Both backends lend a stream the same thing: one context of a core
 WebSocket ``SpeechClient`` (which speak the same messages). Only the way a connection is
 made and given back differs:
 
-- :class:`InProcessBackend`: the model loads in a worker thread, one ``SpeechSession``
-  serves every stream of the TTS. A session whose context could not be ended cleanly is
-  retired: new streams get a fresh one, and the old one closes with its last stream.
-- :class:`RemoteBackend`: a ``livekit.agents.utils.ConnectionPool`` of ``SpeechClient``
-  sockets; a stream borrows one, uses one context on it and gives it back when the context
-  ended cleanly (an interrupted stream's socket is reused once the server confirmed the
-  cancel, and closed otherwise).
+- :class:`InProcessBackend`: the core's :class:`~supertonic_core.connect.SharedMux` over an
+  :class:`~supertonic_core.connect.EngineConnector`: the model loads in a worker thread, one
+  ``SpeechSession`` serves every stream of the TTS, and a session whose context could not
+  be ended cleanly is retired (new streams get a fresh one).
+- :class:`RemoteBackend`: a ``livekit.agents.utils.ConnectionPool`` of sockets opened by a
+  :class:`~supertonic_core.connect.ServerConnector`; a stream borrows one, uses one context
+  on it and gives it back when the context ended cleanly (an interrupted stream's socket is
+  reused once the server confirmed the cancel, and closed otherwise).
 
 Every failure leaves a stream's context as a LiveKit ``APIError`` with the retryability of
 the core's :class:`~supertonic_core.protocol.ErrorCode` table (:func:`api_error`).
@@ -33,12 +34,11 @@ from supertonic_core import (
     EngineClosedError,
     InvalidInputError,
     RuntimeOptions,
-    load_engine,
 )
-from supertonic_core.client import SpeechClient, SpeechClientError
+from supertonic_core.client import SpeechClientError
+from supertonic_core.connect import EngineConnector, ServerConnector, SharedMux
 from supertonic_core.mux import ConnectionLost, MuxContext, SpeechMux
 from supertonic_core.protocol import Error, ErrorCode
-from supertonic_core.session import SpeechSession
 
 from .log import logger
 
@@ -126,14 +126,14 @@ class Backend(ABC):
         except Exception as exc:
             raise api_error(exc, secret=self.secret) from None
         finally:
-            reusable = await ctx.release()
-            await self._give_back(mux, reusable=reusable)
+            await self._give_back(ctx)
 
     @abstractmethod
     async def _acquire(self, timeout: float) -> SpeechMux: ...
 
     @abstractmethod
-    async def _give_back(self, mux: SpeechMux, *, reusable: bool) -> None: ...
+    async def _give_back(self, ctx: MuxContext) -> None:
+        """End ``ctx`` and keep its connection only if it ended cleanly."""
 
     @abstractmethod
     def prewarm(self) -> None: ...
@@ -166,85 +166,43 @@ class InProcessBackend(Backend):
         max_contexts: int = 64,
         phrase_cache: int = 0,
     ) -> None:
-        self.model = model
-        self.model_dir = model_dir
-        self.runtime = runtime
-        self.phrase_cache = phrase_cache
-        self.engine = engine
-        self._owns_engine = engine is None
-        self._max_contexts = max_contexts
-        self._mux: SpeechMux | None = None
-        self._retired: set[SpeechMux] = set()
-        self._opening: asyncio.Task[SpeechMux] | None = None
-        self._closed = False
+        self._connector = EngineConnector(
+            model,
+            engine=engine,
+            model_dir=model_dir,
+            download=False,
+            runtime=runtime,
+            phrase_cache=phrase_cache,
+            max_contexts=max_contexts,
+        )
+        self._link = SharedMux(self._connector, on_error=_log_session_error)
+        self._prewarm: asyncio.Task[SpeechMux] | None = None
+
+    @property
+    def engine(self) -> Engine | None:
+        return self._connector.engine
 
     def prewarm(self) -> None:
-        self._start_opening().add_done_callback(_log_prewarm_failure)
+        self._prewarm = asyncio.create_task(self._link.get(), name="supertonic-prewarm")
+        self._prewarm.add_done_callback(_log_prewarm_failure)
 
     async def connect(self) -> None:
         """Load the model (if needed) and open the session now."""
         await self._acquire(0)
 
     async def _acquire(self, timeout: float) -> SpeechMux:
-        if self._closed:
-            raise APIConnectionError("the Supertonic TTS is closed", retryable=False)
-        if self._mux is not None and self._mux.alive:
-            return self._mux
-        # shielded: an interrupted stream must not abort a load other streams wait for
-        return await asyncio.shield(self._start_opening())
+        try:
+            return await self._link.get()
+        except ConnectionError:  # closed
+            raise APIConnectionError("the Supertonic TTS is closed", retryable=False) from None
+        except RuntimeError as exc:  # the model did not load
+            raise api_error(exc.__cause__ or exc) from exc
 
-    async def _give_back(self, mux: SpeechMux, *, reusable: bool) -> None:
-        if not reusable or not mux.alive:
-            if self._mux is mux:
-                self._mux = None  # the next stream opens a new session
-            self._retired.add(mux)
-        if mux in self._retired and not mux.open_contexts:
-            self._retired.discard(mux)
-            await mux.aclose()
-
-    def _start_opening(self) -> asyncio.Task[SpeechMux]:
-        task = self._opening
-        stale = (
-            task is not None
-            and task.done()
-            and (task.cancelled() or task.exception() is not None or self._mux is None)
-        )
-        if task is None or stale:
-            task = self._opening = asyncio.create_task(self._open(), name="supertonic-load")
-        return task
-
-    async def _open(self) -> SpeechMux:
-        if self.engine is None:
-            try:
-                engine = await asyncio.to_thread(
-                    load_engine,
-                    self.model,
-                    model_dir=self.model_dir,
-                    runtime=self.runtime,
-                    download=False,
-                    phrase_cache=self.phrase_cache,
-                )
-            except Exception as exc:
-                raise api_error(exc) from exc
-            if self._closed:  # closed while loading
-                await asyncio.to_thread(engine.close)
-                raise APIConnectionError("the Supertonic TTS is closed", retryable=False)
-            self.engine = engine
-        session = SpeechSession(self.engine, max_contexts=self._max_contexts)
-        self._mux = SpeechMux(session, on_error=_log_session_error)
-        return self._mux
+    async def _give_back(self, ctx: MuxContext) -> None:
+        await self._link.release(ctx)
 
     async def aclose(self) -> None:
-        self._closed = True
-        if self._opening is not None and not self._opening.done():
-            self._opening.cancel()
-            await asyncio.gather(self._opening, return_exceptions=True)
-        for mux in [*self._retired, *([self._mux] if self._mux else [])]:
-            await mux.aclose()
-        self._mux, self._retired = None, set()
-        if self._owns_engine and self.engine is not None:
-            engine, self.engine = self.engine, None
-            await asyncio.to_thread(engine.close)
+        await self._link.aclose()
 
 
 class RemoteBackend(Backend):
@@ -259,8 +217,8 @@ class RemoteBackend(Backend):
     def __init__(
         self, *, base_url: str, api_key: str | None = None, max_session_duration: float = 300.0
     ) -> None:
-        self.base_url = base_url
         self.secret = api_key
+        self._connector = ServerConnector(base_url, api_key=api_key, config={"binary": True})
         self._pool = utils.ConnectionPool[SpeechMux](
             connect_cb=self._connect,
             close_cb=self._disconnect,
@@ -272,14 +230,11 @@ class RemoteBackend(Backend):
         self._pool.prewarm()
 
     async def _connect(self, timeout: float) -> SpeechMux:
-        client = SpeechClient(
-            self.base_url, api_key=self.secret, config={"binary": True}, open_timeout=timeout
-        )
         try:
-            await client.connect()
+            opened = await self._connector.open(timeout)
         except Exception as exc:
             raise api_error(exc, secret=self.secret) from None  # the cause may quote the key
-        return SpeechMux(client, on_error=_log_session_error)
+        return SpeechMux(opened.conn, on_error=_log_session_error)
 
     @staticmethod
     async def _disconnect(mux: SpeechMux) -> None:
@@ -292,8 +247,9 @@ class RemoteBackend(Backend):
             mux = await self._pool.get(timeout=timeout)
         return mux
 
-    async def _give_back(self, mux: SpeechMux, *, reusable: bool) -> None:
-        if reusable:
+    async def _give_back(self, ctx: MuxContext) -> None:
+        mux = ctx.mux
+        if await ctx.release():
             self._pool.put(mux)
         else:
             self._pool.remove(mux)

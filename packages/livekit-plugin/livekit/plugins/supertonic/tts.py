@@ -28,7 +28,7 @@ from livekit.agents.utils import is_given
 from livekit.agents.voice.io import TimedString
 from supertonic_core import SAMPLE_RATES, Engine, RuntimeOptions, SynthesisOptions
 from supertonic_core.mux import MuxContext
-from supertonic_core.protocol import Audio, AudioEnd, Cancelled, ContextClosed, Error
+from supertonic_core.protocol import Audio, Error
 
 from .backends import Backend, InProcessBackend, RemoteBackend, api_error_from_event
 from .models import TTSLanguages, TTSModels, TTSSampleRates, TTSVoices
@@ -146,11 +146,6 @@ class TTS(tts.TTS):
             key = api_key if is_given(api_key) else os.environ.get("SUPERTONIC_API_KEY")
             self._backend = RemoteBackend(base_url=base_url, api_key=key or None)
         else:
-            if engine is not None and phrase_cache:
-                raise ValueError(
-                    "phrase_cache configures the engine the TTS loads; for an engine passed "
-                    "in, build it with Engine.load(..., phrase_cache=N)"
-                )
             directory = model_dir if is_given(model_dir) else os.environ.get("SUPERTONIC_MODEL_DIR")
             self._backend = InProcessBackend(
                 model=model,
@@ -354,21 +349,17 @@ async def _play(
     *,
     segment: str | None = None,
 ) -> None:
-    """Push the context's audio and word timings into ``output_emitter`` until
-    ``audio_end`` (or ``context_closed``: no text, no audio); raise the mapped error on an
-    ``error`` event.
+    """Push the context's audio and word timings into ``output_emitter`` until its
+    utterance ends; raise the mapped error on an ``error`` event, and APITimeoutError after
+    ``timeout`` seconds without audio once all text was sent.
 
-    ``segment`` (streams only) is the segment id, started with the first audio. Waits are
-    bounded by ``timeout`` once all text was sent (the context closed); before that the
-    session may rightly be waiting for the rest of a sentence.
+    ``segment`` (streams only) is the segment id, started with the first audio.
     """
     started = False
-    while True:
-        try:
-            event = await ctx.receive(timeout if ctx.closed else None)
-        except TimeoutError:
-            raise APITimeoutError(f"no audio from Supertonic for {timeout:g} s") from None
-        if isinstance(event, Audio):
+    try:
+        async for event in ctx.utterance(timeout):
+            if isinstance(event, Error):
+                raise api_error_from_event(event)
             if event.sample_rate != opts.sample_rate or event.encoding != "pcm_s16le":
                 raise APIError(
                     f"Supertonic sent {event.encoding} at {event.sample_rate} Hz, "
@@ -380,14 +371,10 @@ async def _play(
             started = True
             output_emitter.push_timed_transcript(_timed_words(event))
             output_emitter.push(event.audio)
-        elif isinstance(event, AudioEnd | ContextClosed):
-            if segment is not None and started:
-                output_emitter.end_segment()
-            return
-        elif isinstance(event, Error):
-            raise api_error_from_event(event)
-        elif isinstance(event, Cancelled):
-            raise APIError("Supertonic cancelled the utterance", retryable=False)
+    except TimeoutError:
+        raise APITimeoutError(f"no audio from Supertonic for {timeout:g} s") from None
+    if segment is not None and started:
+        output_emitter.end_segment()
 
 
 def _timed_words(event: Audio) -> list[TimedString]:

@@ -208,3 +208,9 @@ def test_the_phrase_cache_is_bounded() -> None:
     assert cache.stats() == {"hits": 1, "misses": 1, "entries": 2, "bytes": 80, "capacity": 2}
     with pytest.raises(InvalidOptionError):
         PhraseCache(0)
+
+
+def test_a_stream_tells_its_sample_rate(fresh: Engine) -> None:
+    with fresh.open_stream() as stream:
+        assert stream.sample_rate == fresh.sample_rate
+        assert stream.engine.sample_rate == fresh.sample_rate  # the server's old spelling

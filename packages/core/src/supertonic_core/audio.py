@@ -10,36 +10,36 @@ import numpy as np
 import soxr
 
 from .errors import InvalidOptionError
+from .punctuation import Mark, final_mark
 
 SAMPLE_RATES = (8000, 16000, 22050, 24000, 44100, 48000)
 FADE_S = 0.005
 
 PARAGRAPH_PAUSE = 0.45
+SENTENCE_PAUSE = 0.28
 CLAUSE_PAUSE = 0.12
-#: Pause after a chunk, by how its text ends: a sentence breathes longer than a clause.
-#: The official pipeline puts 0.3 s between its chunks (packs of whole sentences); ours
-#: are sentences or clauses, so the pause follows the punctuation instead.
-_PAUSES = (
-    (("\n\n",), PARAGRAPH_PAUSE),
-    ((".", "!", "?", "…", "。", "！", "？", "؟", "।", "॥"), 0.28),
-    ((",", ";", ":", "、", "，", "،", "—", "–"), CLAUSE_PAUSE),
-)
+#: After a chunk that ends in neither a sentence nor a clause mark.
+UNMARKED_PAUSE = 0.08
 
 
-def pause_after(text: str, *, paragraph: bool = False, cut: bool = False) -> float:
+def pause_after(
+    text: str, *, lang: str = "en", paragraph: bool = False, cut: bool = False
+) -> float:
     """Seconds of silence that should follow a chunk ending like ``text`` does.
 
+    The official pipeline puts 0.3 s between its chunks (packs of whole sentences); ours
+    are sentences or clauses, so the pause follows the punctuation instead
+    (:func:`~.punctuation.final_mark`: a sentence breathes longer than a clause).
     ``paragraph``: a blank line follows the chunk (chunk text has its whitespace collapsed,
     so the caller says so). ``cut``: the chunk ends inside a sentence, where a pause longer
     than a clause's would sound like a sentence end.
     """
     if paragraph:
         return PARAGRAPH_PAUSE
-    stripped = text.rstrip(" \t\"'”’»)]")
-    for endings, seconds in _PAUSES:
-        if stripped.endswith(endings):
-            return min(seconds, CLAUSE_PAUSE) if cut else seconds
-    return 0.08
+    mark = final_mark(text, lang)
+    if mark is Mark.SENTENCE:
+        return CLAUSE_PAUSE if cut else SENTENCE_PAUSE
+    return CLAUSE_PAUSE if mark is Mark.CLAUSE else UNMARKED_PAUSE
 
 
 def fade_edges(samples: np.ndarray, sample_rate: int, seconds: float = FADE_S) -> np.ndarray:

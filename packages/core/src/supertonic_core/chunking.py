@@ -21,6 +21,16 @@ from dataclasses import dataclass
 
 from .errors import InvalidOptionError
 from .languages import check_language
+from .punctuation import (
+    CJK_CLAUSE,
+    CLAUSE_MARKS,
+    CLOSERS,
+    DASHES,
+    NO_BREAK_BEFORE,
+    OPENERS,
+    STRONG_ENDS,
+    sentence_ends,
+)
 
 DEFAULT_MAX_CHARS = 300
 #: Scripts that carry more speech per character get shorter chunks (the reference uses 120
@@ -30,19 +40,16 @@ LANGUAGE_MAX_CHARS = {"ko": 120, "ja": 120}
 #: and Hangul characters count 2.5 here, since each carries a syllable or more.
 MIN_FRAGMENT = 12
 
-_WESTERN_ENDS = ".!?…"
-_STRONG_ENDS = "。！？｡؟।॥۔"  # end a sentence whatever follows
-_CLOSERS = "\"'”’»)]}」』）】〕》〉›"
-_OPENERS = "\"'“‘«([{¿¡「『（【〔《〈‹"
-_CJK_CLAUSE = "、，；："  # clause marks that need no space after them
-
 _SENTENCE, _PARAGRAPH, _EOF, _OPEN = range(4)
 
 _LIST_MARKER = re.compile(r"(?:[-*•+]|\d{1,3}[.)])\s|#")
 _LIST_PREFIX = re.compile(r"[-*•+]|\d{1,3}[.)]?")
 _WORD = re.compile(r"\S+")
+#: A word after which a long sentence may be cut: a clause mark, a sentence mark that did
+#: not end the sentence ('"Stop!" she said', "I think... maybe"), a dash.
 _CLAUSE_END = re.compile(
-    r"(?:[,;:、，；：،؛·\u0387]|[!?…]+|\.{2,}|^[-–—]|[–—])[" + re.escape(_CLOSERS) + r"]*$"
+    rf"(?:[{re.escape(CLAUSE_MARKS)}]|[!?…]+|\.{{2,}}|^-+|[{re.escape(DASHES)}])"
+    rf"[{re.escape(CLOSERS)}]*$"
 )
 _MAYBE_CONTINUOUS = re.compile(
     r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3000-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0002ffff]"
@@ -50,7 +57,6 @@ _MAYBE_CONTINUOUS = re.compile(
 _WIDE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3\uf900-\ufaff]")
 #: French closing guillemets sit after a no-break space and belong to what precedes them.
 _SPACED_CLOSER = "[\u00a0\u202f]+[»›]"
-_NO_BREAK_BEFORE = frozenset("ーゃゅょぁぃぅぇぉっゎャュョァィゥェォッヮヵヶ々ゝゞヽヾ")
 
 
 def _wordset(*lines: str) -> frozenset[str]:
@@ -343,10 +349,9 @@ class _Scanner:
     """Finds where the sentence starting at a position ends, and whether that is certain."""
 
     def __init__(self, lang: str) -> None:
-        western = _WESTERN_ENDS + (";\u037e" if lang == "el" else "")
-        ends = re.escape(western + _STRONG_ENDS)
+        ends = re.escape(sentence_ends(lang))
         self.trigger = re.compile(rf"[\n\u2028\u2029{ends}]")  # a fast search, then:
-        closers = re.escape(_CLOSERS)
+        closers = re.escape(CLOSERS)
         self.candidates = re.compile(
             rf"(?P<nl>[\n\u2028\u2029]\s*)"
             # closing marks, also French » › after a no-break space: « Bonjour. »
@@ -388,7 +393,7 @@ class _Scanner:
     ) -> _Sentence | None:
         """A run of sentence-final marks (plus closing quotes): decide from what follows."""
         run, i, k, n = m["run"], m.start(), m.end(), len(buf)
-        if any(ch in _STRONG_ENDS for ch in run):
+        if any(ch in STRONG_ENDS for ch in run):
             return _after_end(buf, k, final)
         if k == n:
             return _Sentence(k, _EOF if final else _OPEN)
@@ -415,7 +420,7 @@ class _Scanner:
         begin = dot
         while begin > start and not buf[begin - 1].isspace():
             begin -= 1
-        token = buf[begin:dot].lstrip(_OPENERS)
+        token = buf[begin:dot].lstrip(OPENERS)
         low = token.lower()
         if not token:
             return True
@@ -450,7 +455,7 @@ def _cuts(buf: str, start: int, end: int) -> Iterator[_Cut]:
         base = size + 1
         if _MAYBE_CONTINUOUS.search(word[0]):
             for p in _inner_cuts(buf, w_start, w_end):
-                yield _Cut(p, p, base + p - w_start, buf[p - 1] in _CJK_CLAUSE)
+                yield _Cut(p, p, base + p - w_start, buf[p - 1] in CJK_CLAUSE)
         size = base + w_end - w_start
         following = next(words, None)
         if following is not None and not _closes(following[0]):
@@ -466,17 +471,17 @@ def join_without_space(left: str, right: str) -> bool:
 
 def _closes(word: str) -> bool:
     """A "word" of closing marks only (French "!" or "»" after a space): never a chunk start."""
-    return all(ch in _CLOSERS or _is_trailing_punct(ch) for ch in word)
+    return all(ch in CLOSERS or _is_trailing_punct(ch) for ch in word)
 
 
 def _inner_cuts(buf: str, start: int, end: int) -> Iterator[int]:
     for p in range(start + 1, end):
         a, b = buf[p - 1], buf[p]
-        if a in _OPENERS or b in _NO_BREAK_BEFORE:
+        if a in OPENERS or b in NO_BREAK_BEFORE:
             continue
-        if unicodedata.category(b)[0] == "M" or (b in _CLOSERS or _is_trailing_punct(b)):
+        if unicodedata.category(b)[0] == "M" or (b in CLOSERS or _is_trailing_punct(b)):
             continue
-        if a in _CJK_CLAUSE or _is_continuous(a) or _is_continuous(b):
+        if a in CJK_CLAUSE or _is_continuous(a) or _is_continuous(b):
             yield p
 
 
@@ -516,7 +521,7 @@ def _is_continuous(ch: str) -> bool:
 
 
 def _is_trailing_punct(ch: str) -> bool:
-    return unicodedata.category(ch) in ("Po", "Pe", "Pf", "Pd") and ch not in _OPENERS
+    return unicodedata.category(ch) in ("Po", "Pe", "Pf", "Pd") and ch not in OPENERS
 
 
 def _newlines(space: str) -> int:
@@ -532,7 +537,7 @@ def _skip_space(buf: str, pos: int) -> int:
 
 def _skip_openers(buf: str, pos: int) -> int:
     n = len(buf)
-    while pos < n and buf[pos] in _OPENERS:
+    while pos < n and buf[pos] in OPENERS:
         pos += 1
     return pos
 

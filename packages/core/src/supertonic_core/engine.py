@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -27,9 +28,9 @@ from .languages import check_language
 from .normalize import EMOJI_CHOICES, Pause, StreamNormalizer
 from .phrase_cache import PhraseCache
 from .runtime import Runtime, RuntimeOptions
-from .scheduler import Scheduler
+from .scheduler import Scheduler, StreamState
 from .stream import AudioChunk, SynthesisStream
-from .synthesis import ChunkJob
+from .synthesis import ChunkJob, predict_audio_seconds
 from .text import TextIndexer, is_speakable, prepare_text, refused_characters
 from .voices import VoiceLibrary, VoiceStyle
 
@@ -145,6 +146,7 @@ class Engine:
             max_streams=max_streams,
             max_queue=max_queue,
         )
+        self._stream_services = _StreamServices(self)
         if self.synthetic:
             logger.warning(
                 "serving a SYNTHETIC bundle (%s profile, random weights): output is noise, "
@@ -249,7 +251,7 @@ class Engine:
         opts = options or self.options()
         seed = opts.seed if opts.seed is not None else secrets.randbelow(2**31)
         return SynthesisStream(
-            self,
+            self._stream_services,
             replace(opts, seed=seed),
             first_chunk_chars=self.first_chunk_chars
             if first_chunk_chars == -1
@@ -326,3 +328,60 @@ class Engine:
         lang = check_language(opts.lang, self.languages)
         self.voices.resolve(opts.voice)
         return replace(opts, lang=lang)
+
+
+class _StreamServices:
+    """The engine's side of its streams (:class:`~.stream.StreamServices`): each operation
+    a stream may use, mapped onto the engine's voices, front end, runtime, scheduler and
+    phrase cache."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._scheduler = engine.scheduler
+
+    @property
+    def sample_rate(self) -> int:
+        return self._engine.sample_rate
+
+    @property
+    def synthetic(self) -> bool:
+        return self._engine.synthetic is not None
+
+    @property
+    def phrase_cache(self) -> PhraseCache | None:
+        return self._engine.phrase_cache
+
+    def style(self, voice: str) -> VoiceStyle:
+        return self._engine.style(voice)
+
+    def make_job(
+        self, chunk: str, style: VoiceStyle, options: SynthesisOptions, seed: int, *, cut: bool
+    ) -> ChunkJob:
+        return self._engine.make_job(chunk, style, options, seed, cut=cut)
+
+    def predict_seconds(self, jobs: list[ChunkJob]) -> list[float]:
+        engine = self._engine
+        return predict_audio_seconds(
+            engine.runtime,
+            jobs,
+            sample_rate=engine.sample_rate,
+            frame=engine.bundle.samples_per_frame,
+        )
+
+    def open_place(self) -> StreamState:
+        return self._scheduler.open_stream()
+
+    def close_place(self, state: StreamState) -> None:
+        self._scheduler.close_stream(state)
+
+    def submit(self, job: ChunkJob, state: StreamState) -> Future[np.ndarray]:
+        return self._scheduler.submit(job, state)
+
+    def speech_budget(self, state: StreamState, ahead: list[ChunkJob], steps: int) -> float | None:
+        return self._scheduler.speech_budget(state, ahead, steps)
+
+    def seconds_per_char(self) -> float:
+        return self._scheduler.costs.seconds_per_id
+
+    def ready_in(self, job: ChunkJob) -> float:
+        return self._scheduler.ready_in(job)

@@ -33,11 +33,11 @@ from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import Future, wait
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from .audio import CLAUSE_PAUSE, fade_edges, pause_after, to_int16
+from .audio import fade_edges, pause_after, to_int16
 from .chunking import (
     Boundary,
     IncrementalSplitter,
@@ -49,13 +49,16 @@ from .chunking import (
 from .errors import InvalidInputError, SynthesisCancelledError
 from .normalize import Pause, StreamNormalizer
 from .phrase_cache import MAX_PHRASE_CHARS, PhraseKey, style_digest
+from .punctuation import Mark, final_mark
 from .scheduler import StreamState
-from .synthesis import CancelToken, ChunkJob, Stage, predict_audio_seconds
+from .synthesis import CancelToken, ChunkJob, Stage
 from .text import is_speakable
 from .timing import WordTiming, estimate_word_timings
 
 if TYPE_CHECKING:
-    from .engine import Engine, SynthesisOptions
+    from .engine import SynthesisOptions
+    from .phrase_cache import PhraseCache
+    from .voices import VoiceStyle
 
 logger = logging.getLogger("supertonic_core")
 LOOKAHEAD = 2
@@ -100,17 +103,74 @@ class _Pending:
     end: Boundary = Boundary.SENTENCE  # how the text ends: the model's final mark, the pause
     silence: float | None = None  # a pause asked for in the text: exactly this, no speech
 
-    def pause(self, *, last: bool) -> float:
+    def pause(self, lang: str, *, last: bool) -> float:
         """Seconds of silence after this chunk: the pause asked for in the text, else none
-        after the last chunk, else by its punctuation; at least 0.2 s with nothing spoken."""
+        after the last chunk, else by its punctuation in ``lang``; at least 0.2 s with
+        nothing spoken."""
         if self.silence is not None:
             return self.silence
         if last:
             return 0.0 if self.job is not None else 0.2
         pause = pause_after(
-            self.text, paragraph=self.end is Boundary.PARAGRAPH, cut=self.end is Boundary.CUT
+            self.text,
+            lang=lang,
+            paragraph=self.end is Boundary.PARAGRAPH,
+            cut=self.end is Boundary.CUT,
         )
         return pause if self.job is not None else max(pause, 0.2)
+
+
+class StreamServices(Protocol):
+    """All a stream uses from the engine that opens it: the contract in one place.
+
+    Why: a stream decides what to synthesize and when (extents, order, pauses, timings);
+    the engine owns how (voices, the text front end, the model, the scheduler, the cache).
+    The stream asks for exactly these operations and knows nothing else of the engine, so
+    each side can change without reading the other. The engine hands every stream one
+    (``Engine.open_stream``).
+    """
+
+    @property
+    def sample_rate(self) -> int:
+        """Samples per second of the audio the model makes."""
+
+    @property
+    def synthetic(self) -> bool:
+        """The bundle has random weights: the audio is noise, not speech."""
+
+    @property
+    def phrase_cache(self) -> PhraseCache | None:
+        """Audio of short chunks, served again without synthesis; None when off."""
+
+    def style(self, voice: str) -> VoiceStyle:
+        """The style of a voice name (a preset, custom voice or blend)."""
+
+    def make_job(
+        self, chunk: str, style: VoiceStyle, options: SynthesisOptions, seed: int, *, cut: bool
+    ) -> ChunkJob:
+        """One chunk's synthesis job (validates and encodes the text)."""
+
+    def predict_seconds(self, jobs: list[ChunkJob]) -> list[float]:
+        """Seconds of speech each job will make, from the duration predictor alone."""
+
+    def open_place(self) -> StreamState:
+        """Take a place in the scheduler (playing or waiting); may raise CapacityError."""
+
+    def close_place(self, state: StreamState) -> None:
+        """Give a place back."""
+
+    def submit(self, job: ChunkJob, state: StreamState) -> Future[np.ndarray]:
+        """Hand a job to the scheduler under the stream's place."""
+
+    def speech_budget(self, state: StreamState, ahead: list[ChunkJob], steps: int) -> float | None:
+        """Seconds of speech the next chunk may hold so that it is ready before the
+        listener's lead runs out; None before costs are measured."""
+
+    def seconds_per_char(self) -> float:
+        """Measured compute per input character, to turn a speech budget into a length."""
+
+    def ready_in(self, job: ChunkJob) -> float:
+        """Predicted seconds until a submitted job's audio is ready."""
 
 
 class SynthesisStream:
@@ -122,15 +182,15 @@ class SynthesisStream:
 
     def __init__(
         self,
-        engine: Engine,
+        services: StreamServices,
         options: SynthesisOptions,
         *,
         first_chunk_chars: int | None,
         explicit_seed: bool,
     ) -> None:
-        self.engine = engine
+        self._services = services
         self.options = options
-        self.style = engine.style(options.voice)
+        self.style = services.style(options.voice)
         self.token = CancelToken()
         self._splitter = IncrementalSplitter(options.lang, first_chunk_chars=first_chunk_chars)
         self._normalizer = (
@@ -145,7 +205,7 @@ class SynthesisStream:
         self._submitted = 0  # chunks handed to the scheduler (or the cache)
         self._explicit_seed = explicit_seed  # then the fixed split, else sized by the lead
         self._max_chars = default_max_chars(options.lang)
-        self._style_key = style_digest(self.style) if engine.phrase_cache else b""
+        self._style_key = style_digest(self.style) if services.phrase_cache else b""
         self._offset = 0.0
         self._wakeup = asyncio.Event()
         self._closed = False
@@ -215,6 +275,17 @@ class SynthesisStream:
         return self.state is not None
 
     @property
+    def sample_rate(self) -> int:
+        """Samples per second of the stream's audio."""
+        return self._services.sample_rate
+
+    @property
+    def engine(self) -> StreamServices:
+        """Deprecated, for callers that read ``stream.engine.sample_rate``: use
+        :attr:`sample_rate`."""
+        return self._services
+
+    @property
     def cancelled(self) -> bool:
         return self.token.cancelled
 
@@ -232,19 +303,11 @@ class SynthesisStream:
         """
         items = list(self._pending)
         jobs = [item.job for item in items if item.job is not None]
-        speech = (
-            predict_audio_seconds(
-                self.engine.runtime,
-                jobs,
-                sample_rate=self.engine.sample_rate,
-                frame=self.engine.bundle.samples_per_frame,
-            )
-            if jobs
-            else []
-        )
+        speech = self._services.predict_seconds(jobs) if jobs else []
         last = len(items) - 1
         return sum(speech) + sum(
-            item.pause(last=i == last and self._ended) for i, item in enumerate(items)
+            item.pause(self.options.lang, last=i == last and self._ended)
+            for i, item in enumerate(items)
         )
 
     # ------------------------------------------------------------------ output
@@ -323,7 +386,7 @@ class SynthesisStream:
                 pieces = self._splitter.push_pieces(item)
             else:
                 pieces = self._splitter.flush_pieces()
-                if pieces and not pause_after(pieces[-1].text) > CLAUSE_PAUSE:
+                if pieces and final_mark(pieces[-1].text, self.options.lang) is not Mark.SENTENCE:
                     pieces[-1] = Piece(pieces[-1].text, Boundary.CUT)
             self._add_all(pieces)
             released += [p.text for p in pieces]
@@ -349,7 +412,7 @@ class SynthesisStream:
         if self._closed or self.cancelled:
             return
         if self.state is None:
-            self.state = self.engine.scheduler.open_stream()
+            self.state = self._services.open_place()
         self._pending.append(item)
         self._wake()
 
@@ -361,7 +424,7 @@ class SynthesisStream:
 
     def _leave(self) -> None:
         if self.state is not None:
-            self.engine.scheduler.close_stream(self.state)
+            self._services.close_place(self.state)
             self.state = None
 
     def _wake(self) -> None:
@@ -372,7 +435,7 @@ class SynthesisStream:
         opts = self.options
         if index == 0 and opts.first_chunk_steps is not None:
             opts = replace(opts, steps=min(opts.steps, opts.first_chunk_steps))
-        job = self.engine.make_job(
+        job = self._services.make_job(
             text, self.style, opts, (opts.seed or 0) + index, cut=end is Boundary.CUT
         )
         job.token = self.token
@@ -409,7 +472,7 @@ class SynthesisStream:
         if item.job.index != self._submitted:
             item.job = self._job(item.text, self._submitted, item.end)
         self._submitted += 1
-        cache = self.engine.phrase_cache
+        cache = self._services.phrase_cache
         if cache is not None and len(item.text) <= MAX_PHRASE_CHARS:
             item.key = PhraseKey(
                 ids=item.job.ids.tobytes(),
@@ -419,16 +482,16 @@ class SynthesisStream:
                 seed=item.job.seed if self._explicit_seed else None,
             )
             if (wav := cache.get(item.key)) is not None:
-                item.job.duration = len(wav) / self.engine.sample_rate
+                item.job.duration = len(wav) / self._services.sample_rate
                 item.job.stage = Stage.DONE
                 item.job.future.set_result(wav)
                 item.future, item.key = item.job.future, None
                 return
-        item.future = self.engine.scheduler.submit(item.job, self._state)
+        item.future = self._services.submit(item.job, self._state)
 
     def _resize(self, position: int, ahead: list[ChunkJob]) -> None:
         """Cut or pack the chunk at ``position`` to what the listener's lead pays for."""
-        seconds = self.engine.scheduler.speech_budget(self._state, ahead, self.options.steps)
+        seconds = self._services.speech_budget(self._state, ahead, self.options.steps)
         if seconds is None:
             return  # costs not measured yet
         if not seconds and self._submitted > 1:
@@ -437,7 +500,7 @@ class SynthesisStream:
             # after the first chunk, whose short audio is all the listener will have, the
             # smallest clause is still the shortest wait (see _first_hold).
             return
-        per_char = self.engine.scheduler.costs.seconds_per_id
+        per_char = self._services.seconds_per_char()
         chars = min(self._max_chars, max(MIN_SIZED_CHARS, int(seconds / per_char)))
         item = self._pending[position]
         if len(item.text) > chars:
@@ -473,19 +536,21 @@ class SynthesisStream:
         nxt = self._pending[1]
         if nxt.job is None or nxt.future is None or nxt.future.done():
             return None
-        plays = len(wav) / self.engine.sample_rate + self._pending[0].pause(last=False)
-        short = self.engine.scheduler.ready_in(nxt.job) - plays
+        plays = len(wav) / self._services.sample_rate + self._pending[0].pause(
+            self.options.lang, last=False
+        )
+        short = self._services.ready_in(nxt.job) - plays
         if short <= 0:
             return None
         return nxt.future, min(short, FIRST_HOLD_BOUND_S)
 
     def _finish(self, item: _Pending, wav: np.ndarray | None) -> AudioChunk:
         self._pending.popleft()
-        if item.key is not None and wav is not None and self.engine.phrase_cache is not None:
-            self.engine.phrase_cache.put(item.key, wav)
-        rate = self.engine.sample_rate
+        if item.key is not None and wav is not None and self._services.phrase_cache is not None:
+            self._services.phrase_cache.put(item.key, wav)
+        rate = self._services.sample_rate
         speech = fade_edges(wav, rate) if wav is not None else np.zeros(0, dtype=np.float32)
-        pause = item.pause(last=self._ended and not self._pending)
+        pause = item.pause(self.options.lang, last=self._ended and not self._pending)
         samples = np.concatenate([speech, np.zeros(round(pause * rate), dtype=np.float32)])
         speech_s = len(speech) / rate
         text, words = item.text, []
@@ -504,7 +569,7 @@ class SynthesisStream:
             duration=len(samples) / rate,
             speech_duration=speech_s,
             words=tuple(words),
-            synthetic=self.engine.synthetic is not None,
+            synthetic=self._services.synthetic,
         )
         self._index += 1
         self._offset += chunk.duration

@@ -12,16 +12,16 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .chunking import _CLOSERS, _NO_BREAK_BEFORE, _OPENERS, _is_continuous
+from .chunking import _is_continuous
 from .errors import InvalidOptionError
 from .languages import check_language
+from .punctuation import CLOSERS, NO_BREAK_BEFORE, OPENERS, Mark, final_mark
 from .text import TAG_RE
 
-_SENTENCE_PAUSE = 4.0  # weight of the pause after . ! ? (a letter weighs 1)
-_CLAUSE_PAUSE = 2.0  # after , ; : and dashes
+#: Weight of the pause after a word, by how it ends (a letter weighs 1): after . ! ? and
+#: the other sentence ends, after , ; : and dashes (see :mod:`.punctuation`).
+_PAUSE_WEIGHTS = {Mark.SENTENCE: 4.0, Mark.CLAUSE: 2.0, None: 0.0}
 _TAG_WEIGHT = 6.0  # an expression tag such as <laugh>
-_SENTENCE_MARKS = frozenset(".!?…。！？｡؟।॥۔;\u037e")
-_CLAUSE_MARKS = frozenset(",:、，；：،؛·-–—")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +51,7 @@ def estimate_word_timings(
     words = split_words(text)
     if not words:
         return []
-    weights = [(_speech_weight(w), _pause_weight(w)) for w in words]
+    weights = [(_speech_weight(w), _PAUSE_WEIGHTS[final_mark(w, lang)]) for w in words]
     total = sum(s + p for s, p in weights) - weights[-1][1]
     timings: list[WordTiming] = []
     elapsed = 0.0
@@ -83,10 +83,10 @@ def _split_continuous(token: str) -> list[str]:
     current = opening = ""
     for ch in token:
         if opening or not current:
-            if ch in _OPENERS or _attaches_left(ch):
+            if ch in OPENERS or _attaches_left(ch):
                 opening += ch
                 continue
-        elif ch in _OPENERS:
+        elif ch in OPENERS:
             opening = ch
             continue
         elif _attaches_left(ch) or _joins_run(current[-1], ch):
@@ -101,7 +101,7 @@ def _split_continuous(token: str) -> list[str]:
 
 
 def _attaches_left(ch: str) -> bool:
-    if ch in _NO_BREAK_BEFORE or ch in _CLOSERS:
+    if ch in NO_BREAK_BEFORE or ch in CLOSERS:
         return True
     return unicodedata.category(ch)[0] in "MP"
 
@@ -133,17 +133,6 @@ def _char_weight(ch: str) -> float:
         return 2.0  # "42", "%", "$" are read out as words
     if kind == "M":
         return 0.5  # vowel signs and accents
-    return 0.0
-
-
-def _pause_weight(word: str) -> float:
-    body = word.rstrip(_CLOSERS)
-    if not body:
-        return 0.0
-    if body[-1] in _SENTENCE_MARKS:
-        return _SENTENCE_PAUSE
-    if body[-1] in _CLAUSE_MARKS:
-        return _CLAUSE_PAUSE
     return 0.0
 
 

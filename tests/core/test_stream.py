@@ -213,4 +213,3 @@ def test_the_phrase_cache_is_bounded() -> None:
 def test_a_stream_tells_its_sample_rate(fresh: Engine) -> None:
     with fresh.open_stream() as stream:
         assert stream.sample_rate == fresh.sample_rate
-        assert stream.engine.sample_rate == fresh.sample_rate  # the server's old spelling

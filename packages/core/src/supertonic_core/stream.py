@@ -280,12 +280,6 @@ class SynthesisStream:
         return self._services.sample_rate
 
     @property
-    def engine(self) -> StreamServices:
-        """Deprecated, for callers that read ``stream.engine.sample_rate``: use
-        :attr:`sample_rate`."""
-        return self._services
-
-    @property
     def cancelled(self) -> bool:
         return self.token.cancelled
 

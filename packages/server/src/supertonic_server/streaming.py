@@ -83,7 +83,7 @@ class SpeechStreamer:
     ) -> None:
         self.stream = stream
         self.encoder = encoder
-        self.resampler = StreamResampler(stream.engine.sample_rate, encoder.sample_rate)
+        self.resampler = StreamResampler(stream.sample_rate, encoder.sample_rate)
         self.request = request
         self.tracker = tracker
         self.frame = frame

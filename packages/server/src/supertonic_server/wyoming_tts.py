@@ -232,7 +232,7 @@ class WyomingTTSHandler(AsyncEventHandler):
         Reads the rate from the stream's engine, not through the lifecycle: a stream that
         started before a shutdown finishes while the server drains."""
         step = SAMPLES_PER_EVENT * _WIDTH * _CHANNELS
-        rate = stream.engine.sample_rate
+        rate = stream.sample_rate
         try:
             await self._write_start(rate)
             async with stream:

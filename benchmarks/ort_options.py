@@ -3,9 +3,12 @@
 On the ``full`` synthetic bundle, one session with every core, it times the calls a first
 chunk is made of (a short chunk: "Sure.", and a typical one: ~3 s of speech) under each
 variant, alternating variants round by round so drift in the machine's load hits all
-alike, and times session start-up with and without a saved optimised graph. The vocoder is
-also checked for locality: how much right context a prefix needs to equal the same slice of
-the whole (the condition for vocoding a chunk in pieces).
+alike, and times session start-up with and without a saved optimised graph. Then a whole
+chunk across the four graphs (durations, text encoder, the denoising steps, vocoder) under
+three arrangements of thread spinning, since each session's threads spin after its calls
+while the next graph runs. The vocoder is also checked for locality: how much right
+context a prefix needs to equal the same slice of the whole (the condition for vocoding a
+chunk in pieces).
 
     uv run python benchmarks/ort_options.py [--rounds 5]
 """
@@ -86,6 +89,46 @@ def io_binding_ms(sess: ort.InferenceSession, inputs: dict[str, np.ndarray]) -> 
     return statistics.median(times) * 1000
 
 
+#: Which graphs' operator threads spin between calls, per arrangement.
+SPINNING = {
+    "every graph spins (ONNX Runtime's default)": {
+        "duration_predictor",
+        "text_encoder",
+        "vector_estimator",
+        "vocoder",
+    },
+    "no graph spins": set(),
+    "only the vector estimator spins (ours)": {"vector_estimator"},
+}
+
+
+def chunk_sessions(bundle: Path, spinning: set[str]) -> dict[str, ort.InferenceSession]:
+    sessions = {}
+    for graph in ("duration_predictor", "text_encoder", "vector_estimator", "vocoder"):
+        so = options() if graph in spinning else options(**{"session.intra_op.allow_spinning": "0"})
+        path = str(bundle / "onnx" / f"{graph}.onnx")
+        sessions[graph] = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+    return sessions
+
+
+def chunk_ms(sessions: dict[str, ort.InferenceSession], t: int, frames: int, steps: int) -> float:
+    """One chunk's calls in the engine's order, as one stream alone makes them."""
+    text = {
+        "text_ids": np.full((1, t), 5, dtype=np.int64),
+        "text_mask": np.ones((1, 1, t), np.float32),
+    }
+    denoise = feeds(t, frames)
+    started = time.perf_counter()
+    sessions["duration_predictor"].run(None, {**text, "style_dp": np.zeros((1, 8, 16), np.float32)})
+    sessions["text_encoder"].run(None, {**text, "style_ttl": denoise["style_ttl"]})
+    for step in range(steps):
+        sessions["vector_estimator"].run(
+            None, {**denoise, "current_step": np.full(1, step, np.float32)}
+        )
+    sessions["vocoder"].run(None, {"latent": denoise["noisy_latent"]})
+    return (time.perf_counter() - started) * 1000
+
+
 def startup(bundle: Path) -> tuple[float, float, float]:
     """Seconds to create the four sessions: optimising at load; saving the optimised graph;
     loading the saved graph with optimisation off."""
@@ -154,6 +197,22 @@ def main() -> None:
     print("|---|" + "---|" * len(SHAPES))
     for name in names:
         cells = [f"{statistics.median(results[(name, shape)]):.1f}" for shape in SHAPES]
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    arrangements = {name: chunk_sessions(bundle, graphs) for name, graphs in SPINNING.items()}
+    chunks: dict[tuple[str, str], list[float]] = {}
+    cases = [(shape, steps) for shape in SHAPES for steps in (4, 8)]
+    for _ in range(args.rounds):
+        for name, sessions in arrangements.items():
+            for shape, steps in cases:
+                t, frames = SHAPES[shape]
+                chunks.setdefault((name, f"{shape}, {steps} steps"), []).append(
+                    chunk_ms(sessions, t, frames, steps)
+                )
+    columns = [f"{shape}, {steps} steps" for shape, steps in cases]
+    print("\n| one whole chunk, median ms | " + " | ".join(columns) + " |")
+    print("|---|" + "---|" * len(columns))
+    for name in arrangements:
+        cells = [f"{statistics.median(chunks[(name, c)]):.0f}" for c in columns]
         print(f"| {name} | " + " | ".join(cells) + " |")
     plain, saved, reused = startup(bundle)
     print("\n| start-up of the four sessions | s |\n|---|---|")

@@ -358,3 +358,19 @@ def test_predict_duration_is_the_length_of_a_fixed_seed_stream(engine: Engine, t
 def test_predict_duration_checks_the_text(engine: Engine) -> None:
     with pytest.raises(EmptyTextError):
         engine.predict_duration("   ")
+
+
+def test_only_the_vector_estimators_threads_spin(engine: Engine) -> None:
+    """Spinning threads of a graph called once per chunk would fight the next graph's."""
+    spinning = {
+        name: session.get_session_options().get_session_config_entry(
+            "session.intra_op.allow_spinning"
+        )
+        for name, session in engine.runtime.sessions.items()
+    }
+    assert spinning == {
+        "duration_predictor": "0",
+        "text_encoder": "0",
+        "vector_estimator": "1",
+        "vocoder": "0",
+    }

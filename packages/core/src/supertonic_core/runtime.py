@@ -23,6 +23,8 @@ _PROVIDER = {
     "coreml": "CoreMLExecutionProvider",
     "cpu": "CPUExecutionProvider",
 }
+#: The one graph whose operator threads keep spinning between calls (see Runtime._options).
+SPINNING_GRAPH = "vector_estimator"
 _OPTIMIZATION = {
     "disable": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
     "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
@@ -88,18 +90,11 @@ class Runtime:
         self.options = options or RuntimeOptions()
         self.latent_channels = bundle.latent_channels
         providers = choose_providers(self.options.device)
-        so = ort.SessionOptions()
-        so.graph_optimization_level = _OPTIMIZATION[self.options.optimization]
-        if self.options.intra_threads:
-            so.intra_op_num_threads = self.options.intra_threads
-        if self.options.inter_threads:
-            so.inter_op_num_threads = self.options.inter_threads
-        so.log_severity_level = 3
         self.sessions: dict[str, ort.InferenceSession] = {}
         for name in GRAPHS:
             try:
                 self.sessions[name] = ort.InferenceSession(
-                    str(bundle.graph(name)), sess_options=so, providers=providers
+                    str(bundle.graph(name)), sess_options=self._options(name), providers=providers
                 )
             except Exception as exc:  # onnxruntime raises its own untyped errors
                 raise BundleInvalidError(
@@ -107,6 +102,28 @@ class Runtime:
                 ) from None
         self.providers: list[str] = self.sessions["vector_estimator"].get_providers()
         logger.info("ONNX providers: %s", self.providers)
+
+    def _options(self, graph: str) -> ort.SessionOptions:
+        """Session options for one graph.
+
+        Each session has its own pool of operator threads, and by default a pool's threads
+        spin for a while after every call, waiting for the next. Only the vector estimator
+        is called several times in a row (once per denoising step); the others run once per
+        chunk, and their spinning threads fought the next graph's threads for the cores: on
+        2 cores the first denoising step after the text encoder took 2 to 3 times as long,
+        and a first chunk about 40 % longer (``benchmarks/ort_options.py``). So only the
+        vector estimator's threads spin.
+        """
+        so = ort.SessionOptions()
+        so.graph_optimization_level = _OPTIMIZATION[self.options.optimization]
+        if self.options.intra_threads:
+            so.intra_op_num_threads = self.options.intra_threads
+        if self.options.inter_threads:
+            so.inter_op_num_threads = self.options.inter_threads
+        spin = "1" if graph == SPINNING_GRAPH else "0"
+        so.add_session_config_entry("session.intra_op.allow_spinning", spin)
+        so.log_severity_level = 3
+        return so
 
     def run(self, graph: str, feeds: dict[str, object]) -> object:
         """Run one graph and return its single output."""

@@ -65,11 +65,13 @@ async def speak(engine: Engine, text: str, **options: object) -> Run:
     chunks = 0
     async with stream:
         async for _chunk in stream:
-            first = first if first is not None else time.perf_counter() - started
+            if first is None:
+                first = time.perf_counter() - started
+                state = stream.state  # the scheduler's record of its playout; gone at close
             chunks += 1
-    state = stream.state
+    assert first is not None and state is not None, "no audio"
     return Run(
-        first or 0.0,
+        first,
         state.underruns,
         state.underrun_s,
         chunks,

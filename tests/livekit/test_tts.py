@@ -12,9 +12,10 @@ import asyncio
 import re
 
 import pytest
-from livekit.agents import APIConnectOptions, APIStatusError, tts
+from livekit.agents import APIConnectOptions, APIError, APIStatusError, tts
 from livekit.agents.types import USERDATA_TIMED_TRANSCRIPT
 from livekit.plugins import supertonic
+from supertonic_core import Engine
 from supertonic_server.testing import submitted_steps, wait_for
 
 from .conftest import NO_RETRY, Backend, capture
@@ -284,3 +285,18 @@ def test_plugin_is_registered() -> None:
     (plugin,) = [p for p in Plugin.registered_plugins if p.package == "livekit.plugins.supertonic"]
     assert plugin.title == "livekit.plugins.supertonic"
     assert plugin.version == supertonic.__version__
+
+
+async def test_a_cancel_the_stream_did_not_ask_for_is_an_error(engine: Engine) -> None:
+    """An utterance the session cancelled on its own is cut short, not finished: the
+    stream must fail rather than end as if all its text had been spoken."""
+    tts_ = supertonic.TTS(engine=engine, steps=32)
+    stream = tts_.synthesize(LONG, conn_options=NO_RETRY)
+    await asyncio.wait_for(anext(stream), 20)
+    mux = tts_._backend._link.current  # white box: the in-process session under the TTS
+    (context_id,) = mux._contexts
+    await mux.conn.cancel(context_id)
+    with pytest.raises(APIError, match="cancelled"):
+        async for _ in stream:
+            pass
+    await tts_.aclose()

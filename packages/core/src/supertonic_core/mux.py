@@ -84,6 +84,7 @@ class MuxContext:
         self.id = context_id
         self.audio_ended = False  # audio_end or cancelled arrived: nothing left to cancel
         self.closed = False  # close_context sent, or context_closed arrived
+        self.cancelled = False  # cancelled arrived: the utterance was cut short
         self._inbox: asyncio.Queue[Event | ConnectionLost] = asyncio.Queue()
 
     async def configure(self, **fields: Any) -> None:
@@ -118,9 +119,11 @@ class MuxContext:
         """The context's audio and errors until its utterance is over: ``audio_end``,
         ``context_closed``, ``cancelled``, or an error after which nothing more comes.
 
-        ``idle_timeout`` bounds each wait once the context is closed (all its text sent);
-        before that the session may rightly be waiting for the rest of a sentence. Raises
-        :class:`ConnectionLost` when the connection goes, TimeoutError when idle too long.
+        After ``cancelled`` the utterance was cut short, not finished: :attr:`cancelled`
+        says which. ``idle_timeout`` bounds each wait once the context is closed (all its
+        text sent); before that the session may rightly be waiting for the rest of a
+        sentence. Raises :class:`ConnectionLost` when the connection goes, TimeoutError
+        when idle too long.
         """
         while True:
             event = await self.receive(idle_timeout if self.closed else None)
@@ -164,6 +167,7 @@ class MuxContext:
     def deliver(self, item: Event | ConnectionLost) -> None:
         if isinstance(item, AudioEnd | Cancelled):
             self.audio_ended = True
+            self.cancelled = isinstance(item, Cancelled)
         elif isinstance(item, ContextClosed):
             self.audio_ended = self.closed = True
         self._inbox.put_nowait(item)

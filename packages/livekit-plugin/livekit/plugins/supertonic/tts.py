@@ -373,6 +373,8 @@ async def _play(
             output_emitter.push(event.audio)
     except TimeoutError:
         raise APITimeoutError(f"no audio from Supertonic for {timeout:g} s") from None
+    if ctx.cancelled:
+        raise APIError("Supertonic cancelled the utterance", retryable=False)
     if segment is not None and started:
         output_emitter.end_segment()
 

@@ -231,7 +231,7 @@ class SharedMux:
         """The live mux, if one is open."""
         return self._mux if self._mux is not None and self._mux.alive else None
 
-    async def get(self, timeout: float | None = None) -> SpeechMux:
+    async def get(self) -> SpeechMux:
         """The live mux, opening one if needed; callers waiting at once share one open,
         and one that gives up does not abort it for the others."""
         if self._closed:
@@ -239,13 +239,9 @@ class SharedMux:
         if (mux := self.current) is not None:
             return mux
         if self._opening is None or self._opening.done():
-            self._opening = asyncio.create_task(self._open(timeout), name="supertonic-open")
+            self._opening = asyncio.create_task(self._open(), name="supertonic-open")
             self._opening.add_done_callback(_retrieve)
         return await asyncio.shield(self._opening)
-
-    async def open_context(self, context_id: str | None = None) -> MuxContext:
-        """A new context on the live mux."""
-        return (await self.get()).open(context_id)
 
     async def release(self, ctx: MuxContext) -> bool:
         """End ``ctx`` (cancelled unless its audio ended). True when it ended cleanly; if
@@ -279,8 +275,8 @@ class SharedMux:
         await self.disconnect()
         await self.connector.aclose()
 
-    async def _open(self, timeout: float | None) -> SpeechMux:
-        opened = await self.connector.open(timeout)
+    async def _open(self) -> SpeechMux:
+        opened = await self.connector.open()
         mux = self._mux = SpeechMux(opened.conn, on_error=self._on_error, on_lost=self._lost)
         try:
             if self._on_open is not None:

@@ -59,22 +59,6 @@ def to_int16(samples: np.ndarray) -> np.ndarray:
     return (np.clip(samples, -1.0, 1.0) * 32767.0).astype(np.int16)
 
 
-def to_mulaw(samples: np.ndarray) -> bytes:
-    """float32 → G.711 μ-law bytes (telephony, 8 kHz)."""
-    x = np.clip(samples, -1.0, 1.0).astype(np.float64)
-    mu = 255.0
-    y = np.sign(x) * np.log1p(mu * np.abs(x)) / np.log1p(mu)
-    q = np.round((y + 1.0) / 2.0 * mu).astype(np.int16)
-    return (255 - q).astype(np.uint8).tobytes()
-
-
-def from_mulaw(data: bytes) -> np.ndarray:
-    """G.711 μ-law bytes → float32; the inverse of :func:`to_mulaw` (for clients and tests)."""
-    q = 255 - np.frombuffer(data, dtype=np.uint8).astype(np.float64)
-    y = q / 255.0 * 2.0 - 1.0
-    return (np.sign(y) * ((1.0 + 255.0) ** np.abs(y) - 1.0) / 255.0).astype(np.float32)
-
-
 def check_sample_rate(rate: int) -> int:
     if rate not in SAMPLE_RATES:
         raise InvalidOptionError(

@@ -22,7 +22,7 @@ from .errors import quote_value
 from .timing import WordTiming
 
 DEFAULT_CONTEXT = "default"
-ENCODINGS = ("pcm_s16le", "pcm_f32le", "mulaw")
+ENCODINGS = ("pcm_s16le", "pcm_f32le", "mulaw", "alaw")
 CLIENT_TYPES = (
     "auth",
     "config",

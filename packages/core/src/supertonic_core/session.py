@@ -31,7 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .audio import StreamResampler, to_int16, to_mulaw
+from . import g711
+from .audio import StreamResampler, to_int16
 from .errors import CapacityError, InvalidInputError, SupertonicError
 from .protocol import (
     DEFAULT_CONTEXT,
@@ -64,9 +65,10 @@ def encode_audio(samples: np.ndarray, encoding: str) -> bytes:
     """float32 samples → bytes in one of the session encodings."""
     if encoding == "pcm_f32le":
         return samples.astype("<f4").tobytes()
-    if encoding == "mulaw":
-        return to_mulaw(samples)
-    return to_int16(samples).astype("<i2").tobytes()
+    pcm16 = to_int16(samples)
+    if encoding in ("mulaw", "alaw"):
+        return g711.encode(pcm16, encoding)
+    return pcm16.astype("<i2").tobytes()
 
 
 @dataclass(frozen=True)

@@ -328,6 +328,7 @@ async def test_auth_by_header_first_message_or_refusal(keyed: LiveServer) -> Non
         ({"x-api-key": "wrong"}, "", None),
         ({}, "?api_key=wrong", None),
         ({}, "", {"type": "auth", "api_key": 12345}),
+        ({}, "", {"type": "auth", "api_key": "\ud800"}),  # a lone surrogate: not UTF-8
         ({}, "", {"type": "auth", "api_key": ["sekrit"]}),
         ({}, "", {"type": "auth"}),
         ({}, "", {"type": "text", "text": "no auth first"}),

@@ -42,8 +42,12 @@ def presented_key(
 
 
 def key_matches(presented: str, keys: Iterable[str]) -> bool:
-    """``presented`` is one of ``keys``, compared in constant time (no timing oracle)."""
-    given = presented.encode()
+    """``presented`` is one of ``keys``, compared in constant time (no timing oracle).
+
+    A key from a JSON message may hold lone surrogates (``"\\ud800"``), which UTF-8 cannot
+    encode: ``surrogatepass`` keeps them, so such a key is simply wrong, not a crash.
+    """
+    given = presented.encode("utf-8", "surrogatepass")
     return any(hmac.compare_digest(given, k.encode()) for k in keys)
 
 

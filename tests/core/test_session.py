@@ -19,6 +19,7 @@ from supertonic_core.protocol import (
     Error,
     Event,
     Pong,
+    SessionConfig,
     parse_server_message,
     to_message,
 )
@@ -342,6 +343,60 @@ async def test_slow_reader_bounds_the_queue(engine: Engine) -> None:
         await session.flush()
         await asyncio.sleep(0.5)  # nobody reads: synthesis must wait, not pile up
         assert sum(isinstance(e, Audio) for e in session._out) <= 2
+    finally:
+        await session.aclose()
+
+
+@pytest.mark.parametrize(
+    "msg",
+    [
+        {"type": "x" * 60000},
+        {"type": "config", "x" * 60000: 1},
+        {"type": "config", "normalize": ["x" * 60000]},
+        {"type": "config", "voice": "x" * 60000},
+        {"type": "text", "text": "hi", "context_id": "x" * 60000},
+    ],
+)
+async def test_errors_quote_at_most_a_little_of_what_the_client_sent(
+    session: SpeechSession, msg: dict
+) -> None:
+    """A client that sends 60 KB names and never reads must not make the server hold 60 KB
+    per answer: every value an error echoes is shortened."""
+    reader = Reader(session)
+    await session.handle(json.dumps(msg))
+    error = await reader.wait_for(lambda e: isinstance(e, Error))
+    assert len(error.message) < 1000 and len(error.context_id or "") <= 128
+
+
+async def until_synthesis_waits(session: SpeechSession, engine: Engine) -> None:
+    """Poll (bounded) until the session has output queued and the engine has nothing left to
+    run: with nobody reading, that is where the session waits for room."""
+    async with asyncio.timeout(30):
+        while not (session.queued_events and engine.scheduler.state()["queued_jobs"] == 0):
+            await asyncio.sleep(0.01)
+
+
+async def test_a_reader_that_stops_holds_the_session_to_its_bytes(engine: Engine) -> None:
+    """Audio waiting for a reader is bounded in bytes, not only in events: sixteen queued
+    chunks of float32 at 48 kHz were over 50 MB per socket. With a bound under one chunk,
+    one chunk waits (the session always lets one through) and synthesis stops behind it;
+    nothing is lost once the reader comes back."""
+    text = " ".join(f"Sentence number {n} is here to be spoken." for n in range(12))
+    session = SpeechSession(
+        engine,
+        config=SessionConfig(encoding="pcm_f32le", sample_rate=48000),
+        limits=SessionLimits(max_queued_bytes=10_000),
+    )
+    try:
+        await session.send_text(text)
+        await session.flush()
+        await until_synthesis_waits(session, engine)
+        queued = [e for e in session._out if isinstance(e, Audio)]
+        assert len(queued) == 1 and session.queued_bytes == len(queued[0].audio)
+        reader = Reader(session)
+        await reader.wait_for(lambda e: isinstance(e, AudioEnd))
+        spoken = " ".join(a.text for a in reader.of(Audio) if a.text)
+        assert spoken == text
     finally:
         await session.aclose()
 

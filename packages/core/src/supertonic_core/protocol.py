@@ -142,7 +142,7 @@ def parse_config(msg: dict[str, Any]) -> SessionConfig:
     unknown = set(msg) - {*CONFIG_FIELDS, "type", "context_id"}
     if unknown:
         raise ProtocolError(
-            f"config: unknown field(s) {', '.join(sorted(unknown))}; "
+            f"config: unknown field(s) {quote_value(', '.join(sorted(unknown)))}; "
             f"accepted: {', '.join(CONFIG_FIELDS)}",
             code="invalid_config",
         )
@@ -168,7 +168,7 @@ def parse_config(msg: dict[str, Any]) -> SessionConfig:
     normalize = msg.get("normalize")
     if normalize is not None and not isinstance(normalize, bool):
         raise ProtocolError(
-            f"config: normalize must be true or false, got {normalize!r}", code="invalid_config"
+            f"config: normalize must be true or false, got {quote_value(normalize)}", code="invalid_config"
         )
     for name in ("voice", "lang", "emoji"):
         if msg.get(name) is not None and not isinstance(msg[name], str):

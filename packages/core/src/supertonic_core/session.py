@@ -84,6 +84,9 @@ class SessionLimits:
         max_pending_chars: characters the whole session may have waiting to be spoken.
         max_queued_events: events of any kind waiting for the reader before the session
             waits too (audio has its own, lower bound).
+        max_queued_bytes: bytes of audio waiting for the reader before synthesis waits (one
+            chunk is always let through, however large): a count of chunks alone let a
+            socket that stopped reading hold sixteen chunks of float32 at 48 kHz, over 50 MB.
     """
 
     flush_after: float | None = None
@@ -91,6 +94,7 @@ class SessionLimits:
     max_context_chars: int | None = None
     max_pending_chars: int | None = None
     max_queued_events: int = 64
+    max_queued_bytes: int = 1 << 20
 
 
 class Share:
@@ -207,6 +211,7 @@ class SpeechSession(SpeechConnection):
         self.shares = tuple(shares)
         self._contexts: dict[str, _Context] = {}
         self._out: deque[Event] = deque()
+        self._out_bytes = 0  # audio bytes in _out
         self._changed = asyncio.Condition()
         self._closing = False
         self._closed = False
@@ -381,6 +386,7 @@ class SpeechSession(SpeechConnection):
                     for e in self._out
                     if not (isinstance(e, Audio | AudioStart) and e.context_id == cid)
                 )
+                self._out_bytes = sum(len(e.audio) for e in self._out if isinstance(e, Audio))
                 self._changed.notify_all()
         await self._emit(Cancelled(context_id=cid))
 
@@ -447,6 +453,11 @@ class SpeechSession(SpeechConnection):
         """Events waiting for the reader."""
         return len(self._out)
 
+    @property
+    def queued_bytes(self) -> int:
+        """Bytes of audio waiting for the reader."""
+        return self._out_bytes
+
     async def events(self) -> AsyncIterator[Event]:
         """Server events in order, until the session is closed and everything was read."""
         while True:
@@ -456,6 +467,8 @@ class SpeechSession(SpeechConnection):
                 if not self._out:
                     return
                 event = self._out.popleft()
+                if isinstance(event, Audio):
+                    self._out_bytes -= len(event.audio)
                 self._changed.notify_all()
             yield event
 
@@ -555,12 +568,17 @@ class SpeechSession(SpeechConnection):
             if self._closed:
                 return
             self._out.append(event)
+            if isinstance(event, Audio):
+                self._out_bytes += len(event.audio)
             self._changed.notify_all()
 
     def _full(self, audio: bool) -> bool:
         if len(self._out) >= self.limits.max_queued_events:
             return True
-        return audio and sum(isinstance(e, Audio) for e in self._out) >= self.max_queued_audio
+        if not audio or not self._out_bytes:
+            return False
+        queued = sum(isinstance(e, Audio) for e in self._out)
+        return queued >= self.max_queued_audio or self._out_bytes >= self.limits.max_queued_bytes
 
     async def _run_context(self, ctx: _Context) -> None:
         """Play the context's utterances in order; close it when asked and drained."""

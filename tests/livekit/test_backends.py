@@ -26,8 +26,9 @@ from supertonic_core import (
 )
 from supertonic_core.bundle import Bundle
 from supertonic_core.client import SpeechClientError
-from supertonic_core.protocol import Error
-from supertonic_server.testing import wait_for
+from supertonic_core.protocol import Error, ErrorCode
+from supertonic_server import Settings
+from supertonic_server.testing import LiveServer, wait_for
 
 from .conftest import API_KEY, NO_RETRY, Backend, capture
 
@@ -232,6 +233,43 @@ def test_error_events_map_to_status(code: str, status: int, retryable: bool) -> 
     error = api_error_from_event(Error("why", code=code, context_id="c"))
     assert isinstance(error, APIStatusError)
     assert (error.status_code, error.retryable) == (status, retryable)
+
+
+@pytest.mark.parametrize("code", [c for c in ErrorCode if not c.retryable], ids=str)
+def test_every_code_a_retry_cannot_fix_is_final(code: ErrorCode) -> None:
+    """Each code the session may send is in the table; those a retry cannot fix are never
+    retried (``input_too_long`` was an unknown code, so a retryable 500: an over-long input
+    was sent again and again)."""
+    error = api_error_from_event(Error("why", code=code, context_id="c"))
+    assert not error.retryable
+    if isinstance(error, APIStatusError):
+        assert error.status_code == code.status
+
+
+@pytest.fixture(scope="module")
+def lk_short_server(tiny_bundle_dir: Path):
+    """A server that takes at most 40 characters of waiting text per context."""
+    settings = Settings(model_dir=str(tiny_bundle_dir), max_input_chars=40, warmup=False)
+    server = LiveServer(settings).start()
+    yield server
+    server.stop()
+
+
+async def test_an_over_long_input_fails_once_and_is_not_sent_again(lk_short_server) -> None:
+    tts_ = supertonic.TTS(base_url=lk_short_server.base_url)
+    errors = capture(tts_, "error")
+    retries = APIConnectOptions(max_retry=3, retry_interval=0.01, timeout=20.0)
+    try:
+        with pytest.raises(APIStatusError) as info:
+            await tts_.synthesize(
+                "This sentence is far longer than forty characters.", conn_options=retries
+            ).collect()
+        assert info.value.status_code == 413 and not info.value.retryable
+        assert "input_too_long" in str(info.value.body)
+        assert [e.recoverable for e in errors()] == [False]  # one attempt, no retry
+        assert (await tts_.synthesize("Short.", conn_options=retries).collect()).duration > 0
+    finally:
+        await tts_.aclose()
 
 
 def test_exceptions_map_to_livekit_errors() -> None:

@@ -27,6 +27,15 @@ def pipecat_server(tiny_bundle_dir: Path) -> Iterator[LiveServer]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def short_input_server(tiny_bundle_dir: Path) -> Iterator[LiveServer]:
+    """A server that takes at most 40 characters of waiting text per context."""
+    settings = Settings(model_dir=str(tiny_bundle_dir), max_input_chars=40, warmup=False)
+    server = LiveServer(settings).start()
+    yield server
+    server.stop()
+
+
 @dataclass
 class Variant:
     """One way of running the service, and the engine that ends up doing the work."""

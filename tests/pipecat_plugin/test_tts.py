@@ -598,3 +598,17 @@ async def test_word_times_of_a_reply_come_after_the_previous_replys_audio(
         end_of_previous = before[0] + round(audio_s * 1e9)
         assert min(after) >= end_of_previous - 1_000_000, (min(after), end_of_previous)
     assert not errors(up)
+
+
+async def test_an_over_long_input_is_an_error_frame_once_and_the_service_goes_on(
+    short_input_server: LiveServer,
+) -> None:
+    """``input_too_long`` (a code the session sent that the table lacked) is reported once
+    as what it is; the next sentence is spoken."""
+    tts = SupertonicServerTTSService(url=short_input_server.base_url)
+    too_long = "This sentence is far longer than forty characters."
+    down, up = await run(tts, [TTSSpeakFrame(too_long), TTSSpeakFrame("Fine.")])
+    ours = [e for e in errors(up) if "completed with no audio" not in e]  # Pipecat's own
+    assert len(ours) == 1 and "input_too_long" in ours[0], errors(up)
+    started = [f for f in down if isinstance(f, TTSStartedFrame)]
+    assert audio_of(down, started[-1].context_id)

@@ -84,8 +84,11 @@ class ErrorCode(StrEnum):
     INVALID_CONFIG = ("invalid_config", 400, False)
     INVALID_REQUEST = ("invalid_request", 400, False)
     CONTEXT_CLOSED = ("context_closed", 400, False)
+    INPUT_TOO_LONG = ("input_too_long", 413, False)
+    TOO_MUCH_PENDING_TEXT = ("too_much_pending_text", 413, False)
     UNAUTHORIZED = ("unauthorized", 401, False)
     TOO_MANY_CONTEXTS = ("too_many_contexts", 429, True)
+    TOO_MANY_UTTERANCES = ("too_many_utterances", 429, True)
     BUSY = ("busy", 429, True)
     SYNTHESIS_FAILED = ("synthesis_failed", 500, True)
     MODEL_LOADING = ("model_loading", 503, True)
@@ -105,11 +108,17 @@ class ErrorCode(StrEnum):
 
 
 class ProtocolError(Exception):
-    """A message the session cannot act on; ``code`` is machine-readable, ``fatal`` closes."""
+    """A message the session cannot act on; ``code`` is machine-readable, ``fatal`` closes.
 
-    def __init__(self, message: str, *, code: str = "invalid_message", fatal: bool = False) -> None:
+    ``code`` must be an :class:`ErrorCode` (a string that is not one raises ValueError):
+    a client reads its retry policy from that table, so no code may go out that it lacks.
+    """
+
+    def __init__(
+        self, message: str, *, code: ErrorCode = ErrorCode.INVALID_MESSAGE, fatal: bool = False
+    ) -> None:
         super().__init__(message)
-        self.code = code
+        self.code = ErrorCode(code)
         self.fatal = fatal
 
 
@@ -144,37 +153,38 @@ def parse_config(msg: dict[str, Any]) -> SessionConfig:
         raise ProtocolError(
             f"config: unknown field(s) {quote_value(', '.join(sorted(unknown)))}; "
             f"accepted: {', '.join(CONFIG_FIELDS)}",
-            code="invalid_config",
+            code=ErrorCode.INVALID_CONFIG,
         )
     steps = msg.get("steps", msg.get("total_steps"))
     rate = msg.get("sample_rate")
     if rate is not None and rate not in SAMPLE_RATES:
         raise ProtocolError(
             f"config: sample_rate must be one of {', '.join(map(str, SAMPLE_RATES))}, got {quote_value(rate)}",
-            code="invalid_config",
+            code=ErrorCode.INVALID_CONFIG,
         )
     encoding = msg.get("encoding")
     if encoding is not None and encoding not in ENCODINGS:
         raise ProtocolError(
             f"config: encoding must be one of {', '.join(ENCODINGS)}, got {quote_value(encoding)}",
-            code="invalid_config",
+            code=ErrorCode.INVALID_CONFIG,
         )
     binary = msg.get("binary")
     if binary is not None and not isinstance(binary, bool):
         raise ProtocolError(
             f"config: binary must be true or false, got {quote_value(binary)}",
-            code="invalid_config",
+            code=ErrorCode.INVALID_CONFIG,
         )
     normalize = msg.get("normalize")
     if normalize is not None and not isinstance(normalize, bool):
         raise ProtocolError(
-            f"config: normalize must be true or false, got {quote_value(normalize)}", code="invalid_config"
+            f"config: normalize must be true or false, got {quote_value(normalize)}",
+            code=ErrorCode.INVALID_CONFIG,
         )
     for name in ("voice", "lang", "emoji"):
         if msg.get(name) is not None and not isinstance(msg[name], str):
             raise ProtocolError(
                 f"config: {name} must be a string, got {quote_value(msg[name])}",
-                code="invalid_config",
+                code=ErrorCode.INVALID_CONFIG,
             )
     return SessionConfig(
         voice=msg.get("voice"),
@@ -199,12 +209,14 @@ def parse_client_message(
         raise ProtocolError("binary frames are not accepted from clients; send JSON text")
     if isinstance(raw, str):
         if len(raw.encode("utf-8", "surrogatepass")) > max_bytes:
-            raise ProtocolError(f"message larger than {max_bytes} bytes", code="message_too_large")
+            raise ProtocolError(
+                f"message larger than {max_bytes} bytes", code=ErrorCode.MESSAGE_TOO_LARGE
+            )
         try:
             msg = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise ProtocolError(
-                f"malformed JSON: {exc.msg} at position {exc.pos}", code="invalid_json"
+                f"malformed JSON: {exc.msg} at position {exc.pos}", code=ErrorCode.INVALID_JSON
             ) from None
     else:
         msg = raw
@@ -214,13 +226,13 @@ def parse_client_message(
     if kind not in CLIENT_TYPES:
         raise ProtocolError(
             f"unknown message type {quote_value(kind)}; expected one of {', '.join(CLIENT_TYPES)}",
-            code="unknown_type",
+            code=ErrorCode.UNKNOWN_TYPE,
         )
     ctx = msg.get("context_id")
     if ctx is not None and (not isinstance(ctx, str) or not ctx or len(ctx) > 128):
         raise ProtocolError("context_id must be a non-empty string of at most 128 characters")
     if kind == "text" and not isinstance(msg.get("text"), str):
-        raise ProtocolError("text: the 'text' field must be a string", code="invalid_text")
+        raise ProtocolError("text: the 'text' field must be a string", code=ErrorCode.INVALID_TEXT)
     if kind == "close_context" and ctx is None:
         raise ProtocolError("close_context needs a context_id")
     return msg
@@ -443,6 +455,6 @@ def parse_server_message(msg: dict[str, Any], payload: bytes | None = None) -> E
         )
     cls = _EVENTS.get(kind)  # type: ignore[arg-type]
     if cls is None:
-        raise ProtocolError(f"unknown server message type {kind!r}", code="unknown_type")
+        raise ProtocolError(f"unknown server message type {kind!r}", code=ErrorCode.UNKNOWN_TYPE)
     fields = {k: v for k, v in msg.items() if k in cls.__dataclass_fields__ and k != "type"}
     return cls(**fields)

@@ -43,6 +43,7 @@ from .protocol import (
     ConfigAck,
     ContextClosed,
     Error,
+    ErrorCode,
     Event,
     Pong,
     ProtocolError,
@@ -113,7 +114,7 @@ class Share:
             raise ProtocolError(
                 f"{self.holder} already has {self.used} utterances in progress (limit "
                 f"{self.limit}); wait for an audio_end, or cancel one",
-                code="too_many_utterances",
+                code=ErrorCode.TOO_MANY_UTTERANCES,
             )
         self.used += 1
 
@@ -266,7 +267,8 @@ class SpeechSession(SpeechConnection):
             await self._emit(_busy(exc, msg.get("context_id")))
         except InvalidInputError as exc:
             # A bad value in a config message is a bad config; in text, a bad request.
-            code = "invalid_config" if msg.get("type") == "config" else "invalid_request"
+            config = msg.get("type") == "config"
+            code = ErrorCode.INVALID_CONFIG if config else ErrorCode.INVALID_REQUEST
             await self._emit(Error(str(exc), code=code, context_id=msg.get("context_id")))
 
     # ------------------------------------------------------------ message handlers
@@ -286,7 +288,8 @@ class SpeechSession(SpeechConnection):
         ctx = self._context(context_id)
         if ctx.closing:
             raise ProtocolError(
-                f"context {ctx.id!r} is closed; open a new context_id", code="context_closed"
+                f"context {ctx.id!r} is closed; open a new context_id",
+                code=ErrorCode.CONTEXT_CLOSED,
             )
         counted = len(_WHITESPACE.sub(" ", text))
         self._check_room(ctx, counted)
@@ -305,7 +308,8 @@ class SpeechSession(SpeechConnection):
         ctx = self._context(context_id)
         if ctx.closing:
             raise ProtocolError(
-                f"context {ctx.id!r} is closed; open a new context_id", code="context_closed"
+                f"context {ctx.id!r} is closed; open a new context_id",
+                code=ErrorCode.CONTEXT_CLOSED,
             )
         if ctx.current is None:
             ctx.current = self._open_utterance(ctx, shared=False)
@@ -361,7 +365,7 @@ class SpeechSession(SpeechConnection):
                 f"context {ctx.id!r} has {waiting} characters waiting to be spoken; {chars} "
                 f"more would pass the limit of {limit} per context: flush and wait for its "
                 "audio, or send less at a time",
-                code="input_too_long",
+                code=ErrorCode.INPUT_TOO_LONG,
             )
         limit = self.limits.max_pending_chars
         waiting = sum(c.waiting_chars for c in self._contexts.values())
@@ -369,7 +373,7 @@ class SpeechSession(SpeechConnection):
             raise ProtocolError(
                 f"this connection has {waiting} characters waiting to be spoken; {chars} more "
                 f"would pass the limit of {limit}: wait for audio, or cancel a context",
-                code="too_much_pending_text",
+                code=ErrorCode.TOO_MUCH_PENDING_TEXT,
             )
 
     async def _cancel(self, context_id: str | None) -> None:
@@ -486,12 +490,12 @@ class SpeechSession(SpeechConnection):
         ctx = self._contexts.get(cid)
         if ctx is None:
             if self._closing:
-                raise ProtocolError("the session is closing", code="session_closed")
+                raise ProtocolError("the session is closing", code=ErrorCode.SESSION_CLOSED)
             if len(self._contexts) >= self.max_contexts:
                 raise ProtocolError(
                     f"too many open contexts (limit {self.max_contexts}); close one with "
                     "close_context or cancel it first",
-                    code="too_many_contexts",
+                    code=ErrorCode.TOO_MANY_CONTEXTS,
                 )
             ctx = _Context(id=cid, config=self.config)
             self._contexts[cid] = ctx
@@ -525,7 +529,9 @@ class SpeechSession(SpeechConnection):
                 except CapacityError as exc:
                     await self._emit(_busy(exc, ctx.id))
                 except InvalidInputError as exc:
-                    await self._emit(Error(str(exc), code="invalid_request", context_id=ctx.id))
+                    await self._emit(
+                        Error(str(exc), code=ErrorCode.INVALID_REQUEST, context_id=ctx.id)
+                    )
 
     def _check_quiet(self, ctx: _Context, now: float) -> None:
         flush_after = self.limits.flush_after
@@ -597,13 +603,15 @@ class SpeechSession(SpeechConnection):
             try:
                 await self._play(ctx, utterance)
             except SupertonicError as exc:
-                await self._emit(Error(str(exc), code="synthesis_failed", context_id=ctx.id))
+                await self._emit(
+                    Error(str(exc), code=ErrorCode.SYNTHESIS_FAILED, context_id=ctx.id)
+                )
             except Exception:  # a failed ONNX call: report it, keep the context usable
                 logger.exception("context %s: synthesis failed", ctx.id)
                 await self._emit(
                     Error(
                         "synthesis failed (internal error; the details are in the log)",
-                        code="synthesis_failed",
+                        code=ErrorCode.SYNTHESIS_FAILED,
                         context_id=ctx.id,
                     )
                 )
@@ -691,7 +699,7 @@ class SpeechSession(SpeechConnection):
 def _busy(exc: CapacityError, context_id: str | None) -> Error:
     return Error(
         f"{exc}; the utterance was dropped: send its text again later",
-        code="busy",
+        code=ErrorCode.BUSY,
         context_id=context_id,
     )
 

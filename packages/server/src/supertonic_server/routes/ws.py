@@ -23,6 +23,7 @@ from supertonic_core.protocol import (
     AudioStart,
     Cancelled,
     Error,
+    ErrorCode,
     Event,
     ProtocolError,
     parse_client_message,
@@ -147,7 +148,7 @@ async def _authenticate(ws: WebSocket, settings: Settings) -> tuple[bool, str | 
             exc.message if isinstance(exc, APIError) else str(exc) or "authentication timed out"
         )
         logger.info("WebSocket refused: %s", message)
-        await _send_error(ws, Error(message, code="unauthorized", fatal=True))
+        await _send_error(ws, Error(message, code=ErrorCode.UNAUTHORIZED, fatal=True))
         await _close(ws, CLOSE_POLICY)
         return False, None
     except WebSocketDisconnect:
@@ -182,7 +183,7 @@ async def _receive(
                     Error(
                         f"closing idle connection after {settings.ws_idle_timeout:g} s without "
                         'messages or audio; send {"type": "ping"} to keep it open',
-                        code="idle_timeout",
+                        code=ErrorCode.IDLE_TIMEOUT,
                         fatal=True,
                     ),
                 )

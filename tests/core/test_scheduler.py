@@ -426,3 +426,21 @@ def test_a_failing_row_fails_alone_not_its_batch(engine: Engine) -> None:
         assert 3 in batches  # the three rows did share a call
     finally:
         sched.close()
+
+
+def test_delivery_is_recorded_under_the_schedulers_lock(engine: Engine) -> None:
+    """The stream records delivered audio from the event loop's thread while the worker
+    reads the same playback clock under the lock: a delivery must take the lock too. With
+    the lock held here, a delivery waits; once it is released, it lands."""
+    sched = _scheduler(engine, max_batch=1)
+    try:
+        stream = sched.open_stream()
+        delivery = threading.Thread(target=sched.delivered, args=(stream, 2.0))
+        with sched._cond:
+            delivery.start()
+            delivery.join(0.2)
+            assert delivery.is_alive() and stream.first_audio_at is None
+        delivery.join(10)
+        assert stream.audio_s == 2.0 and stream.first_audio_at is not None
+    finally:
+        sched.close()

@@ -377,6 +377,9 @@ class _StreamServices:
     def submit(self, job: ChunkJob, state: StreamState) -> Future[np.ndarray]:
         return self._scheduler.submit(job, state)
 
+    def delivered(self, state: StreamState, seconds: float) -> None:
+        self._scheduler.delivered(state, seconds)
+
     def speech_budget(self, state: StreamState, ahead: list[ChunkJob], steps: int) -> float | None:
         return self._scheduler.speech_budget(state, ahead, steps)
 

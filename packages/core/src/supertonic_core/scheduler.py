@@ -79,7 +79,11 @@ class StreamState:
     closed: bool = False
 
     def delivered(self, seconds: float, now: float | None = None) -> None:
-        """Record audio handed to the listener; an empty buffer before it counts as underrun."""
+        """Record audio handed to the listener; an empty buffer before it counts as underrun.
+
+        The worker reads this clock under the scheduler's lock: outside tests, go through
+        :meth:`Scheduler.delivered`, which takes it.
+        """
         now = time.monotonic() if now is None else now
         if self.first_audio_at is None:
             self.first_audio_at = now
@@ -301,6 +305,11 @@ class Scheduler:
             self._jobs.append(job)
             self._cond.notify_all()
         return job.future
+
+    def delivered(self, stream: StreamState, seconds: float) -> None:
+        """Record ``seconds`` of ``stream``'s audio handed to its listener (from any thread)."""
+        with self._cond:
+            stream.delivered(seconds)
 
     def speech_budget(self, stream: StreamState, ahead: list[ChunkJob], steps: int) -> float | None:
         """Seconds of speech ``stream``'s next chunk may hold and still be ready before its

@@ -162,6 +162,9 @@ class StreamServices(Protocol):
     def submit(self, job: ChunkJob, state: StreamState) -> Future[np.ndarray]:
         """Hand a job to the scheduler under the stream's place."""
 
+    def delivered(self, state: StreamState, seconds: float) -> None:
+        """Record audio handed to the listener (the scheduler's playback clock)."""
+
     def speech_budget(self, state: StreamState, ahead: list[ChunkJob], steps: int) -> float | None:
         """Seconds of speech the next chunk may hold so that it is ready before the
         listener's lead runs out; None before costs are measured."""
@@ -567,5 +570,5 @@ class SynthesisStream:
         )
         self._index += 1
         self._offset += chunk.duration
-        self._state.delivered(chunk.duration)
+        self._services.delivered(self._state, chunk.duration)
         return chunk

@@ -16,6 +16,16 @@ from supertonic_core.bundle import Bundle, verify_bundle
 from supertonic_core.synthetic import make_synthetic_bundle
 
 
+@pytest.fixture(scope="session", autouse=True)
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The per-user data folder (custom voices) of everything the tests start, servers in
+    subprocesses included: a fresh one, never the real user's."""
+    folder = tmp_path_factory.mktemp("data")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SUPERTONIC_DATA_DIR", str(folder))
+        yield folder
+
+
 @pytest.fixture(scope="session")
 def tiny_bundle_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_synthetic_bundle(tmp_path_factory.mktemp("bundles") / "tiny", profile="tiny")

@@ -5,10 +5,13 @@ from __future__ import annotations
 import io
 import json
 import wave
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from supertonic_core import PRESETS
+from supertonic_server import Settings
+from supertonic_server.testing import LiveServer
 
 from .conftest import SdkClient, audio_bytes, read_wav
 
@@ -209,19 +212,48 @@ def test_bad_uploads_get_the_sdks_typed_errors(sdk: SdkClient, tmp_path: Path):
     assert long_name["status_code"] == 400 and "100" in long_name["message"]
 
 
-def test_without_a_voices_folder_custom_voices_are_empty_and_creating_one_is_refused(
-    sdk_python: str, live, tmp_path: Path
-):
-    style = tmp_path / "v.json"
-    style.write_text((live.engine.bundle.voices_dir / "F1.json").read_text())
-    client = SdkClient(sdk_python, live)
-    listed, created = client.run(
+def create_from_sdk(sdk_python: str, server: LiveServer, style: Path) -> tuple[dict, dict]:
+    """List the custom voices, then create one from ``style``, through the real SDK."""
+    return SdkClient(sdk_python, server).run(
         {"op": "custom_voices.list_custom_voices"},
         {
             "op": "custom_voices.create_cloned_voice",
             "kwargs": {"files": {"file_name": "v.json", "$file": str(style)}, "name": "X"},
         },
     )
-    assert listed["value"]["items"] == []
-    assert (created["class"], created["status_code"]) == ("ForbiddenErrorResponse", 403)
-    assert "--voices-dir" in created["message"]
+
+
+def test_custom_voices_work_out_of_the_box_in_the_per_user_data_folder(
+    sdk_python: str, base_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A server started as the README says (no --voices-dir) keeps custom voices in the
+    per-user data folder: the SDK's cloned-voice calls work (they were 403 before)."""
+    monkeypatch.setenv("SUPERTONIC_DATA_DIR", str(tmp_path / "data"))
+    server = LiveServer(replace(base_settings, warmup=False)).start()
+    try:
+        style = tmp_path / "v.json"
+        style.write_text((server.engine.bundle.voices_dir / "F1.json").read_text())
+        listed, created = create_from_sdk(sdk_python, server, style)
+        assert listed["value"]["items"] == []
+        voice_id = created["value"]["voice_id"]
+        assert (tmp_path / "data" / "voices" / f"{voice_id}.json").is_file()
+    finally:
+        server.stop()
+
+
+def test_a_data_folder_that_cannot_be_made_leaves_custom_voices_off_and_says_why(
+    sdk_python: str, base_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    monkeypatch.setenv("SUPERTONIC_DATA_DIR", str(blocked))
+    server = LiveServer(replace(base_settings, warmup=False)).start()
+    try:
+        style = tmp_path / "v.json"
+        style.write_text((server.engine.bundle.voices_dir / "F1.json").read_text())
+        listed, created = create_from_sdk(sdk_python, server, style)
+        assert listed["value"]["items"] == []
+        assert (created["class"], created["status_code"]) == ("ForbiddenErrorResponse", 403)
+        assert "--voices-dir" in created["message"] and str(blocked) in created["message"]
+    finally:
+        server.stop()

@@ -16,11 +16,22 @@ from .bundle import MODELS, SYNTHETIC_PROFILES, cache_dir, download_bundle, synt
 from .engine import Engine
 from .errors import SupertonicError
 from .runtime import DEVICES, RuntimeOptions
-from .voices import OPENAI_VOICES, VoiceLibrary
+from .voices import OPENAI_VOICES, VoiceLibrary, default_voices_dir
 
 
 def _voices_dir(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--voices-dir", type=Path, help="folder of custom voice-style JSON files")
+    parser.add_argument(
+        "--voices-dir",
+        type=Path,
+        help="folder of custom voice-style JSON files (default: the server's, "
+        f"{default_voices_dir()}, when it exists)",
+    )
+
+
+def _custom_voices(args: argparse.Namespace) -> Path | None:
+    """The folder named, else the default one if it exists (the CLI makes no folders)."""
+    default = default_voices_dir()
+    return args.voices_dir or (default if default.is_dir() else None)
 
 
 def _model_args(parser: argparse.ArgumentParser) -> None:
@@ -46,7 +57,7 @@ def _engine(args: argparse.Namespace) -> Engine:
         args.model,
         model_dir=model_dir,
         runtime=RuntimeOptions(device=args.device, intra_threads=args.threads),
-        voices_dir=args.voices_dir,
+        voices_dir=_custom_voices(args),
     )
 
 
@@ -97,7 +108,7 @@ def _synth(args: argparse.Namespace) -> int:
 def _voices(args: argparse.Namespace) -> int:
     """Names only: no model is loaded (nor downloaded), as listing needs none of its files.
     Custom voice files are still read, so a bad one is reported here as at start-up."""
-    library = VoiceLibrary(cache_dir() / "voice_styles", args.voices_dir)
+    library = VoiceLibrary(cache_dir() / "voice_styles", _custom_voices(args))
     for name in library.names():
         target = OPENAI_VOICES.get(name)
         print(f"{name}\t{'-> ' + target if target else ''}".rstrip())

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import platformdirs
 
 from .errors import UnknownVoiceError, VoiceStyleError, quote_value
 
@@ -107,6 +109,29 @@ def blend(styles: list[tuple[VoiceStyle, float]], *, name: str) -> VoiceStyle:
     ttl = sum(s.ttl * w for (s, _), w in zip(styles, weights, strict=True))
     dp = sum(s.dp * w for (s, _), w in zip(styles, weights, strict=True))
     return VoiceStyle(name=name, ttl=ttl.astype(np.float32), dp=dp.astype(np.float32))
+
+
+def default_voices_dir() -> Path:
+    """Where custom voices live when no folder is named: ``voices`` in the per-user data
+    folder, ``$SUPERTONIC_DATA_DIR`` if set, else the platform's (``~/.local/share/supertonic``
+    on Linux, ``~/Library/Application Support/supertonic`` on macOS, via ``platformdirs``).
+
+    Why a default: voices created through the API (Supertone's ``create_cloned_voice``)
+    need a place to live, and a server started as the README says should keep them.
+    """
+    root = os.environ.get("SUPERTONIC_DATA_DIR")
+    base = Path(root).expanduser() if root else Path(platformdirs.user_data_dir("supertonic"))
+    return base / "voices"
+
+
+def custom_voices_dir(folder: str | Path | None) -> Path:
+    """``folder`` as given (it must exist: a typo should fail, not start empty), else the
+    default folder, made if missing (OSError when it cannot be)."""
+    if folder is not None:
+        return Path(folder)
+    default = default_voices_dir()
+    default.mkdir(parents=True, exist_ok=True)
+    return default
 
 
 class VoiceLibrary:

@@ -18,12 +18,14 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from supertonic_core import Engine, RuntimeOptions, SynthesisOptions
 from supertonic_core import load_engine as load_core_engine
 from supertonic_core.bundle import synthetic_dir
+from supertonic_core.voices import custom_voices_dir, default_voices_dir
 
 from .auth import ApiKeyMiddleware
 from .body import BodyTimeoutMiddleware
@@ -162,6 +164,18 @@ async def _stop(app: FastAPI) -> None:
     logger.info("shutdown complete")
 
 
+def _with_voices_dir(settings: Settings) -> tuple[Settings, str | None]:
+    """``settings`` naming the custom voices folder it will use (``--voices-dir``, else the
+    per-user default, made now), or unchanged with the reason custom voices are off."""
+    try:
+        folder = custom_voices_dir(settings.voices_dir)
+    except OSError as exc:
+        reason = f"the folder {default_voices_dir()} cannot be made: {exc.strerror or exc}"
+        logger.warning("custom voices are off: %s; name one with --voices-dir", reason)
+        return settings, reason
+    return replace(settings, voices_dir=str(folder)), None
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -177,7 +191,7 @@ def create_app(
             engine they loaded (and warmed: see ``supertonic_core.load_engine``).
         on_fatal: called if the engine cannot be built or warmed.
     """
-    settings = settings or Settings()
+    settings, voices_off = _with_voices_dir(settings or Settings())
     factory = engine_factory or load_engine
     install_filters()
 
@@ -230,5 +244,5 @@ def create_app(
     for router in routers(settings):
         app.include_router(router)
     if settings.supertone_enabled:
-        install_supertone(app, settings)
+        install_supertone(app, settings, voices_off=voices_off)
     return app

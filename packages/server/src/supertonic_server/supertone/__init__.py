@@ -42,9 +42,11 @@ async def unknown_path(path: str) -> None:
     raise SupertoneError(404, f"no such Supertone API path: /{path}")
 
 
-def install(app: FastAPI, settings: Settings) -> None:
-    """Serve Supertone's API under :data:`PREFIX` on ``app``."""
-    app.state.supertone = SupertoneState(UsageCounters(), CustomVoiceStore(settings.voices_dir))
+def install(app: FastAPI, settings: Settings, *, voices_off: str | None = None) -> None:
+    """Serve Supertone's API under :data:`PREFIX` on ``app`` (``voices_off``: why the server
+    has no custom voices folder, if it has none)."""
+    store = CustomVoiceStore(settings.voices_dir, unavailable=voices_off)
+    app.state.supertone = SupertoneState(UsageCounters(), store)
     for router in (tts.router, voices.router, custom_voices.router, billing.router, _fallback):
         app.include_router(router, prefix=PREFIX)
 

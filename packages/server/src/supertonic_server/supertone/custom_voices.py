@@ -8,8 +8,10 @@ ignores keys it does not know), so the folder stays the one source of truth.
 ``create_cloned_voice`` takes a voice-style JSON upload (what local voice-cloning tools for
 Supertonic produce) and stores it under a generated id. Supertonic voices are style
 vectors, not recordings: an audio upload is refused with 415 and a message saying which
-kind of tool turns a recording into a style file. Without ``--voices-dir`` the custom
-voice routes list nothing and creating one is refused with 403, naming the flag.
+kind of tool turns a recording into a style file. Without ``--voices-dir`` the folder is
+the per-user default (:func:`supertonic_core.voices.default_voices_dir`); only when that
+cannot be made do the routes list nothing and refuse creating one with 403, naming why
+and the flag.
 """
 
 from __future__ import annotations
@@ -58,8 +60,9 @@ class CustomVoiceStore:
     here). Thread-safe: one lock around the cache and every write.
     """
 
-    def __init__(self, folder: str | None) -> None:
+    def __init__(self, folder: str | None, *, unavailable: str | None = None) -> None:
         self.folder = Path(folder) if folder else None
+        self.unavailable = unavailable
         self._meta: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
 
@@ -122,10 +125,11 @@ class CustomVoiceStore:
 
     def _require_folder(self) -> Path:
         if self.folder is None:
+            why = f" ({self.unavailable})" if self.unavailable else ""
             raise SupertoneError(
                 403,
-                "this server has no custom voices folder: start it with --voices-dir DIR "
-                "(or SUPERTONIC_VOICES_DIR) to store custom voices",
+                f"this server has no custom voices folder{why}: start it with --voices-dir "
+                "DIR (or SUPERTONIC_VOICES_DIR) to store custom voices",
             )
         return self.folder
 

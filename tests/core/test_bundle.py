@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,20 @@ def copy_bundle(tiny_bundle_dir: Path, tmp_path: Path):
         return dest
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def hub_on_loopback(monkeypatch):
+    """The Hub's address is a loopback socket that accepts connections (the download's
+    reachability check passes; nothing is ever sent to the real Hub)."""
+    import huggingface_hub.constants
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        port = listener.getsockname()[1]
+        monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", f"http://127.0.0.1:{port}")
+        yield
 
 
 @pytest.fixture
@@ -150,6 +165,27 @@ def test_offline_error_says_how_to_predownload(monkeypatch, tmp_path) -> None:
     assert "unreachable" in message and "hf download Supertone/supertonic-3" in message
     assert f"copy it to {tmp_path / 'supertonic3'}" in message
     assert isinstance(info.value, OSError)
+
+
+def test_an_unreachable_hub_fails_at_once_without_retries(monkeypatch, tmp_path) -> None:
+    """Offline, the Hub client retried for about 25 s before our error: now a refused or
+    unresolvable Hub is reported before the client is called at all, with the same advice."""
+    import huggingface_hub
+    import huggingface_hub.constants
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]  # bound, not listening: connections are refused
+        monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", f"http://127.0.0.1:{port}")
+        called = []
+        monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda **kw: called.append(kw))
+        monkeypatch.setenv("SUPERTONIC_CACHE_DIR", str(tmp_path))
+        with pytest.raises(BundleDownloadError) as info:
+            resolve_bundle()
+    assert called == []
+    message = str(info.value)
+    assert "unreachable" in message and f"127.0.0.1:{port}" in message
+    assert "hf download Supertone/supertonic-3" in message and "--synthetic tiny" in message
 
 
 def test_download_disabled(monkeypatch, tmp_path) -> None:

@@ -13,10 +13,12 @@ import json
 import logging
 import os
 import shutil
+import socket
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import BundleDownloadError, BundleInvalidError, BundleNotFoundError, InvalidOptionError
 from .languages import LANGUAGES
@@ -238,9 +240,28 @@ def download_bundle(
     return verify_bundle(dest, model=model)
 
 
+def _unreachable(endpoint: str, timeout: float = 5.0) -> str | None:
+    """Why the Hub at ``endpoint`` cannot be reached (its name does not resolve, or no
+    connection opens within ``timeout``), or None if a connection opens.
+
+    Why: offline, the Hub client retries with back-off for about 25 s before it gives up;
+    one direct connection tells the same in milliseconds. Behind a proxy a direct
+    connection proves nothing, so the check is skipped there and the client decides.
+    """
+    if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
+        return None
+    url = urlsplit(endpoint)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        socket.create_connection((url.hostname, port), timeout=timeout).close()
+    except OSError as exc:
+        return f"{url.hostname}:{port}: {exc.strerror or exc}"
+    return None
+
+
 def _snapshot(repo_id: str, revision: str, local_dir: Path, dest: Path) -> None:
     """One call into huggingface_hub, turning its failures into an actionable error."""
-    from huggingface_hub import snapshot_download
+    from huggingface_hub import constants, snapshot_download
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
     hint = (
@@ -251,6 +272,10 @@ def _snapshot(repo_id: str, revision: str, local_dir: Path, dest: Path) -> None:
         f"offline on a generated bundle with `--synthetic tiny` (random weights: the audio "
         f"is noise, not speech)"
     )
+    if (why := _unreachable(constants.ENDPOINT)) is not None:
+        raise BundleDownloadError(
+            f"cannot download {repo_id}: the Hugging Face Hub is unreachable ({why}); {hint}"
+        )
     if logging.getLogger().handlers:
         # huggingface_hub gives its logger a handler of its own and lets records propagate
         # too: once the application has a handler, every retry warning would print twice.

@@ -27,6 +27,25 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="session")
+def loopback_hub() -> Iterator[str]:
+    """A loopback socket that accepts connections, as the Hub's address."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+
+@pytest.fixture(autouse=True)
+def hub_on_loopback(loopback_hub: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Hugging Face Hub is a loopback socket for every test: the download's
+    reachability check passes where a test fakes the Hub client, and nothing can reach the
+    real Hub."""
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", loopback_hub)
+
+
+@pytest.fixture(scope="session")
 def tiny_bundle_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_synthetic_bundle(tmp_path_factory.mktemp("bundles") / "tiny", profile="tiny")
 

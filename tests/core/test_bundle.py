@@ -32,20 +32,6 @@ def copy_bundle(tiny_bundle_dir: Path, tmp_path: Path):
     return make
 
 
-@pytest.fixture(autouse=True)
-def hub_on_loopback(monkeypatch):
-    """The Hub's address is a loopback socket that accepts connections (the download's
-    reachability check passes; nothing is ever sent to the real Hub)."""
-    import huggingface_hub.constants
-
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(8)
-        port = listener.getsockname()[1]
-        monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", f"http://127.0.0.1:{port}")
-        yield
-
-
 @pytest.fixture
 def fake_hub(monkeypatch, tiny_bundle_dir: Path):
     """Replace huggingface_hub.snapshot_download with a local copy and record its calls."""

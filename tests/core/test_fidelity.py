@@ -20,7 +20,6 @@ import subprocess
 import sys
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -611,7 +610,7 @@ async def test_a_stream_speaks_each_sentence_like_the_official(
     text = "First sentence here. Then a second, longer one follows it! Is this the third?"
     assert speak(text) == text  # normalisation (on by default) leaves this text as it is
     seed = 40
-    opts = replace(engine.options(seed=seed, voice="F4"), first_chunk_steps=None)
+    opts = engine.options(seed=seed, voice="F4").model_copy(update={"first_chunk_steps": None})
     chunks = [c async for c in engine.stream(text, opts)]
     assert [c.text for c in chunks] == [
         "First sentence here.",

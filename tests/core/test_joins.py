@@ -8,7 +8,6 @@ in test_fidelity.py.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -175,7 +174,7 @@ async def test_packed_japanese_sentences_keep_their_spacing(
     sends a Japanese paragraph whole, as written)."""
     monkeypatch.setattr(engine.scheduler, "speech_budget", lambda *args: 1000.0)
     text = "はい、わかりました。今日はとても良い天気ですね。明日も晴れるでしょう。"
-    stream = engine.open_stream(replace(engine.options(lang="ja"), seed=None))
+    stream = engine.open_stream(engine.options(lang="ja").model_copy(update={"seed": None}))
     stream.add_text(text)
     stream.end()
     async with stream:

@@ -6,7 +6,7 @@ here knows about HTTP.
 
 from .audio import SAMPLE_RATES, StreamResampler
 from .bundle import MODELS, Bundle, download_bundle, resolve_bundle, verify_bundle
-from .engine import Engine, SynthesisOptions
+from .engine import Engine
 from .errors import (
     BundleDownloadError,
     BundleError,
@@ -26,6 +26,7 @@ from .errors import (
 )
 from .languages import LANGUAGES
 from .loading import load_engine
+from .options import SynthesisOptions
 from .runtime import RuntimeOptions
 from .stream import AudioChunk, SynthesisStream
 from .timing import WordTiming

@@ -11,7 +11,6 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +19,12 @@ import numpy as np
 from .bundle import Bundle, resolve_bundle
 from .errors import (
     EmptyTextError,
-    InvalidOptionError,
     UnsupportedCharactersError,
     quote_value,
 )
 from .languages import check_language
-from .normalize import EMOJI_CHOICES, Pause, StreamNormalizer
+from .normalize import Pause, StreamNormalizer
+from .options import SynthesisOptions
 from .phrase_cache import PhraseCache
 from .runtime import Runtime, RuntimeOptions
 from .scheduler import Scheduler, StreamState
@@ -36,69 +35,7 @@ from .voices import VoiceLibrary, VoiceStyle
 
 logger = logging.getLogger("supertonic_core")
 
-SPEED_RANGE = (0.5, 2.0)
-STEPS_RANGE = (1, 32)
 WARMUP_TEXT = "Hello, this is a short warm-up sentence."
-
-
-@dataclass(frozen=True)
-class SynthesisOptions:
-    """Per-request settings.
-
-    Args:
-        voice: preset (F1..M5), OpenAI name, custom voice or blend like ``F1*0.7+M2*0.3``.
-        lang: one of the model's language codes, or ``na``.
-        speed: 0.5..2.0; 1.0 is the model's natural pace, the reference uses 1.05.
-        steps: flow-matching steps, 1..32; fewer is faster, 8 is the reference default.
-        seed: makes the output reproducible; None draws a fresh one per request.
-        first_chunk_steps: steps for a stream's first chunk only ("fast start"), at most
-            ``steps``; None (or any value from ``steps`` up) turns it off. Four steps of
-            eight halve the first chunk's compute, so the first audio comes sooner, at the
-            cost of a slightly less expressive first phrase (usually a short opener); the
-            rest of the reply gets every step.
-        normalize: read the text the way a person would (numbers, currencies, dates,
-            units, markdown, URLs, pause tags; see :mod:`supertonic_core.normalize`);
-            False sends the text to the official front end as written.
-        emoji: ``"remove"`` (default) or ``"name"`` (read emoji by their names where the
-            ``emoji`` package knows the language); only with ``normalize``.
-    """
-
-    voice: str = "F1"
-    lang: str = "en"
-    speed: float = 1.05
-    steps: int = 8
-    seed: int | None = None
-    first_chunk_steps: int | None = 4
-    normalize: bool = True
-    emoji: str = "remove"
-
-    def validated(self) -> SynthesisOptions:
-        """Check ranges and types; raise naming the bad value."""
-        lo, hi = SPEED_RANGE
-        if isinstance(self.speed, bool) or not isinstance(self.speed, int | float):
-            raise InvalidOptionError("speed", self.speed, f"a number between {lo} and {hi}")
-        if not lo <= float(self.speed) <= hi:
-            raise InvalidOptionError("speed", self.speed, f"between {lo} and {hi}")
-        _check_steps("steps", self.steps)
-        if self.first_chunk_steps is not None:
-            _check_steps("first_chunk_steps", self.first_chunk_steps)
-        if self.seed is not None and (
-            isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0
-        ):
-            raise InvalidOptionError("seed", self.seed, "a non-negative integer or None")
-        if not isinstance(self.normalize, bool):
-            raise InvalidOptionError("normalize", self.normalize, "true or false")
-        if self.emoji not in EMOJI_CHOICES:
-            raise InvalidOptionError("emoji", self.emoji, f"one of {', '.join(EMOJI_CHOICES)}")
-        return replace(self, speed=float(self.speed))
-
-
-def _check_steps(name: str, value: object) -> None:
-    lo, hi = STEPS_RANGE
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidOptionError(name, value, f"an integer between {lo} and {hi}")
-    if not lo <= value <= hi:
-        raise InvalidOptionError(name, value, f"between {lo} and {hi}")
 
 
 class Engine:
@@ -132,7 +69,7 @@ class Engine:
         self.bundle = bundle
         self.voices = VoiceLibrary(bundle.voices_dir, voices_dir)
         self.languages: tuple[str, ...] = bundle.spec.languages
-        self.defaults = self._check_defaults(defaults or SynthesisOptions())
+        self.defaults = self._resolved(defaults or SynthesisOptions())
         self.first_chunk_chars = first_chunk_chars
         self.phrase_cache = PhraseCache(phrase_cache) if phrase_cache else None
         self.indexer = TextIndexer.from_file(bundle.indexer_path)
@@ -197,15 +134,9 @@ class Engine:
     # --------------------------------------------------------------- requests
 
     def options(self, **overrides: Any) -> SynthesisOptions:
-        """Defaults with ``overrides`` (None values ignored), validated, voice and language checked."""
-        given = {k: v for k, v in overrides.items() if v is not None}
-        unknown = set(given) - set(SynthesisOptions.__dataclass_fields__)
-        if unknown:
-            raise InvalidOptionError(sorted(unknown)[0], given[sorted(unknown)[0]], "not an option")
-        opts = replace(self.defaults, **given).validated()
-        lang = check_language(opts.lang, self.languages)
-        self.voices.resolve(opts.voice)
-        return replace(opts, lang=lang)
+        """Defaults with ``overrides`` (None values ignored), checked, voice and language
+        resolved against the model (:class:`InvalidInputError` naming the bad value)."""
+        return self._resolved(self.defaults.merged(overrides))
 
     def style(self, voice: str) -> VoiceStyle:
         return self.voices.resolve(voice)
@@ -252,7 +183,7 @@ class Engine:
         seed = opts.seed if opts.seed is not None else secrets.randbelow(2**31)
         return SynthesisStream(
             self._stream_services,
-            replace(opts, seed=seed),
+            opts.model_copy(update={"seed": seed}),
             first_chunk_chars=self.first_chunk_chars
             if first_chunk_chars == -1
             else first_chunk_chars,
@@ -297,7 +228,7 @@ class Engine:
         """
         opts = options or self.options()
         self.check_text(text, opts.lang, normalize=opts.normalize)
-        stream = self.open_stream(replace(opts, seed=opts.seed or 0))
+        stream = self.open_stream(opts.model_copy(update={"seed": opts.seed or 0}))
         try:
             stream.add_text(text)
             stream.end()
@@ -310,7 +241,7 @@ class Engine:
         opts = self.options()
         style = self.style(opts.voice)
         self.scheduler.calibrate(self.make_job(text, style, opts, seed=0))
-        self.synthesize(text, replace(opts, seed=0))
+        self.synthesize(text, opts.model_copy(update={"seed": 0}))
 
     def close(self) -> None:
         self.scheduler.close()
@@ -323,11 +254,11 @@ class Engine:
 
     # --------------------------------------------------------------- internals
 
-    def _check_defaults(self, opts: SynthesisOptions) -> SynthesisOptions:
-        opts = opts.validated()
+    def _resolved(self, opts: SynthesisOptions) -> SynthesisOptions:
+        """``opts`` with its language code canonical, once the voice resolves."""
         lang = check_language(opts.lang, self.languages)
         self.voices.resolve(opts.voice)
-        return replace(opts, lang=lang)
+        return opts.model_copy(update={"lang": lang})
 
 
 class _StreamServices:

@@ -116,10 +116,11 @@ class UnknownLanguageError(InvalidInputError):
 class InvalidOptionError(InvalidInputError):
     """Example: ``speed must be between 0.5 and 2.0, got 3.0``"""
 
-    def __init__(self, name: str, value: object, expected: str) -> None:
+    def __init__(self, name: str, value: object, expected: str, *, message: str = "") -> None:
         self.name = name
         self.value = value
-        super().__init__(f"{name} must be {expected}, got {quote_value(value)}", param=name)
+        message = message or f"{name} must be {expected}, got {quote_value(value)}"
+        super().__init__(message, param=name)
 
 
 class VoiceStyleError(InvalidInputError):

@@ -32,7 +32,7 @@ import logging
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import Future, wait
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -431,7 +431,7 @@ class SynthesisStream:
         """The synthesis job of the stream's chunk number ``index`` (validates the text)."""
         opts = self.options
         if index == 0 and opts.first_chunk_steps is not None:
-            opts = replace(opts, steps=min(opts.steps, opts.first_chunk_steps))
+            opts = opts.model_copy(update={"steps": min(opts.steps, opts.first_chunk_steps)})
         job = self._services.make_job(
             text, self.style, opts, (opts.seed or 0) + index, cut=end is Boundary.CUT
         )

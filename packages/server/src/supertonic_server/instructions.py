@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from supertonic_core.engine import SPEED_RANGE
+from supertonic_core.options import SPEED_RANGE
 
 #: Checked in order; the first pattern found decides.
 PACE_WORDS: tuple[tuple[re.Pattern[str], float], ...] = (

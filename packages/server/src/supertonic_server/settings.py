@@ -19,8 +19,8 @@ from typing import Any
 
 from supertonic_core.audio import SAMPLE_RATES
 from supertonic_core.bundle import SYNTHETIC_PROFILES
-from supertonic_core.engine import STEPS_RANGE, WARMUP_TEXT, SynthesisOptions
-from supertonic_core.normalize import EMOJI_CHOICES
+from supertonic_core.engine import WARMUP_TEXT
+from supertonic_core.options import EMOJI_CHOICES, STEPS_RANGE, SynthesisOptions
 from supertonic_core.runtime import DEVICES
 from supertonic_core.scheduler import POLICIES
 

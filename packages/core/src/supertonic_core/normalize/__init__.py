@@ -20,11 +20,7 @@ from .mapping import Pause, SpokenText
 from .pauses import MAX_PAUSE_S
 from .streaming import StreamNormalizer
 
-#: The values of the per-request ``emoji`` option.
-EMOJI_CHOICES = ("remove", "name")
-
 __all__ = [
-    "EMOJI_CHOICES",
     "MAX_PAUSE_S",
     "Pause",
     "SpokenText",

@@ -392,4 +392,4 @@ def _timed_words(event: Audio) -> list[TimedString]:
 
 def _check_numbers(*, speed: float, steps: int, first_chunk_steps: int | None) -> None:
     """Fail fast on a speed or step count the model refuses (the messages name the range)."""
-    SynthesisOptions(speed=speed, steps=steps, first_chunk_steps=first_chunk_steps).validated()
+    SynthesisOptions.checked(speed=speed, steps=steps, first_chunk_steps=first_chunk_steps)

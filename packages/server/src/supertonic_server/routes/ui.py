@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from supertonic_core.engine import SPEED_RANGE, STEPS_RANGE
+from supertonic_core.options import SPEED_RANGE, STEPS_RANGE
 
 from ..errors import APIError
 from ..schemas import NATIVE_MODEL, ResponseFormat

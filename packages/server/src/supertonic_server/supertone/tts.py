@@ -27,13 +27,13 @@ import json
 import logging
 import struct
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from supertonic_core import AudioChunk, Engine, SynthesisOptions, UnknownVoiceError
-from supertonic_core.engine import SPEED_RANGE
+from supertonic_core.options import SPEED_RANGE
 from supertonic_core.timing import estimate_character_timings
 
 from ..auth import key_matches
@@ -91,7 +91,9 @@ async def _speed(engine: Engine, text: str, opts: SynthesisOptions, vs: VoiceSet
     seconds, then faster or slower by ``speed`` (1 is the model's natural pace)."""
     if not vs.duration:
         return vs.speed
-    natural = await asyncio.to_thread(engine.predict_duration, text, replace(opts, speed=1.0))
+    natural = await asyncio.to_thread(
+        engine.predict_duration, text, opts.model_copy(update={"speed": 1.0})
+    )
     speed = vs.speed * natural / vs.duration
     lo, hi = SPEED_RANGE
     if not lo <= speed <= hi:

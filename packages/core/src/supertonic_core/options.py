@@ -1,0 +1,197 @@
+"""The synthesis request: every option, its default, its range, and how a bad value is told.
+
+This is the one definition. The HTTP body, the WebSocket ``config``, the server's flags
+and variables, the Supertone and Wyoming mappings and both plugins derive their fields,
+defaults and checks from :class:`SynthesisOptions` (the whole request, defaults filled)
+and :data:`SynthesisOverrides` (the same fields, each optional: "not given" is None).
+Adding an option means adding a field here, and a test.
+
+Errors name the option, the value and what is accepted, in the same words wherever the
+value came from (a flag, a JSON body, a WebSocket message, a plugin argument): a
+:class:`pydantic.ValidationError` is turned into :class:`~.errors.InvalidOptionError` by
+:func:`option_error`, which the server's validation handler uses too.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+)
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
+
+from .errors import InvalidOptionError, quote_value
+
+SPEED_RANGE = (0.5, 2.0)
+STEPS_RANGE = (1, 32)
+Emoji = Literal["remove", "name"]
+EMOJI_CHOICES: tuple[str, ...] = get_args(Emoji)
+#: Names a client may use for an option, besides its own.
+ALIASES = {"steps": "total_steps"}
+
+NOT_UNICODE = (
+    "is not valid Unicode: it holds a lone surrogate (a JSON \\uD800-\\uDFFF escape must be "
+    "one of a pair)"
+)
+
+
+def _unicode(value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise PydanticCustomError("supertonic_invalid_unicode", "not valid Unicode") from None
+    return value
+
+
+#: A string option: strict (no number or boolean turned into text) and valid Unicode (JSON
+#: can carry a lone surrogate, which no reply, log or model input can encode).
+Text = Annotated[str, Field(strict=True), AfterValidator(_unicode)]
+
+
+class SynthesisOptions(BaseModel):
+    """How one request is spoken; immutable (``model_copy(update=...)`` derives another).
+
+    Build a checked one with :meth:`checked` (errors as :class:`InvalidOptionError`);
+    ``Engine.options`` also resolves the voice and the language against the model.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, populate_by_name=True)
+
+    voice: Text = Field(
+        "F1",
+        description="Preset (F1-F5, M1-M5), OpenAI name (alloy, ash, ...), custom voice, or "
+        "blend like 'F1*0.7+M2*0.3'.",
+    )
+    lang: Text = Field(
+        "en", description="Language code (31 languages, or 'na' for the language-neutral tag)."
+    )
+    speed: float = Field(
+        1.05,
+        ge=SPEED_RANGE[0],
+        le=SPEED_RANGE[1],
+        description="Speaking rate, 0.5..2.0; 1.0 is the model's natural pace.",
+    )
+    steps: int = Field(
+        8,
+        ge=STEPS_RANGE[0],
+        le=STEPS_RANGE[1],
+        validation_alias=AliasChoices("steps", ALIASES["steps"]),
+        description="Flow-matching steps, 1..32; fewer is faster, 8 is the reference's.",
+    )
+    first_chunk_steps: int | None = Field(
+        4,
+        ge=STEPS_RANGE[0],
+        le=STEPS_RANGE[1],
+        description="Steps for the first chunk of each stream only ('fast start'), 1..32: "
+        "the first audio comes sooner, the first phrase is slightly less expressive. Never "
+        "more than steps, which turns it off.",
+    )
+    seed: int | None = Field(
+        None, ge=0, description="Makes the audio reproducible; none draws a fresh one."
+    )
+    normalize: bool = Field(
+        True,
+        description="Read the text the way a person would (numbers, currency, dates, times, "
+        "units, markdown, URLs, [pause:500ms] and <break/> tags); false sends it as written.",
+    )
+    emoji: Emoji = Field(
+        "remove",
+        description="With normalize: drop emoji, or read their names where the language has them.",
+    )
+
+    @classmethod
+    def checked(cls, **values: Any) -> SynthesisOptions:
+        """Options from ``values`` (None: the default), or :class:`InvalidOptionError`."""
+        return _checked(cls, {k: v for k, v in values.items() if v is not None})
+
+    def merged(self, overrides: BaseModel | dict[str, Any]) -> SynthesisOptions:
+        """These options with every value ``overrides`` gives (None: keep), checked."""
+        given = overrides if isinstance(overrides, dict) else overrides.model_dump()
+        update = {k: v for k, v in given.items() if v is not None}
+        return _checked(type(self), {**self.model_dump(), **update})
+
+
+OPTION_NAMES: tuple[str, ...] = tuple(SynthesisOptions.model_fields)
+
+
+def optional_fields() -> dict[str, Any]:
+    """The option fields, each optional (None: not given), keeping their checks, aliases and
+    descriptions: what a model of a request that may leave options out is built from."""
+    fields: dict[str, Any] = {}
+    for name, info in SynthesisOptions.model_fields.items():
+        optional = FieldInfo.merge_field_infos(info, default=None)
+        fields[name] = (info.annotation | None, optional)
+    return fields
+
+
+#: A request's options as a client gives them: each may be left out (None).
+SynthesisOverrides = create_model(
+    "SynthesisOverrides",
+    __config__=ConfigDict(frozen=True, extra="forbid", strict=True, populate_by_name=True),
+    **optional_fields(),
+)
+
+
+def _checked(model: type[SynthesisOptions], values: dict[str, Any]) -> SynthesisOptions:
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise option_error(exc.errors()[0], model) from None
+
+
+def expected(name: str, model: type[BaseModel] = SynthesisOptions) -> str:
+    """What option ``name`` accepts, in words: ``a number between 0.5 and 2.0``."""
+    info = model.model_fields[name]
+    lo = hi = None
+    for rule in info.metadata:
+        lo = getattr(rule, "ge", lo)
+        hi = getattr(rule, "le", hi)
+    annotation = str(info.annotation)
+    if "Literal" in annotation:
+        choices = annotation.split("[", 1)[1].rstrip("]").replace("'", "")
+        return f"one of {choices}"
+    if "bool" in annotation:
+        return "true or false"
+    if "str" in annotation:
+        return "a string"
+    kind = "a number" if "float" in annotation else "an integer"
+    if lo is not None and hi is not None:
+        words = f"{kind} between {lo} and {hi}"
+    elif lo == 0:
+        words = f"a non-negative {kind.removeprefix('an ').removeprefix('a ')}"
+    else:
+        words = kind
+    return f"{words} or null" if "None" in annotation else words
+
+
+def option_error(error: Any, model: type[BaseModel] = SynthesisOptions) -> InvalidOptionError:
+    """The :class:`InvalidOptionError` of one pydantic error about an option."""
+    loc = [str(p) for p in error.get("loc", ())]
+    name = next((p for p in loc if p in model.model_fields), loc[0] if loc else "options")
+    name = {alias: option for option, alias in ALIASES.items()}.get(name, name)
+    value = error.get("input")
+    kind = error.get("type", "")
+    if kind == "extra_forbidden":
+        accepted = ", ".join(model.model_fields)
+        return InvalidOptionError(
+            name, value, "", message=f"unknown option {quote_value(name)}; options: {accepted}"
+        )
+    if name not in model.model_fields:
+        return InvalidOptionError(name, value, str(error.get("msg", "valid")))
+    if kind.endswith("_unicode"):
+        return InvalidOptionError(name, value, "valid Unicode (no lone surrogate)")
+    words = expected(name, model)
+    ctx = error.get("ctx") or {}
+    if kind in ("greater_than_equal", "less_than_equal") and " between " in words:
+        words = "between " + words.split(" between ", 1)[1].removesuffix(" or null")
+    elif "ge" in ctx or "le" in ctx:
+        words = words.removesuffix(" or null")
+    return InvalidOptionError(name, value, words)

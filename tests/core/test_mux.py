@@ -145,7 +145,7 @@ async def test_the_mux_sends_long_text_in_pieces() -> None:
 def test_error_codes_say_what_to_do() -> None:
     assert ErrorCode.of("busy") is ErrorCode.BUSY and ErrorCode.BUSY == "busy"
     assert (ErrorCode.BUSY.status, ErrorCode.BUSY.retryable) == (429, True)
-    assert not ErrorCode.INVALID_REQUEST.retryable and ErrorCode.IDLE_TIMEOUT.lost
-    assert not ErrorCode.MODEL_LOADING.lost
+    assert not ErrorCode.INVALID_REQUEST.retryable and ErrorCode.IDLE_TIMEOUT.closes
+    assert not ErrorCode.MODEL_LOADING.closes
     assert ErrorCode.of("something_new") is None
     assert json.dumps({"code": ErrorCode.BUSY}) == '{"code": "busy"}'

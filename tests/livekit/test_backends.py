@@ -26,7 +26,8 @@ from supertonic_core import (
 )
 from supertonic_core.bundle import Bundle
 from supertonic_core.client import SpeechClientError
-from supertonic_core.protocol import Error, ErrorCode
+from supertonic_core.errors import ErrorCode
+from supertonic_core.protocol import Error
 from supertonic_server import Settings
 from supertonic_server.testing import LiveServer, wait_for
 
@@ -264,7 +265,7 @@ async def test_an_over_long_input_fails_once_and_is_not_sent_again(lk_short_serv
             await tts_.synthesize(
                 "This sentence is far longer than forty characters.", conn_options=retries
             ).collect()
-        assert info.value.status_code == 413 and not info.value.retryable
+        assert info.value.status_code == 400 and not info.value.retryable
         assert "input_too_long" in str(info.value.body)
         assert [e.recoverable for e in errors()] == [False]  # one attempt, no retry
         assert (await tts_.synthesize("Short.", conn_options=retries).collect()).duration > 0

@@ -72,7 +72,7 @@ def test_input_too_long_empty_and_unreadable(client: httpx.Client, live: LiveSer
         ("total_steps", 33, "invalid_value", "total_steps"),
         ("first_chunk_steps", 0, "invalid_value", "first_chunk_steps must be between 1 and 32"),
         ("first_chunk_steps", 33, "invalid_value", "first_chunk_steps must be between 1 and 32"),
-        ("first_chunk_steps", "four", "invalid_value", "first_chunk_steps: Input should be"),
+        ("first_chunk_steps", "four", "invalid_value", "first_chunk_steps must be an integer"),
         ("first_chunk_steps", 2.5, "invalid_value", "first_chunk_steps"),
         ("sample_rate", 12345, "invalid_value", "8000, 16000, 22050, 24000, 44100, 48000"),
         ("lang", "xx", "invalid_language", "valid languages: en, ko"),

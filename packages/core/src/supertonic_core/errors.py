@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
+from enum import StrEnum
+from typing import ClassVar
 
 #: Longest part of a client's value an error message quotes.
 QUOTE_CHARS = 60
@@ -50,8 +52,95 @@ def describe_character(ch: str) -> str:
     return f"{ch!r} (U+{ord(ch):04X}{kind})"
 
 
+class ErrorCode(StrEnum):
+    """Every error code any transport sends, and what a client should make of it.
+
+    The one table: the OpenAI-style HTTP envelope, the WebSocket ``error`` message, Wyoming's
+    ``error`` event, the Supertone envelope (by its status) and the plugins' exceptions all
+    take their code, status and retry policy from here, and no transport adds a string.
+
+    - ``status``: the HTTP status it amounts to (the WebSocket and the plugins report it too);
+    - ``retryable``: the same request may succeed later, unchanged;
+    - ``text_lost``: the text of the request (or utterance) it answers was not, and will not
+      be, spoken: the client must send it again to have it heard;
+    - ``closes``: it ends a session that was working, through no fault of the request
+      (idle, closed): reconnecting is the way on. A refused key or a shutdown end the socket
+      too, but are told by their status.
+
+    Members are strings, so they go on the wire as they are.
+    """
+
+    status: int
+    retryable: bool
+    text_lost: bool
+    closes: bool
+
+    def __new__(
+        cls, value: str, status: int, retryable: bool, text_lost: bool = True, closes: bool = False
+    ) -> ErrorCode:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.status, member.retryable = status, retryable
+        member.text_lost, member.closes = text_lost, closes
+        return member
+
+    # the request itself: sending it again unchanged cannot help
+    INVALID_JSON = ("invalid_json", 400, False)
+    INVALID_MESSAGE = ("invalid_message", 400, False)
+    UNKNOWN_TYPE = ("unknown_type", 400, False)
+    MESSAGE_TOO_LARGE = ("message_too_large", 400, False)
+    INVALID_TEXT = ("invalid_text", 400, False)
+    INVALID_CONFIG = ("invalid_config", 400, False)
+    INVALID_REQUEST = ("invalid_request", 400, False)
+    INVALID_VALUE = ("invalid_value", 400, False)
+    INVALID_VOICE = ("invalid_voice", 400, False)
+    INVALID_LANGUAGE = ("invalid_language", 400, False)
+    INVALID_MODEL = ("invalid_model", 400, False)
+    MISSING_REQUIRED_PARAMETER = ("missing_required_parameter", 400, False)
+    UNKNOWN_PARAMETER = ("unknown_parameter", 400, False)
+    EMPTY_INPUT = ("empty_input", 400, False)
+    UNSUPPORTED_CHARACTERS = ("unsupported_characters", 400, False)
+    INPUT_TOO_LONG = ("input_too_long", 400, False)
+    TOO_MUCH_PENDING_TEXT = ("too_much_pending_text", 400, False)
+    CONTEXT_CLOSED = ("context_closed", 400, False)
+    BAD_EVENT = ("bad_event", 400, False)
+    UNAUTHORIZED = ("unauthorized", 401, False)
+    MISSING_API_KEY = ("missing_api_key", 401, False)
+    INVALID_API_KEY = ("invalid_api_key", 401, False)
+    NOT_FOUND = ("not_found", 404, False)
+    MODEL_NOT_FOUND = ("model_not_found", 404, False)
+    METHOD_NOT_ALLOWED = ("method_not_allowed", 405, False)
+    REQUEST_CANCELLED = ("request_cancelled", 499, False)
+    # the server, now: the same request may pass later
+    REQUEST_TIMEOUT = ("request_timeout", 408, True)
+    BUSY = ("busy", 429, True)
+    TOO_MANY_CONTEXTS = ("too_many_contexts", 429, True)
+    TOO_MANY_UTTERANCES = ("too_many_utterances", 429, True)
+    SYNTHESIS_FAILED = ("synthesis_failed", 500, True)
+    INTERNAL_ERROR = ("internal_error", 500, True)
+    MODEL_LOADING = ("model_loading", 503, True)
+    MODEL_UNAVAILABLE = ("model_unavailable", 503, True)
+    UNAVAILABLE = ("unavailable", 503, True)
+    QUEUE_FULL = ("queue_full", 503, True, False)
+    SHUTTING_DOWN = ("shutting_down", 503, True)
+    # the session ended; nothing was waiting to be spoken
+    IDLE_TIMEOUT = ("idle_timeout", 408, True, False, True)
+    SESSION_CLOSED = ("session_closed", 409, True, True, True)
+
+    @classmethod
+    def of(cls, code: str | None) -> ErrorCode | None:
+        """The member for ``code``, or None for a code this version does not know."""
+        try:
+            return cls(code)
+        except ValueError:
+            return None
+
+
 class SupertonicError(Exception):
-    """Base class of every error raised by supertonic_core."""
+    """Base class of every error raised by supertonic_core; ``code`` is its entry in
+    :class:`ErrorCode`, which every transport reports."""
+
+    code: ClassVar[ErrorCode] = ErrorCode.INTERNAL_ERROR
 
 
 # INPUT ERRORS
@@ -60,6 +149,8 @@ class SupertonicError(Exception):
 class InvalidInputError(SupertonicError, ValueError):
     """A request the engine cannot serve as given; the message says which value is wrong."""
 
+    code = ErrorCode.INVALID_VALUE
+
     def __init__(self, message: str, *, param: str | None = None) -> None:
         super().__init__(message)
         self.param = param
@@ -67,6 +158,8 @@ class InvalidInputError(SupertonicError, ValueError):
 
 class EmptyTextError(InvalidInputError):
     """Text that is empty or only whitespace: ``EmptyTextError: text is empty``."""
+
+    code = ErrorCode.EMPTY_INPUT
 
     def __init__(self, message: str = "text is empty: nothing to speak") -> None:
         super().__init__(message, param="input")
@@ -77,6 +170,8 @@ class UnsupportedCharactersError(InvalidInputError):
 
     Example: ``unsupported characters for this model: '☃' (U+2603), '€' (U+20AC)``
     """
+
+    code = ErrorCode.UNSUPPORTED_CHARACTERS
 
     def __init__(self, characters: Iterable[str]) -> None:
         self.characters = sorted(set(characters))
@@ -89,6 +184,8 @@ class UnsupportedCharactersError(InvalidInputError):
 
 class UnknownVoiceError(InvalidInputError):
     """Example: ``unknown voice 'F9'; valid voices: F1, F2, ..., alloy, ...``"""
+
+    code = ErrorCode.INVALID_VOICE
 
     def __init__(self, voice: str, allowed: Iterable[str], detail: str = "") -> None:
         self.voice = voice
@@ -103,6 +200,8 @@ class UnknownVoiceError(InvalidInputError):
 
 class UnknownLanguageError(InvalidInputError):
     """Example: ``unknown language 'xx'; valid languages: en, ko, ...``"""
+
+    code = ErrorCode.INVALID_LANGUAGE
 
     def __init__(self, lang: str, allowed: Iterable[str]) -> None:
         self.lang = lang
@@ -126,6 +225,8 @@ class InvalidOptionError(InvalidInputError):
 class VoiceStyleError(InvalidInputError):
     """A voice-style JSON file that cannot be used; names the file and the problem."""
 
+    code = ErrorCode.INVALID_VOICE
+
     def __init__(self, source: str, problem: str) -> None:
         self.source = source
         super().__init__(f"invalid voice style {source}: {problem}", param="voice")
@@ -136,6 +237,8 @@ class VoiceStyleError(InvalidInputError):
 
 class BundleError(SupertonicError):
     """A model bundle that cannot be found, read or downloaded."""
+
+    code = ErrorCode.MODEL_UNAVAILABLE
 
 
 class BundleNotFoundError(BundleError, FileNotFoundError):
@@ -159,9 +262,13 @@ class BundleDownloadError(BundleError, OSError):
 class SynthesisCancelledError(SupertonicError):
     """The request was cancelled; synthesis stopped at the next denoising step."""
 
+    code = ErrorCode.REQUEST_CANCELLED
+
 
 class CapacityError(SupertonicError):
     """More work waits than the configured bound; try again after ``retry_after`` seconds."""
+
+    code = ErrorCode.BUSY
 
     def __init__(self, message: str, *, retry_after: float) -> None:
         super().__init__(message)
@@ -170,3 +277,5 @@ class CapacityError(SupertonicError):
 
 class EngineClosedError(SupertonicError):
     """The engine was closed; no new work is accepted."""
+
+    code = ErrorCode.SHUTTING_DOWN

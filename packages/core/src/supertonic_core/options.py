@@ -43,9 +43,10 @@ NOT_UNICODE = (
 )
 
 
-def _unicode(value: str) -> str:
+def _unicode(value: str | None) -> str | None:
     try:
-        value.encode("utf-8")
+        if value is not None:  # optional in SynthesisOverrides
+            value.encode("utf-8")
     except UnicodeEncodeError:
         raise PydanticCustomError("supertonic_invalid_unicode", "not valid Unicode") from None
     return value
@@ -63,7 +64,7 @@ class SynthesisOptions(BaseModel):
     ``Engine.options`` also resolves the voice and the language against the model.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
     voice: Text = Field(
         "F1",
@@ -75,12 +76,14 @@ class SynthesisOptions(BaseModel):
     )
     speed: float = Field(
         1.05,
+        strict=True,
         ge=SPEED_RANGE[0],
         le=SPEED_RANGE[1],
         description="Speaking rate, 0.5..2.0; 1.0 is the model's natural pace.",
     )
     steps: int = Field(
         8,
+        strict=True,
         ge=STEPS_RANGE[0],
         le=STEPS_RANGE[1],
         validation_alias=AliasChoices("steps", ALIASES["steps"]),
@@ -88,6 +91,7 @@ class SynthesisOptions(BaseModel):
     )
     first_chunk_steps: int | None = Field(
         4,
+        strict=True,
         ge=STEPS_RANGE[0],
         le=STEPS_RANGE[1],
         description="Steps for the first chunk of each stream only ('fast start'), 1..32: "
@@ -95,10 +99,11 @@ class SynthesisOptions(BaseModel):
         "more than steps, which turns it off.",
     )
     seed: int | None = Field(
-        None, ge=0, description="Makes the audio reproducible; none draws a fresh one."
+        None, strict=True, ge=0, description="Makes the audio reproducible; none draws a fresh one."
     )
     normalize: bool = Field(
         True,
+        strict=True,
         description="Read the text the way a person would (numbers, currency, dates, times, "
         "units, markdown, URLs, [pause:500ms] and <break/> tags); false sends it as written.",
     )
@@ -135,7 +140,7 @@ def optional_fields() -> dict[str, Any]:
 #: A request's options as a client gives them: each may be left out (None).
 SynthesisOverrides = create_model(
     "SynthesisOverrides",
-    __config__=ConfigDict(frozen=True, extra="forbid", strict=True, populate_by_name=True),
+    __config__=ConfigDict(frozen=True, extra="forbid", populate_by_name=True),
     **optional_fields(),
 )
 
@@ -174,9 +179,11 @@ def expected(name: str, model: type[BaseModel] = SynthesisOptions) -> str:
 
 def option_error(error: Any, model: type[BaseModel] = SynthesisOptions) -> InvalidOptionError:
     """The :class:`InvalidOptionError` of one pydantic error about an option."""
+    canonical = {alias: option for option, alias in ALIASES.items()}
     loc = [str(p) for p in error.get("loc", ())]
-    name = next((p for p in loc if p in model.model_fields), loc[0] if loc else "options")
-    name = {alias: option for option, alias in ALIASES.items()}.get(name, name)
+    given = next((p for p in loc if p in model.model_fields or p in canonical), None)
+    name = given or (loc[0] if loc else "options")  # as the client spelled it
+    field = canonical.get(name, name)
     value = error.get("input")
     kind = error.get("type", "")
     if kind == "extra_forbidden":
@@ -184,11 +191,11 @@ def option_error(error: Any, model: type[BaseModel] = SynthesisOptions) -> Inval
         return InvalidOptionError(
             name, value, "", message=f"unknown option {quote_value(name)}; options: {accepted}"
         )
-    if name not in model.model_fields:
+    if field not in model.model_fields:
         return InvalidOptionError(name, value, str(error.get("msg", "valid")))
     if kind.endswith("_unicode"):
         return InvalidOptionError(name, value, "valid Unicode (no lone surrogate)")
-    words = expected(name, model)
+    words = expected(field, model)
     ctx = error.get("ctx") or {}
     if kind in ("greater_than_equal", "less_than_equal") and " between " in words:
         words = "between " + words.split(" between ", 1)[1].removesuffix(" or null")

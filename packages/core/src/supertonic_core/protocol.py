@@ -14,11 +14,10 @@ import base64
 import json
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict, dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from .audio import SAMPLE_RATES
-from .errors import quote_value
+from .errors import ErrorCode, quote_value
 from .timing import WordTiming
 
 DEFAULT_CONTEXT = "default"
@@ -56,55 +55,6 @@ MAX_MESSAGE_BYTES = 65536
 #: Bytes of a ``text`` message besides the text itself (type, context_id of at most 128
 #: characters, JSON punctuation), kept free when text is split (:func:`text_pieces`).
 _TEXT_ENVELOPE_BYTES = 512
-
-
-class ErrorCode(StrEnum):
-    """Every ``code`` an ``error`` event carries, with what a client should make of it.
-
-    ``status`` is the HTTP status it amounts to, ``retryable`` whether the same request may
-    succeed later unchanged, ``lost`` whether it ends a session that was working
-    (reconnecting is the fix). Members are strings, so they go on the wire as they are.
-    """
-
-    status: int
-    retryable: bool
-    lost: bool
-
-    def __new__(cls, value: str, status: int, retryable: bool, lost: bool = False) -> ErrorCode:
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.status, member.retryable, member.lost = status, retryable, lost
-        return member
-
-    INVALID_MESSAGE = ("invalid_message", 400, False)
-    INVALID_JSON = ("invalid_json", 400, False)
-    UNKNOWN_TYPE = ("unknown_type", 400, False)
-    MESSAGE_TOO_LARGE = ("message_too_large", 400, False)
-    INVALID_TEXT = ("invalid_text", 400, False)
-    INVALID_CONFIG = ("invalid_config", 400, False)
-    INVALID_REQUEST = ("invalid_request", 400, False)
-    CONTEXT_CLOSED = ("context_closed", 400, False)
-    INPUT_TOO_LONG = ("input_too_long", 413, False)
-    TOO_MUCH_PENDING_TEXT = ("too_much_pending_text", 413, False)
-    UNAUTHORIZED = ("unauthorized", 401, False)
-    TOO_MANY_CONTEXTS = ("too_many_contexts", 429, True)
-    TOO_MANY_UTTERANCES = ("too_many_utterances", 429, True)
-    BUSY = ("busy", 429, True)
-    SYNTHESIS_FAILED = ("synthesis_failed", 500, True)
-    MODEL_LOADING = ("model_loading", 503, True)
-    MODEL_UNAVAILABLE = ("model_unavailable", 503, True)
-    UNAVAILABLE = ("unavailable", 503, True)
-    SHUTTING_DOWN = ("shutting_down", 503, True)
-    IDLE_TIMEOUT = ("idle_timeout", 408, True, True)
-    SESSION_CLOSED = ("session_closed", 409, True, True)
-
-    @classmethod
-    def of(cls, code: str | None) -> ErrorCode | None:
-        """The member for ``code``, or None for a code this version does not know."""
-        try:
-            return cls(code)
-        except ValueError:
-            return None
 
 
 class ProtocolError(Exception):

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Receive, Scope, Send
+from supertonic_core.errors import ErrorCode
 
 from .errors import APIError
 
@@ -58,16 +59,14 @@ def check_key(presented: str | None, keys: Iterable[str]) -> None:
         return
     if presented is None:
         raise APIError(
-            401,
+            ErrorCode.MISSING_API_KEY,
             "Missing API key: send it as 'Authorization: Bearer <key>' or 'x-api-key: <key>'.",
-            code="missing_api_key",
             headers={"WWW-Authenticate": "Bearer"},
         )
     if not key_matches(presented, keys):
         raise APIError(
-            401,
+            ErrorCode.INVALID_API_KEY,
             "Incorrect API key provided.",
-            code="invalid_api_key",
             headers={"WWW-Authenticate": "Bearer"},
         )
 

@@ -1,6 +1,7 @@
 """Every error leaves in OpenAI's envelope: ``{"error": {"message", "type", "param", "code"}}``.
 
-One table (:data:`ERROR_TABLE`) maps the core's exception classes to status, type and code;
+Codes, statuses and retry policy come from the core's one table,
+:class:`~supertonic_core.errors.ErrorCode`: a core exception carries its code, and
 :class:`APIError` carries the server's own (auth, unknown model, input too long, not ready).
 FastAPI's validation errors become 400 (not 422), unknown routes 404, wrong methods 405.
 Anything unexpected becomes a generic 500 naming the request id; the details go to the log
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -23,20 +23,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from supertonic_core.errors import (
     QUOTE_CHARS,
-    BundleError,
     CapacityError,
-    EmptyTextError,
-    EngineClosedError,
-    InvalidInputError,
-    InvalidOptionError,
+    ErrorCode,
     SupertonicError,
-    SynthesisCancelledError,
-    UnknownLanguageError,
-    UnknownVoiceError,
-    UnsupportedCharactersError,
-    VoiceStyleError,
     quote_value,
 )
+from supertonic_core.options import ALIASES, NOT_UNICODE, SynthesisOverrides, option_error
 
 from .logs import request_id
 
@@ -45,42 +37,19 @@ logger = logging.getLogger("supertonic_server")
 INVALID = "invalid_request_error"
 SERVER = "server_error"
 
-
-@dataclass(frozen=True)
-class ErrorSpec:
-    status: int
-    type: str
-    code: str | None
-
-
-#: Core exception class → HTTP status, OpenAI error type, error code. Looked up along the
-#: exception's MRO, so the most specific entry wins.
-ERROR_TABLE: dict[type[BaseException], ErrorSpec] = {
-    EmptyTextError: ErrorSpec(400, INVALID, "empty_input"),
-    UnsupportedCharactersError: ErrorSpec(400, INVALID, "unsupported_characters"),
-    UnknownVoiceError: ErrorSpec(400, INVALID, "invalid_voice"),
-    VoiceStyleError: ErrorSpec(400, INVALID, "invalid_voice"),
-    UnknownLanguageError: ErrorSpec(400, INVALID, "invalid_language"),
-    InvalidOptionError: ErrorSpec(400, INVALID, "invalid_value"),
-    InvalidInputError: ErrorSpec(400, INVALID, "invalid_value"),
-    CapacityError: ErrorSpec(429, "rate_limit_error", "server_busy"),
-    SynthesisCancelledError: ErrorSpec(499, INVALID, "request_cancelled"),
-    EngineClosedError: ErrorSpec(503, SERVER, "shutting_down"),
-    BundleError: ErrorSpec(503, SERVER, "model_unavailable"),
-}
-
-#: Core option names that the HTTP API spells differently (``first_chunk_steps`` is spelled
-#: the same in both).
-_PARAM_NAMES = {"steps": "total_steps"}
-
 #: Pydantic error types → our codes (anything else: ``invalid_value``).
 _VALIDATION_CODES = {
-    "json_invalid": "invalid_json",
-    "missing": "missing_required_parameter",
-    "extra_forbidden": "unknown_parameter",
-    "model_attributes_type": "invalid_json",
-    "dict_type": "invalid_json",
+    "json_invalid": ErrorCode.INVALID_JSON,
+    "missing": ErrorCode.MISSING_REQUIRED_PARAMETER,
+    "extra_forbidden": ErrorCode.UNKNOWN_PARAMETER,
+    "model_attributes_type": ErrorCode.INVALID_JSON,
+    "dict_type": ErrorCode.INVALID_JSON,
 }
+
+
+def openai_type(status: int) -> str:
+    """OpenAI's error ``type`` for a status."""
+    return "rate_limit_error" if status == 429 else SERVER if status >= 500 else INVALID
 
 
 class ErrorDetail(BaseModel):
@@ -114,23 +83,23 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 class APIError(Exception):
-    """An error with its HTTP rendering decided where it is raised."""
+    """An error with its HTTP rendering: the code's entry in :class:`ErrorCode` gives the
+    status (``status`` only where an envelope without codes, Supertone's, needs another)."""
 
     def __init__(
         self,
-        status: int,
+        code: ErrorCode | None,
         message: str,
         *,
-        type: str = INVALID,
-        code: str | None = None,
+        status: int | None = None,
         param: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
-        self.status = status
-        self.message = message
-        self.type = type
         self.code = code
+        self.status = status or (code.status if code is not None else 500)
+        self.type = openai_type(self.status)
+        self.message = message
         self.param = param
         self.headers = headers or {}
 
@@ -146,40 +115,21 @@ def error_body(message: str, type: str, param: str | None, code: str | None) -> 
 
 
 def from_core(exc: SupertonicError) -> APIError:
-    """The HTTP form of a core exception, by :data:`ERROR_TABLE`."""
-    spec = next(
-        (ERROR_TABLE[c] for c in type(exc).__mro__ if c in ERROR_TABLE),
-        ErrorSpec(500, SERVER, None),
-    )
-    param = getattr(exc, "param", None)
+    """The HTTP form of a core exception: its code, message and parameter."""
     headers = {}
     if isinstance(exc, CapacityError):
         headers["Retry-After"] = str(max(1, round(exc.retry_after)))
-    message = str(exc)
-    for core_name, api_name in _PARAM_NAMES.items():
-        if param == core_name:
-            param = api_name
-            message = message.replace(core_name, api_name, 1)
-    return APIError(
-        spec.status, message, type=spec.type, code=spec.code, param=param, headers=headers
-    )
+    return APIError(exc.code, str(exc), param=getattr(exc, "param", None), headers=headers)
 
 
 def internal_error() -> APIError:
     rid = request_id.get()
     return APIError(
-        500,
+        ErrorCode.INTERNAL_ERROR,
         f"The server had an error while processing your request (request id {rid}); "
         "the details are in the server log.",
-        type=SERVER,
-        code="internal_error",
     )
 
-
-NOT_UNICODE = (
-    "is not valid Unicode: it holds a lone surrogate (a JSON \\uD800-\\uDFFF escape must be "
-    "one of a pair)"
-)
 
 #: How pydantic names the members of a union in an error's location (``VoiceRef``,
 #: ``function-after[_unicode(), str]``): not field names, left out of ``param``.
@@ -195,7 +145,7 @@ def validation_error(exc: RequestValidationError) -> APIError:
     loc = [str(p) for p in raw if not (isinstance(p, str) and _UNION_MEMBER.fullmatch(p))]
     kind = first.get("type", "")
     param = ".".join(loc) or None
-    code = _VALIDATION_CODES.get(kind, "invalid_value")
+    code = _VALIDATION_CODES.get(kind, ErrorCode.INVALID_VALUE)
     if kind == "json_invalid":
         where = f" at character {loc[0]}" if loc else ""
         message = f"the request body is not valid JSON{where}: {first.get('ctx', {}).get('error')}"
@@ -208,13 +158,18 @@ def validation_error(exc: RequestValidationError) -> APIError:
         param = key.encode("utf-8", "backslashreplace").decode()[:QUOTE_CHARS]  # encodable
     elif kind in ("supertonic_invalid_unicode", "string_unicode"):  # a value, or a key
         message = f"{param or 'a parameter name'} {NOT_UNICODE}"
-        code = "invalid_value"
     elif kind.startswith("supertonic_"):  # our own pydantic errors carry a full message
         message = first["msg"]
-        code = kind.removeprefix("supertonic_")
+        code = ErrorCode(kind.removeprefix("supertonic_"))
+    elif loc and loc[0] in (
+        *SynthesisOverrides.model_fields,
+        *ALIASES.values(),
+    ):  # the options' own words
+        error = option_error(first, SynthesisOverrides)
+        message, param = str(error), loc[0]
     else:
         message = f"{param}: {first['msg']}" if param else str(first["msg"])
-    return APIError(400, message, code=code, param=param)
+    return APIError(code, message, param=param)
 
 
 async def _handle_api_error(request: Request, exc: Exception) -> JSONResponse:
@@ -252,13 +207,13 @@ async def _handle_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     method, path = request.method, request.url.path
     if exc.status_code == 404:
-        err = APIError(404, f"Invalid URL ({method} {path})", code="not_found")
+        err = APIError(ErrorCode.NOT_FOUND, f"Invalid URL ({method} {path})")
     elif exc.status_code == 405:
-        err = APIError(405, f"Method {method} is not allowed on {path}", code="method_not_allowed")
+        err = APIError(ErrorCode.METHOD_NOT_ALLOWED, f"Method {method} is not allowed on {path}")
     elif exc.status_code == 408:
-        err = APIError(408, str(exc.detail), code="request_timeout")
+        err = APIError(ErrorCode.REQUEST_TIMEOUT, str(exc.detail))
     else:
-        err = APIError(exc.status_code, str(exc.detail), code=None)
+        err = APIError(None, str(exc.detail), status=exc.status_code)
     err.headers.update(exc.headers or {})
     return await _handle_api_error(request, err)
 

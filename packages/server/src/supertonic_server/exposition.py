@@ -151,7 +151,7 @@ class SupertonicCollector:
                 "rejected_total",
                 "rejected_streams",
                 "Streams refused because every slot played and the waiting queue was full "
-                "(HTTP 429; server_busy on the WebSocket and Wyoming)",
+                "(HTTP 429; busy on the WebSocket and Wyoming)",
             ),
             ("underruns_total", "underruns", "Times a stream's listener ran out of audio"),
             ("underrun_s_total", "underrun_seconds", "Seconds listeners spent waiting for audio"),

@@ -11,11 +11,12 @@ carry a lone surrogate (``"\\ud800"``), which no reply, log or model input can e
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 from supertonic_core.errors import quote_value
+from supertonic_core.options import SynthesisOverrides, Text
 
 NATIVE_MODEL = "supertonic-3"
 #: Model names accepted, all served by the one loaded model.
@@ -30,19 +31,6 @@ def accepted_model(name: str) -> bool:
     return name == NATIVE_MODEL or name in MODEL_ALIASES or bool(_DATED.match(name))
 
 
-def _unicode(value: str) -> str:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        # the message is the handler's (errors.NOT_UNICODE), which names the field
-        raise PydanticCustomError("supertonic_invalid_unicode", "not valid Unicode") from None
-    return value
-
-
-#: A string field: strict (no number or boolean turned into text) and valid Unicode.
-Text = Annotated[str, Field(strict=True), AfterValidator(_unicode)]
-
-
 class VoiceRef(BaseModel):
     """OpenAI's custom-voice object: ``{"id": "..."}``; the id is resolved like a voice name."""
 
@@ -50,11 +38,14 @@ class VoiceRef(BaseModel):
     id: Text
 
 
-class SpeechRequest(BaseModel):
-    """Body of ``POST /v1/audio/speech``."""
+class SpeechRequest(SynthesisOverrides):  # type: ignore[misc, valid-type]
+    """Body of ``POST /v1/audio/speech``: OpenAI's fields, and every synthesis option of the
+    core's model (each optional: left out, the server's default), with its checks."""
 
     model_config = ConfigDict(
         extra="forbid",
+        strict=False,
+        frozen=False,
         json_schema_extra={
             "examples": [
                 {
@@ -73,7 +64,7 @@ class SpeechRequest(BaseModel):
         "variants such as gpt-4o-mini-tts-2025-12-15), all served by Supertonic-3.",
     )
     input: Text = Field(description="Text to speak; at most --max-input-chars characters (4096).")
-    voice: Text | VoiceRef | None = Field(
+    voice: Text | VoiceRef | None = Field(  # type: ignore[assignment]
         None,
         description="Preset (F1-F5, M1-M5), OpenAI name (alloy, ash, ...), custom voice, blend "
         "like 'F1*0.7+M2*0.3', or {'id': ...}. Default: the server's --voice.",
@@ -85,52 +76,14 @@ class SpeechRequest(BaseModel):
         "set the speed when 'speed' is not given; the rest is ignored (and logged).",
     )
     response_format: ResponseFormat = Field("mp3", description="Container/codec of the audio.")
-    speed: float | None = Field(
-        None,
-        strict=True,
-        description="0.5..2.0 (the model's range; OpenAI's 0.25..4.0 beyond it is refused with "
-        "400). Default: the server's --speed (1.05).",
-    )
     stream_format: StreamFormat = Field(
         "audio", description="'audio': raw bytes, chunked; 'sse': speech.audio.delta events."
-    )
-    lang: Text | None = Field(
-        None,
-        description="Extension: language code (31 + 'na'), or 'auto' to detect it from the text. "
-        "Default: the server's --lang.",
-    )
-    total_steps: int | None = Field(
-        None,
-        strict=True,
-        description="Extension: flow-matching steps, 1..32 (fewer = faster). Default 8.",
-    )
-    first_chunk_steps: int | None = Field(
-        None,
-        strict=True,
-        description="Extension: steps for the first chunk only ('fast start'), 1..32: the first "
-        "audio comes sooner, the first phrase is slightly less expressive. Default: the "
-        "server's --first-chunk-steps (4; never more than total_steps, which turns it off).",
     )
     sample_rate: int | None = Field(
         None,
         strict=True,
         description="Extension: output rate, one of 8000, 16000, 22050, 24000, 44100, 48000. "
         "Default: 24000 for pcm (OpenAI's), 48000 for opus, 44100 (native) otherwise.",
-    )
-    seed: int | None = Field(
-        None, ge=0, strict=True, description="Extension: same seed, same audio."
-    )
-    normalize: bool | None = Field(
-        None,
-        strict=True,
-        description="Extension: read the text the way a person would (numbers, currency, dates, "
-        "times, units, phone numbers, markdown, links, URLs, [pause:500ms] and <break/> tags). "
-        "false sends the text as written. Default: the server's --normalize (on).",
-    )
-    emoji: Literal["remove", "name"] | None = Field(
-        None,
-        description="Extension: with normalize, drop emoji ('remove') or read their names "
-        "('name', where the language has emoji names). Default: the server's --emoji (remove).",
     )
 
     @field_validator("model")

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from starlette.requests import HTTPConnection
+from supertonic_core.errors import ErrorCode
 
-from .errors import SERVER, APIError
+from .errors import APIError
 
 if TYPE_CHECKING:
     from supertonic_core import Engine, SynthesisStream
@@ -39,17 +40,13 @@ class Lifecycle:
         """The 503 that explains why requests cannot be served right now."""
         if self.status == LOADING:
             return APIError(
-                503,
+                ErrorCode.MODEL_LOADING,
                 "The model is still loading; retry in a few seconds.",
-                type=SERVER,
-                code="model_loading",
                 headers={"Retry-After": "2"},
             )
         if self.status == DRAINING:
-            return APIError(503, "The server is shutting down.", type=SERVER, code="shutting_down")
-        return APIError(
-            503, f"The model failed to load: {self.error}", type=SERVER, code="model_unavailable"
-        )
+            return APIError(ErrorCode.SHUTTING_DOWN, "The server is shutting down.")
+        return APIError(ErrorCode.MODEL_UNAVAILABLE, f"The model failed to load: {self.error}")
 
 
 def require_engine(conn: HTTPConnection) -> Engine:

@@ -35,6 +35,7 @@ import logging
 from typing import Any, Protocol
 
 from supertonic_core import Engine, SupertonicError, SynthesisOptions, SynthesisStream
+from supertonic_core.errors import ErrorCode
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.error import Error
 from wyoming.event import Event
@@ -49,7 +50,6 @@ from wyoming.tts import (
     SynthesizeVoice,
 )
 
-from .errors import from_core
 from .language import detect
 from .settings import Settings
 from .state import Lifecycle
@@ -76,7 +76,7 @@ class ServerState(Protocol):
 class WyomingError(Exception):
     """A request that cannot be served; sent to the client as an ``error`` event."""
 
-    def __init__(self, text: str, code: str) -> None:
+    def __init__(self, text: str, code: ErrorCode) -> None:
         super().__init__(text)
         self.code = code
 
@@ -131,11 +131,8 @@ class WyomingTTSHandler(AsyncEventHandler):
     async def handle_event(self, event: Event) -> bool:
         try:
             await self._handle(event)
-        except WyomingError as exc:
+        except (WyomingError, SupertonicError) as exc:
             await self._fail(str(exc), exc.code)
-        except SupertonicError as exc:
-            api = from_core(exc)
-            await self._fail(api.message, api.code or "invalid_request")
         return True
 
     async def disconnect(self) -> None:
@@ -164,7 +161,9 @@ class WyomingTTSHandler(AsyncEventHandler):
             self._voice = SynthesizeStart.from_event(event).voice
         elif SynthesizeChunk.is_type(event.type):
             if not self._streaming:
-                raise WyomingError("synthesize-chunk outside synthesize-start/stop", "bad_event")
+                raise WyomingError(
+                    "synthesize-chunk outside synthesize-start/stop", ErrorCode.BAD_EVENT
+                )
             text = SynthesizeChunk.from_event(event).text
             self._count(text)
             if self._stream is None:
@@ -175,7 +174,7 @@ class WyomingTTSHandler(AsyncEventHandler):
             self._stream.add_text(text)
         elif SynthesizeStop.is_type(event.type):
             if not self._streaming:
-                raise WyomingError("synthesize-stop without synthesize-start", "bad_event")
+                raise WyomingError("synthesize-stop without synthesize-start", ErrorCode.BAD_EVENT)
             await self._finish_stream()
 
     async def _finish_stream(self) -> None:
@@ -199,7 +198,7 @@ class WyomingTTSHandler(AsyncEventHandler):
         engine = self.state.engine
         if not lifecycle.ready or engine is None:
             error = lifecycle.unavailable()
-            raise WyomingError(error.message, error.code or "unavailable")
+            raise WyomingError(error.message, error.code or ErrorCode.UNAVAILABLE)
         return engine
 
     def _count(self, text: str) -> None:
@@ -208,7 +207,7 @@ class WyomingTTSHandler(AsyncEventHandler):
         limit = self.state.settings.max_input_chars
         if self._chars > limit:
             self._chars = 0
-            raise WyomingError(f"text longer than {limit} characters", "input_too_long")
+            raise WyomingError(f"text longer than {limit} characters", ErrorCode.INPUT_TOO_LONG)
 
     def _options(self, voice: SynthesizeVoice | None, text: str) -> SynthesisOptions:
         engine = self._engine()
@@ -218,7 +217,7 @@ class WyomingTTSHandler(AsyncEventHandler):
         return engine.options(voice=voice.name if voice else None, lang=lang)
 
     def _open(self, options: SynthesisOptions) -> SynthesisStream:
-        """A stream of the shared engine (admission may refuse it: ``server_busy``)."""
+        """A stream of the shared engine (admission may refuse it: ``busy``)."""
         stream = self._engine().open_stream(options)
         self.state.lifecycle.streams.add(stream)
         return stream
@@ -252,7 +251,7 @@ class WyomingTTSHandler(AsyncEventHandler):
             self.state.lifecycle.streams.discard(stream)
             self._chars = 0
 
-    async def _fail(self, text: str, code: str) -> None:
+    async def _fail(self, text: str, code: ErrorCode) -> None:
         logger.info("wyoming request refused: %s (%s)", text, code)
         await self._reset()
         with contextlib.suppress(ConnectionError):

@@ -15,7 +15,7 @@ made and given back differs:
   reused once the server confirmed the cancel, and closed otherwise).
 
 Every failure leaves a stream's context as a LiveKit ``APIError`` with the retryability of
-the core's :class:`~supertonic_core.protocol.ErrorCode` table (:func:`api_error`).
+the core's :class:`~supertonic_core.errors.ErrorCode` table (:func:`api_error`).
 """
 
 from __future__ import annotations
@@ -37,8 +37,9 @@ from supertonic_core import (
 )
 from supertonic_core.client import SpeechClientError
 from supertonic_core.connect import EngineConnector, ServerConnector, SharedMux
+from supertonic_core.errors import ErrorCode
 from supertonic_core.mux import ConnectionLost, MuxContext, SpeechMux
-from supertonic_core.protocol import Error, ErrorCode
+from supertonic_core.protocol import Error
 
 from .log import logger
 
@@ -49,7 +50,7 @@ def api_error_from_event(event: Error) -> APIError:
     """A session or server ``error`` event as a LiveKit error, by the core's code table
     (a code this version does not know counts as a retryable 500)."""
     code = ErrorCode.of(event.code)
-    if code is not None and code.lost:
+    if code is not None and code.closes:
         return APIConnectionError(f"Supertonic closed the session: {event.message}")
     return APIStatusError(
         event.message,

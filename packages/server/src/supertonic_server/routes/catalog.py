@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from supertonic_core import OPENAI_VOICES, PRESETS
-from supertonic_core.errors import quote_value
+from supertonic_core.errors import ErrorCode, quote_value
 
 from ..errors import APIError, error_responses
 from ..schemas import MODEL_ALIASES, NATIVE_MODEL, accepted_model
@@ -43,9 +43,8 @@ async def list_models() -> dict[str, Any]:
 async def get_model(model_id: str) -> dict[str, Any]:
     if not accepted_model(model_id):
         raise APIError(
-            404,
+            ErrorCode.MODEL_NOT_FOUND,
             f"The model {quote_value(model_id)} does not exist",
-            code="model_not_found",
             param="model",
         )
     return _model(model_id)

@@ -12,6 +12,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
+from supertonic_core.errors import ErrorCode
 from swagger_ui_bundle import swagger_ui_path
 
 from ..errors import APIError
@@ -42,7 +43,7 @@ async def docs(request: Request) -> HTMLResponse:
 @router.get(ASSETS_PATH + "/{name}")
 async def asset(name: str) -> FileResponse:
     if name not in ASSETS:
-        raise APIError(404, f"Invalid URL (GET {ASSETS_PATH}/{name})", code="not_found")
+        raise APIError(ErrorCode.NOT_FOUND, f"Invalid URL (GET {ASSETS_PATH}/{name})")
     return FileResponse(
         Path(swagger_ui_path) / name,
         media_type=ASSETS[name],

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from supertonic_core.errors import ErrorCode
 
-from ..errors import SERVER, APIError, error_responses
+from ..errors import APIError, error_responses
 from ..settings import Settings
 from ..state import READY, Lifecycle
 from ..version import __version__
@@ -69,10 +70,8 @@ async def readyz(request: Request) -> Any:
     active, waiting = int(state["active_streams"]), int(state["waiting_streams"])  # type: ignore[call-overload]
     if active >= int(state["max_streams"]) and waiting >= settings.max_queue:  # type: ignore[call-overload]
         return APIError(
-            503,
+            ErrorCode.QUEUE_FULL,
             f"Full: {active} streams playing and {waiting} waiting; new streams get 429.",
-            type=SERVER,
-            code="queue_full",
             headers={"Retry-After": "1"},
         ).response()
     return {"status": "ready"}

@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
+from supertonic_core.errors import ErrorCode
 
 from ..auth import check_key, presented_key
 from ..errors import APIError, error_responses
@@ -62,10 +63,9 @@ async def recent(
         limit = min(DEFAULT_RECENT, size)
     elif not 1 <= limit <= size:
         raise APIError(
-            400,
+            ErrorCode.INVALID_VALUE,
             f"limit must be between 1 and {size} (the ring buffer's size; raise it with "
             f"--observability-buffer-size), got {limit}",
-            code="invalid_value",
             param="limit",
         )
     return {

@@ -14,6 +14,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from supertonic_core import Engine, SynthesisOptions
 from supertonic_core.audio import check_sample_rate
+from supertonic_core.errors import ErrorCode
+from supertonic_core.options import OPTION_NAMES
 
 from ..encoders import MEDIA_TYPES, OPUS_RATE, create_encoder
 from ..errors import APIError, error_responses
@@ -42,10 +44,9 @@ def output_rate(body: SpeechRequest, settings: Settings, native: int) -> int:
     if body.response_format == "opus":
         if body.sample_rate not in (None, OPUS_RATE):
             raise APIError(
-                400,
+                ErrorCode.INVALID_VALUE,
                 f"sample_rate {body.sample_rate} is not available for opus: Ogg/Opus is always "
                 f"decoded at {OPUS_RATE} Hz; omit sample_rate or choose another format",
-                code="invalid_value",
                 param="sample_rate",
             )
         return OPUS_RATE
@@ -64,16 +65,8 @@ def resolve_options(body: SpeechRequest, engine: Engine) -> tuple[SynthesisOptio
         speed = speed_from_instructions(body.instructions, engine.defaults.speed)
     elif body.instructions:
         logger.debug("explicit speed given: pace words in instructions are not used")
-    opts = engine.options(
-        voice=body.voice_name,
-        lang=lang,
-        speed=speed,
-        steps=body.total_steps,
-        first_chunk_steps=body.first_chunk_steps,
-        seed=body.seed,
-        normalize=body.normalize,
-        emoji=body.emoji,
-    )
+    given = body.model_dump(include=set(OPTION_NAMES))
+    opts = engine.options(**{**given, "voice": body.voice_name, "lang": lang, "speed": speed})
     engine.check_text(body.input, opts.lang, normalize=opts.normalize)
     return opts, detection
 
@@ -90,10 +83,9 @@ async def create_speech(body: SpeechRequest, request: Request) -> StreamingRespo
 
     if len(body.input) > settings.max_input_chars:
         raise APIError(
-            400,
+            ErrorCode.INPUT_TOO_LONG,
             f"input is {len(body.input)} characters long; the limit is "
             f"{settings.max_input_chars} (split the text, or raise --max-input-chars)",
-            code="input_too_long",
             param="input",
         )
     opts, detection = resolve_options(body, engine)

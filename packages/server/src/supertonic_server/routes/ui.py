@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from supertonic_core.errors import ErrorCode
 from supertonic_core.options import SPEED_RANGE, STEPS_RANGE
 
 from ..errors import APIError
@@ -79,5 +80,5 @@ async def config(request: Request) -> dict[str, Any]:
 @router.get("/ui/{name}")
 async def static_asset(name: str) -> Response:
     if name not in ASSETS:
-        raise APIError(404, f"Invalid URL (GET /ui/{name})", code="not_found")
+        raise APIError(ErrorCode.NOT_FOUND, f"Invalid URL (GET /ui/{name})")
     return Response(asset(name), media_type=ASSETS[name], headers=_HEADERS)

@@ -78,7 +78,9 @@ async def speech_stream(ws: WebSocket) -> None:
     engine = ws.app.state.engine
     if not lifecycle.ready or engine is None:
         err = lifecycle.unavailable()
-        await _send_error(ws, Error(err.message, code=err.code or "unavailable", fatal=True))
+        await _send_error(
+            ws, Error(err.message, code=err.code or ErrorCode.UNAVAILABLE, fatal=True)
+        )
         await ws.close(CLOSE_TRY_LATER)
         return
     shares = [Share(settings.ws_max_utterances, "this connection")]
@@ -112,7 +114,9 @@ async def speech_stream(ws: WebSocket) -> None:
                 await asyncio.gather(sender, return_exceptions=True)
         if lifecycle.status == DRAINING:  # the shutdown ended it: say so before closing
             err = lifecycle.unavailable()
-            await _send_error(ws, Error(err.message, code=err.code or "", fatal=True))
+            await _send_error(
+                ws, Error(err.message, code=err.code or ErrorCode.SHUTTING_DOWN, fatal=True)
+            )
             await _close(ws, CLOSE_RESTART)
         else:
             await _close(ws)

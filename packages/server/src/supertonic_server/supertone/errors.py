@@ -75,7 +75,7 @@ class SupertoneError(APIError):
     """An error answered in Supertone's envelope (an :class:`APIError` with no OpenAI code)."""
 
     def __init__(self, status: int, message: str, *, headers: dict[str, str] | None = None):
-        super().__init__(status, message, headers=headers)
+        super().__init__(None, message, status=status, headers=headers)
 
 
 def envelope(status: int, message: str) -> dict[str, Any]:
@@ -98,7 +98,9 @@ def _as_api_error(exc: Exception) -> APIError:
     if isinstance(exc, RequestValidationError):
         return validation_error(exc)
     if isinstance(exc, StarletteHTTPException):
-        return APIError(exc.status_code, str(exc.detail), headers=dict(exc.headers or {}))
+        return APIError(
+            None, str(exc.detail), status=exc.status_code, headers=dict(exc.headers or {})
+        )
     logger.exception("unhandled error in a Supertone route")
     return internal_error()
 

@@ -1,0 +1,281 @@
+#!/usr/bin/env bash
+# Builds a container image of the server and runs it for real, with podman, on a machine
+# that has no Docker daemon and reaches no container registry (only Debian's archive and
+# the Python package index). Run as root from any folder:
+#
+#   deploy/docker/smoke.sh          # the CPU image: build, serve, one OpenAI SDK request, SIGTERM
+#   deploy/docker/smoke.sh cuda     # the CUDA image: build, CUDAExecutionProvider available
+#
+# What it does:
+#   1. installs podman, runc and mmdebstrap with apt-get when they are missing;
+#   2. builds, once, a base image from Debian bookworm's own packages (python3.11,
+#      ca-certificates, passwd) with mmdebstrap, kept in podman's storage; and an image
+#      holding the uv binary of the version the Dockerfile names, from uv's wheel on the
+#      package index (the binary kept in SMOKE_CACHE_DIR); later runs reuse both;
+#   3. builds the image with those two as the PYTHON_IMAGE and UV_IMAGE build arguments
+#      (the public python and uv images stay the Dockerfiles' defaults); the build reaches
+#      the package index with this machine's CA bundle mounted over the build container's;
+#   4. cpu: runs the image (the `synthetic` extra is built in, SUPERTONIC_SYNTHETIC=tiny
+#      serves a generated bundle: no model download) as its non-root user, with fresh named
+#      volumes on /models and /data, on this machine's loopback only; waits for /readyz;
+#      runs the image's HEALTHCHECK; creates a custom voice through the Supertone API (its
+#      file must land in the /data volume, owned by the server's user); makes one OpenAI
+#      SDK request with that voice; sends SIGTERM and checks exit status 0 within the
+#      image's SUPERTONIC_SHUTDOWN_GRACE;
+#      cuda: checks that onnxruntime in the image lists CUDAExecutionProvider (no GPU needed);
+#   5. prints the image's size, and the image reference as its last line.
+#
+# Settings (environment):
+#   SMOKE_TAG            the image reference to build (default
+#                        localhost/supertonic-stack-server:cpu-synthetic, or :cuda)
+#   SMOKE_PYTHON_IMAGE   use this base instead of the local Debian one (e.g. python:3.12-slim-bookworm
+#                        where a registry is reachable); SMOKE_UV_IMAGE likewise for uv
+#   SMOKE_REBUILD_BASE=1 rebuild the local base (e.g. for Debian's security updates)
+#   SMOKE_CACHE_DIR      where the uv binary is kept (default /var/cache/supertonic-smoke)
+#   SMOKE_CA_BUNDLE      the CA bundle the build uses to reach the package index
+#                        (default $SSL_CERT_FILE, else /etc/ssl/certs/ca-certificates.crt)
+#   SMOKE_DEBIAN_MIRROR  default http://deb.debian.org
+#   SMOKE_READY_TIMEOUT  seconds to wait for /readyz (default 180)
+set -euo pipefail
+
+TARGET="${1:-cpu}"
+case "$TARGET" in
+    cpu) DOCKERFILE=Dockerfile; DEFAULT_TAG=localhost/supertonic-stack-server:cpu-synthetic ;;
+    cuda) DOCKERFILE=Dockerfile.cuda; DEFAULT_TAG=localhost/supertonic-stack-server:cuda ;;
+    *) echo "usage: $0 [cpu|cuda]" >&2; exit 2 ;;
+esac
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+TAG="${SMOKE_TAG:-$DEFAULT_TAG}"
+MIRROR="${SMOKE_DEBIAN_MIRROR:-http://deb.debian.org}"
+READY_TIMEOUT="${SMOKE_READY_TIMEOUT:-180}"
+CACHE="${SMOKE_CACHE_DIR:-/var/cache/supertonic-smoke}"
+CA_BUNDLE="${SMOKE_CA_BUNDLE:-${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}}"
+# crun refuses this kernel's hybrid cgroups; ulimits may not exceed the host's.
+PODMAN=(podman --runtime runc)
+LIMITS=(--ulimit nofile=1024:1024 --ulimit nproc=1000:1000)
+START=$(date +%s)
+
+say() { printf 'smoke [%3ds] %s\n' "$(($(date +%s) - START))" "$*" >&2; }
+fail() { say "FAILED: $*"; exit 1; }
+
+WORK="$(mktemp -d)"
+CONTAINER=""
+VOLUMES=()
+TEMPORARY_IMAGES=()
+cleanup() {
+    local status=$?
+    if [ -n "$CONTAINER" ]; then
+        if [ "$status" -ne 0 ]; then
+            say "the container's log:"
+            "${PODMAN[@]}" logs "$CONTAINER" 2>&1 | tail -n 40 >&2 || true
+        fi
+        "${PODMAN[@]}" rm --force --time 0 "$CONTAINER" >/dev/null 2>&1 || true
+    fi
+    for volume in "${VOLUMES[@]}"; do
+        "${PODMAN[@]}" volume rm --force "$volume" >/dev/null 2>&1 || true
+    done
+    for image in "${TEMPORARY_IMAGES[@]}"; do
+        "${PODMAN[@]}" rmi --force "$image" >/dev/null 2>&1 || true
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# -- 1. Tools ---------------------------------------------------------------------------
+missing=()
+command -v podman >/dev/null 2>&1 || missing+=(podman)
+command -v runc >/dev/null 2>&1 || [ -x /usr/sbin/runc ] || missing+=(runc)
+command -v mmdebstrap >/dev/null 2>&1 || missing+=(mmdebstrap)
+if [ "${#missing[@]}" -gt 0 ]; then
+    [ "$(id -u)" -eq 0 ] || fail "run as root: ${missing[*]} must be installed with apt-get"
+    say "installing ${missing[*]} (apt-get)"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } \
+        >"$WORK/apt.log" 2>&1 || { cat "$WORK/apt.log" >&2; fail "apt-get install ${missing[*]}"; }
+fi
+[ "$(id -u)" -eq 0 ] || fail "run as root (rootful podman; this machine has no rootless setup)"
+
+image_exists() { "${PODMAN[@]}" image exists "$1"; }
+
+# -- 2. The local base and the uv image -------------------------------------------------
+BASE_RECIPE=(
+    --variant=apt --include=python3 --include=ca-certificates --include=passwd
+    # merged /usr without the usrmerge package (which would pull in perl, 50 MB)
+    --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr
+    --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*'
+    --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright'
+    --dpkgopt='path-exclude=/usr/share/locale/*'
+    bookworm
+)
+SOURCES=(
+    "deb $MIRROR/debian bookworm main"
+    "deb $MIRROR/debian bookworm-updates main"
+    "deb $MIRROR/debian-security bookworm-security main"
+)
+if [ -n "${SMOKE_PYTHON_IMAGE:-}" ]; then
+    BASE="$SMOKE_PYTHON_IMAGE"
+else
+    # The tag names the recipe: a changed recipe builds a new base.
+    recipe_hash="$(printf '%s\n' "${BASE_RECIPE[@]}" | sha256sum | cut -c1-12)"
+    BASE="localhost/supertonic-base:bookworm-$recipe_hash"
+    if [ "${SMOKE_REBUILD_BASE:-0}" = 1 ] || ! image_exists "$BASE"; then
+        say "building the base $BASE from Debian's packages (mmdebstrap)"
+        mmdebstrap --quiet "${BASE_RECIPE[@]}" "$WORK/base.tar" "${SOURCES[@]}" \
+            >"$WORK/mmdebstrap.log" 2>&1 || { cat "$WORK/mmdebstrap.log" >&2; fail "mmdebstrap"; }
+        "${PODMAN[@]}" import --quiet --change 'CMD ["python3"]' "$WORK/base.tar" "$BASE" >/dev/null
+        rm -f "$WORK/base.tar"
+    else
+        say "reusing the base $BASE"
+    fi
+fi
+
+if [ -n "${SMOKE_UV_IMAGE:-}" ]; then
+    UV_IMAGE="$SMOKE_UV_IMAGE"
+else
+    uv_version="$(sed -n 's|^ARG UV_IMAGE=.*/uv:\([0-9.]*\)$|\1|p' "$HERE/$DOCKERFILE")"
+    [ -n "$uv_version" ] || fail "no 'ARG UV_IMAGE=...uv:VERSION' in $DOCKERFILE"
+    uv_binary="$CACHE/uv-$uv_version"
+    if [ ! -x "$uv_binary" ]; then
+        say "fetching uv $uv_version from its wheel on the package index"
+        python3 -m pip download --quiet --no-deps --only-binary=:all: \
+            --platform "manylinux2014_$(uname -m)" --dest "$WORK/uv" "uv==$uv_version" \
+            >"$WORK/pip.log" 2>&1 || { cat "$WORK/pip.log" >&2; fail "pip download uv==$uv_version"; }
+        python3 -m zipfile -e "$WORK"/uv/uv-*.whl "$WORK/uv/wheel"
+        mkdir -p "$CACHE"
+        install -m 755 "$WORK/uv/wheel/uv-$uv_version.data/scripts/uv" "$uv_binary"
+    fi
+    # A fresh image each run: podman 4.3's build (--layers=false) deletes an image that a
+    # stage uses as is (the Dockerfile's `FROM ${UV_IMAGE} AS uv`).
+    UV_IMAGE="localhost/supertonic-smoke-uv:$uv_version-$$"
+    mkdir -p "$WORK/uv-image"
+    cp "$uv_binary" "$WORK/uv-image/uv"
+    tar -C "$WORK/uv-image" -c uv | "${PODMAN[@]}" import --quiet - "$UV_IMAGE" >/dev/null
+    TEMPORARY_IMAGES+=("$UV_IMAGE")
+fi
+
+# -- 3. The image -----------------------------------------------------------------------
+BUILD=(--format docker --network host --layers=false "${LIMITS[@]}")
+BUILD+=(--build-arg "PYTHON_IMAGE=$BASE" --build-arg "UV_IMAGE=$UV_IMAGE")
+[ "$TARGET" = cpu ] && BUILD+=(--build-arg EXTRAS=synthetic)
+if [ -f "$CA_BUNDLE" ]; then
+    BUILD+=(--volume "$(readlink -f "$CA_BUNDLE"):/etc/ssl/certs/ca-certificates.crt:ro")
+fi
+previous="$("${PODMAN[@]}" image inspect --format '{{.Id}}' "$TAG" 2>/dev/null || true)"
+say "building $TAG (deploy/docker/$DOCKERFILE)"
+build_start=$(date +%s)
+"${PODMAN[@]}" build "${BUILD[@]}" -f "$HERE/$DOCKERFILE" -t "$TAG" "$ROOT" \
+    >"$WORK/build.log" 2>&1 || { tail -n 60 "$WORK/build.log" >&2; fail "the build"; }
+say "built in $(($(date +%s) - build_start)) s"
+current="$("${PODMAN[@]}" image inspect --format '{{.Id}}' "$TAG")"
+if [ -n "$previous" ] && [ "$previous" != "$current" ]; then
+    "${PODMAN[@]}" rmi "$previous" >/dev/null 2>&1 || true  # the last run's, now untagged
+fi
+size="$("${PODMAN[@]}" image inspect --format '{{.Size}}' "$TAG")"
+say "image size: $((size / 1000000)) MB ($size bytes)"
+
+# -- 4. Run it --------------------------------------------------------------------------
+if [ "$TARGET" = cuda ]; then
+    say "onnxruntime's providers in the image (no GPU here: only that CUDA's is built in)"
+    providers="$("${PODMAN[@]}" run --rm --network none "${LIMITS[@]}" --health-cmd none "$TAG" \
+        python -c 'import onnxruntime; print(onnxruntime.get_available_providers())')"
+    say "$providers"
+    case "$providers" in
+        *"'CUDAExecutionProvider'"*) ;;
+        *) fail "CUDAExecutionProvider is not available in $TAG" ;;
+    esac
+    say "passed"
+    echo "$TAG"
+    exit 0
+fi
+
+command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
+export UV_PYTHON_DOWNLOADS=never
+PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+GRACE="$("${PODMAN[@]}" image inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$TAG" \
+    | sed -n 's/^SUPERTONIC_SHUTDOWN_GRACE=//p')"
+[ -n "$GRACE" ] || fail "the image sets no SUPERTONIC_SHUTDOWN_GRACE"
+NAME="supertonic-smoke-$$"
+VOLUMES=("$NAME-models" "$NAME-data")
+say "starting $NAME on 127.0.0.1:$PORT (host network, loopback only; volumes ${VOLUMES[*]})"
+# podman's own health-check timers need systemd, absent here: its complaint goes to run.log,
+# and the check is run by hand below.
+CONTAINER="$("${PODMAN[@]}" run --detach --name "$NAME" --network host "${LIMITS[@]}" \
+    --volume "$NAME-models:/models" --volume "$NAME-data:/data" \
+    --env SUPERTONIC_HOST=127.0.0.1 --env "SUPERTONIC_PORT=$PORT" --env SUPERTONIC_SYNTHETIC=tiny \
+    "$TAG" 2>"$WORK/run.log")" || { cat "$WORK/run.log" >&2; fail "podman run"; }
+
+uid="$("${PODMAN[@]}" exec "$CONTAINER" id -u)"
+[ "$uid" != 0 ] || fail "the server runs as root"
+say "the server runs as uid $uid"
+
+ready() {
+    python3 - "$PORT" <<'EOF'
+import sys, urllib.request
+try:
+    with urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/readyz", timeout=2) as r:
+        sys.exit(0 if r.status == 200 else 1)
+except OSError:
+    sys.exit(1)
+EOF
+}
+deadline=$(($(date +%s) + READY_TIMEOUT))
+until ready; do
+    running="$("${PODMAN[@]}" inspect --format '{{.State.Running}}' "$CONTAINER")"
+    [ "$running" = true ] || fail "the container exited before /readyz answered 200"
+    [ "$(date +%s)" -lt "$deadline" ] || fail "/readyz did not answer 200 within $READY_TIMEOUT s"
+    sleep 1
+done
+say "/readyz answers 200"
+"${PODMAN[@]}" healthcheck run "$CONTAINER" >/dev/null 2>&1 || fail "the image's HEALTHCHECK failed"
+say "the image's HEALTHCHECK passes"
+
+# A custom voice: a style file of the served bundle, uploaded through the Supertone API.
+"${PODMAN[@]}" exec "$CONTAINER" sh -c 'cat /models/supertonic-synthetic/*/voice_styles/M2.json' \
+    >"$WORK/style.json" || fail "no voice style in the synthetic bundle"
+voice="$(cd "$ROOT" && timeout 300 uv run --all-packages --quiet python - "$PORT" "$WORK/style.json" <<'EOF'
+import sys
+import httpx
+from openai import OpenAI
+
+port, style = sys.argv[1], sys.argv[2]
+base = f"http://127.0.0.1:{port}"
+with open(style, "rb") as f:
+    r = httpx.post(
+        f"{base}/supertone/v1/custom-voices/cloned-voice",
+        files={"files": ("smoke.json", f, "application/json")},
+        data={"name": "smoke"},
+        timeout=30,
+    )
+r.raise_for_status()
+voice = r.json()["voice_id"]
+listed = httpx.get(f"{base}/supertone/v1/custom-voices", timeout=30).json()
+assert [v["voice_id"] for v in listed["items"]] == [voice], listed
+
+client = OpenAI(base_url=f"{base}/v1", api_key="not-needed", max_retries=0, timeout=60)
+speech = client.audio.speech.create(
+    model="supertonic-3", voice=voice, input="Hello from the container.", response_format="wav"
+)
+audio = speech.content
+assert audio[:4] == b"RIFF" and len(audio) > 1000, audio[:64]
+print(f"OpenAI SDK: {len(audio)} bytes of WAV with the custom voice", file=sys.stderr)
+print(voice)
+EOF
+)" || fail "the API requests"
+owner="$("${PODMAN[@]}" exec "$CONTAINER" stat -c %u "/data/voices/$voice.json")" \
+    || fail "the custom voice is not in the /data volume"
+[ "$owner" = "$uid" ] || fail "the voice file belongs to uid $owner, not the server's $uid"
+say "custom voice $voice stored in the /data volume (uid $owner) and used by the OpenAI SDK"
+
+say "SIGTERM (grace $GRACE s)"
+stop_start=$(date +%s)
+"${PODMAN[@]}" kill --signal TERM "$CONTAINER" >/dev/null
+limit=$((${GRACE%.*} + 10))
+status="$(timeout "$limit" "${PODMAN[@]}" wait "$CONTAINER" 2>/dev/null)" \
+    || fail "still running $limit s after SIGTERM"
+took=$(($(date +%s) - stop_start))
+[ "$status" = 0 ] || fail "exit status $status after SIGTERM"
+[ "$took" -le "${GRACE%.*}" ] || fail "took $took s to stop, more than the grace ($GRACE s)"
+"${PODMAN[@]}" logs "$CONTAINER" 2>&1 | grep -q "shutdown complete" || fail "no 'shutdown complete' logged"
+say "exited 0 in $took s after SIGTERM"
+say "passed"
+echo "$TAG"

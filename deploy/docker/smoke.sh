@@ -21,8 +21,11 @@
 #      runs the image's HEALTHCHECK; creates a custom voice through the Supertone API (its
 #      file must land in the /data volume, owned by the server's user); makes one OpenAI
 #      SDK request with that voice; sends SIGTERM and checks exit status 0 within the
-#      image's SUPERTONIC_SHUTDOWN_GRACE;
-#      cuda: checks that onnxruntime in the image lists CUDAExecutionProvider (no GPU needed);
+#      image's SUPERTONIC_SHUTDOWN_GRACE; then runs the Helm chart's Deployment (rendered
+#      by Helm's Go SDK) with `podman kube play`: non-root, read-only root filesystem,
+#      emptyDir volumes; /readyz, a custom voice, SIGTERM as before;
+#      cuda: checks that onnxruntime in the image lists CUDAExecutionProvider and that the
+#      libraries of that provider and cuDNN load, all but the driver's (no GPU needed);
 #   5. prints the image's size, and the image reference as its last line.
 #
 # Settings (environment):
@@ -61,6 +64,7 @@ fail() { say "FAILED: $*"; exit 1; }
 
 WORK="$(mktemp -d)"
 CONTAINER=""
+KUBE_FILE=""
 VOLUMES=()
 TEMPORARY_IMAGES=()
 cleanup() {
@@ -71,6 +75,9 @@ cleanup() {
             "${PODMAN[@]}" logs "$CONTAINER" 2>&1 | tail -n 40 >&2 || true
         fi
         "${PODMAN[@]}" rm --force --time 0 "$CONTAINER" >/dev/null 2>&1 || true
+    fi
+    if [ -n "$KUBE_FILE" ]; then
+        CONTAINERS_CONF="$WORK/containers.conf" podman kube down "$KUBE_FILE" >/dev/null 2>&1 || true
     fi
     for volume in "${VOLUMES[@]}"; do
         "${PODMAN[@]}" volume rm --force "$volume" >/dev/null 2>&1 || true
@@ -176,13 +183,23 @@ say "image size: $((size / 1000000)) MB ($size bytes)"
 # -- 4. Run it --------------------------------------------------------------------------
 if [ "$TARGET" = cuda ]; then
     say "onnxruntime's providers in the image (no GPU here: only that CUDA's is built in)"
-    providers="$("${PODMAN[@]}" run --rm --network none "${LIMITS[@]}" --health-cmd none "$TAG" \
+    providers="$("${PODMAN[@]}" run --rm --network none "${LIMITS[@]}" --no-healthcheck "$TAG" \
         python -c 'import onnxruntime; print(onnxruntime.get_available_providers())')"
     say "$providers"
     case "$providers" in
         *"'CUDAExecutionProvider'"*) ;;
         *) fail "CUDAExecutionProvider is not available in $TAG" ;;
     esac
+    # The CUDA provider's libraries resolve through the loader cache (the image's ldconfig
+    # of NVIDIA's wheels), all but the driver's libcuda.so.1, which the host brings.
+    unresolved="$("${PODMAN[@]}" run --rm --network none "${LIMITS[@]}" --no-healthcheck "$TAG" \
+        sh -c 'ldd /opt/venv/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime_providers_cuda.so' \
+        | awk '/not found/ {print $1}' | sort | tr '\n' ' ')"
+    [ "$unresolved" = "libcuda.so.1 " ] || fail "unresolved libraries of the CUDA provider: $unresolved"
+    # cuDNN is opened at run time, by name.
+    "${PODMAN[@]}" run --rm --network none "${LIMITS[@]}" --no-healthcheck "$TAG" \
+        python -c 'import ctypes; ctypes.CDLL("libcudnn.so.9")' || fail "libcudnn.so.9 does not load"
+    say "the CUDA provider's libraries and cuDNN load; only the driver (libcuda.so.1) is missing, as it should be"
     say "passed"
     echo "$TAG"
     exit 0
@@ -190,54 +207,58 @@ fi
 
 command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
 export UV_PYTHON_DOWNLOADS=never
-PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+# Python with the project's packages (openai, httpx, helm-python-sdk), on this machine.
+project_python() { (cd "$ROOT" && timeout 300 uv run --all-packages --quiet python - "$@"); }
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
 GRACE="$("${PODMAN[@]}" image inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$TAG" \
     | sed -n 's/^SUPERTONIC_SHUTDOWN_GRACE=//p')"
 [ -n "$GRACE" ] || fail "the image sets no SUPERTONIC_SHUTDOWN_GRACE"
-NAME="supertonic-smoke-$$"
-VOLUMES=("$NAME-models" "$NAME-data")
-say "starting $NAME on 127.0.0.1:$PORT (host network, loopback only; volumes ${VOLUMES[*]})"
-# podman's own health-check timers need systemd, absent here: its complaint goes to run.log,
-# and the check is run by hand below.
-CONTAINER="$("${PODMAN[@]}" run --detach --name "$NAME" --network host "${LIMITS[@]}" \
-    --volume "$NAME-models:/models" --volume "$NAME-data:/data" \
-    --env SUPERTONIC_HOST=127.0.0.1 --env "SUPERTONIC_PORT=$PORT" --env SUPERTONIC_SYNTHETIC=tiny \
-    "$TAG" 2>"$WORK/run.log")" || { cat "$WORK/run.log" >&2; fail "podman run"; }
 
-uid="$("${PODMAN[@]}" exec "$CONTAINER" id -u)"
-[ "$uid" != 0 ] || fail "the server runs as root"
-say "the server runs as uid $uid"
-
-ready() {
-    python3 - "$PORT" <<'EOF'
+# Waits for /readyz on 127.0.0.1:$1 to answer 200 while container $2 runs.
+wait_ready() {
+    local deadline=$(($(date +%s) + READY_TIMEOUT))
+    until python3 - "$1" <<'PY'
 import sys, urllib.request
 try:
     with urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/readyz", timeout=2) as r:
         sys.exit(0 if r.status == 200 else 1)
 except OSError:
     sys.exit(1)
-EOF
+PY
+    do
+        [ "$("${PODMAN[@]}" inspect --format '{{.State.Running}}' "$2")" = true ] \
+            || fail "$2 exited before /readyz answered 200"
+        [ "$(date +%s)" -lt "$deadline" ] || fail "/readyz did not answer 200 within $READY_TIMEOUT s"
+        sleep 1
+    done
+    say "/readyz answers 200"
 }
-deadline=$(($(date +%s) + READY_TIMEOUT))
-until ready; do
-    running="$("${PODMAN[@]}" inspect --format '{{.State.Running}}' "$CONTAINER")"
-    [ "$running" = true ] || fail "the container exited before /readyz answered 200"
-    [ "$(date +%s)" -lt "$deadline" ] || fail "/readyz did not answer 200 within $READY_TIMEOUT s"
-    sleep 1
-done
-say "/readyz answers 200"
-"${PODMAN[@]}" healthcheck run "$CONTAINER" >/dev/null 2>&1 || fail "the image's HEALTHCHECK failed"
-say "the image's HEALTHCHECK passes"
 
-# A custom voice: a style file of the served bundle, uploaded through the Supertone API.
-"${PODMAN[@]}" exec "$CONTAINER" sh -c 'cat /models/supertonic-synthetic/*/voice_styles/M2.json' \
-    >"$WORK/style.json" || fail "no voice style in the synthetic bundle"
-voice="$(cd "$ROOT" && timeout 300 uv run --all-packages --quiet python - "$PORT" "$WORK/style.json" <<'EOF'
+# Container $1 runs as a user other than root; prints the uid.
+check_non_root() {
+    local uid
+    uid="$("${PODMAN[@]}" exec "$1" id -u)"
+    [ "$uid" != 0 ] || fail "the server runs as root"
+    say "the server runs as uid $uid"
+    echo "$uid"
+}
+
+# Creates a custom voice through the Supertone API of the server on port $1 (a style file of
+# the served bundle in container $2), checks that its file is in /data/voices, owned by the
+# server's uid $3, and, with $4 = openai, makes one OpenAI SDK request with that voice.
+check_custom_voice() {
+    local voice owner
+    "${PODMAN[@]}" exec "$2" sh -c 'cat /models/supertonic-synthetic/*/voice_styles/M2.json' \
+        >"$WORK/style.json" || fail "no voice style in the synthetic bundle"
+    voice="$(project_python "$1" "$WORK/style.json" "${4:-}" <<'PY'
 import sys
+
 import httpx
 from openai import OpenAI
 
-port, style = sys.argv[1], sys.argv[2]
+port, style, openai = sys.argv[1:4]
 base = f"http://127.0.0.1:{port}"
 with open(style, "rb") as f:
     r = httpx.post(
@@ -250,32 +271,116 @@ r.raise_for_status()
 voice = r.json()["voice_id"]
 listed = httpx.get(f"{base}/supertone/v1/custom-voices", timeout=30).json()
 assert [v["voice_id"] for v in listed["items"]] == [voice], listed
-
-client = OpenAI(base_url=f"{base}/v1", api_key="not-needed", max_retries=0, timeout=60)
-speech = client.audio.speech.create(
-    model="supertonic-3", voice=voice, input="Hello from the container.", response_format="wav"
-)
-audio = speech.content
-assert audio[:4] == b"RIFF" and len(audio) > 1000, audio[:64]
-print(f"OpenAI SDK: {len(audio)} bytes of WAV with the custom voice", file=sys.stderr)
+if openai:
+    client = OpenAI(base_url=f"{base}/v1", api_key="not-needed", max_retries=0, timeout=60)
+    speech = client.audio.speech.create(
+        model="supertonic-3", voice=voice, input="Hello from the container.", response_format="wav"
+    )
+    audio = speech.content
+    assert audio[:4] == b"RIFF" and len(audio) > 1000, audio[:64]
+    print(f"OpenAI SDK: {len(audio)} bytes of WAV with the custom voice", file=sys.stderr)
 print(voice)
-EOF
+PY
 )" || fail "the API requests"
-owner="$("${PODMAN[@]}" exec "$CONTAINER" stat -c %u "/data/voices/$voice.json")" \
-    || fail "the custom voice is not in the /data volume"
-[ "$owner" = "$uid" ] || fail "the voice file belongs to uid $owner, not the server's $uid"
-say "custom voice $voice stored in the /data volume (uid $owner) and used by the OpenAI SDK"
+    owner="$("${PODMAN[@]}" exec "$2" stat -c %u "/data/voices/$voice.json")" \
+        || fail "the custom voice is not in /data/voices"
+    [ "$owner" = "$3" ] || fail "the voice file belongs to uid $owner, not the server's $3"
+    say "custom voice $voice stored in the /data/voices volume (uid $owner)"
+}
 
-say "SIGTERM (grace $GRACE s)"
-stop_start=$(date +%s)
-"${PODMAN[@]}" kill --signal TERM "$CONTAINER" >/dev/null
-limit=$((${GRACE%.*} + 10))
-status="$(timeout "$limit" "${PODMAN[@]}" wait "$CONTAINER" 2>/dev/null)" \
-    || fail "still running $limit s after SIGTERM"
-took=$(($(date +%s) - stop_start))
-[ "$status" = 0 ] || fail "exit status $status after SIGTERM"
-[ "$took" -le "${GRACE%.*}" ] || fail "took $took s to stop, more than the grace ($GRACE s)"
-"${PODMAN[@]}" logs "$CONTAINER" 2>&1 | grep -q "shutdown complete" || fail "no 'shutdown complete' logged"
-say "exited 0 in $took s after SIGTERM"
+# Stops container $1 as `docker stop` does (its STOPSIGNAL, SIGTERM; SIGKILL after a
+# timeout): it must exit 0 within the grace. (Not kill and wait: under kube play the
+# Deployment's restart policy would start it again.)
+check_sigterm() {
+    local start status took limit=$((${GRACE%.*} + 10))
+    say "SIGTERM (grace $GRACE s)"
+    start=$(date +%s)
+    timeout $((limit + 10)) "${PODMAN[@]}" stop --time "$limit" "$1" >/dev/null 2>&1 \
+        || fail "podman stop did not return"
+    took=$(($(date +%s) - start))
+    status="$("${PODMAN[@]}" inspect --format '{{.State.ExitCode}}' "$1")"
+    [ "$status" = 0 ] || fail "exit status $status after SIGTERM (137: killed after $limit s)"
+    [ "$took" -le "${GRACE%.*}" ] || fail "took $took s to stop, more than the grace ($GRACE s)"
+    "${PODMAN[@]}" logs "$1" >"$WORK/stop.log" 2>&1 || true
+    grep -q "shutdown complete" "$WORK/stop.log" || fail "no 'shutdown complete' logged"
+    say "exited 0 in $took s after SIGTERM"
+}
+
+# 4a. As `docker run` would: named volumes on /models and /data.
+PORT="$(free_port)"
+NAME="supertonic-smoke-$$"
+VOLUMES=("$NAME-models" "$NAME-data")
+say "starting $NAME on 127.0.0.1:$PORT (host network, loopback only; volumes ${VOLUMES[*]})"
+# podman's own health-check timers need systemd, absent here: its complaint goes to run.log,
+# and the check is run by hand below.
+CONTAINER="$("${PODMAN[@]}" run --detach --name "$NAME" --network host "${LIMITS[@]}" \
+    --volume "$NAME-models:/models" --volume "$NAME-data:/data" \
+    --env SUPERTONIC_HOST=127.0.0.1 --env "SUPERTONIC_PORT=$PORT" --env SUPERTONIC_SYNTHETIC=tiny \
+    "$TAG" 2>"$WORK/run.log")" || { cat "$WORK/run.log" >&2; fail "podman run"; }
+uid="$(check_non_root "$CONTAINER")"
+wait_ready "$PORT" "$CONTAINER"
+"${PODMAN[@]}" healthcheck run "$CONTAINER" >/dev/null 2>&1 || fail "the image's HEALTHCHECK failed"
+say "the image's HEALTHCHECK passes"
+check_custom_voice "$PORT" "$CONTAINER" "$uid" openai
+check_sigterm "$CONTAINER"
+"${PODMAN[@]}" rm --force --time 0 "$CONTAINER" >/dev/null 2>&1
+CONTAINER=""
+
+# 4b. The Helm chart's pod: its Deployment rendered by Helm's Go SDK (the project's
+# helm-python-sdk) and run by `podman kube play`. Not Kubernetes (no probes, preStop,
+# Service or scheduler): what runs is the pod spec, with its environment, non-root user,
+# read-only root filesystem, dropped capabilities and emptyDir volumes.
+PORT="$(free_port)"
+RELEASE="smoke$$"
+say "the Helm chart's Deployment under podman kube play, on 127.0.0.1:$PORT"
+project_python "$ROOT/deploy/helm/supertonic" "$TAG" "$PORT" "$RELEASE" >"$WORK/pod.yaml" <<'PY' \
+    || fail "rendering the chart"
+import sys
+
+import helm_python as helm
+import yaml
+
+chart, image, port, release = sys.argv[1:5]
+repository, tag = image.rsplit(":", 1)
+values = {"image": {"repository": repository, "tag": tag}, "env": {"SUPERTONIC_SYNTHETIC": "tiny"}}
+with helm.Chart.load(chart) as loaded:
+    files = loaded.render(values, name=release, namespace="smoke")
+docs = [d for n, text in files.items() if n.endswith(".yaml") for d in yaml.safe_load_all(text) if d]
+(deployment,) = [d for d in docs if d["kind"] == "Deployment"]
+(server,) = deployment["spec"]["template"]["spec"]["containers"]
+# Loopback only, on this machine's network: the address and the port change, nothing else.
+for env in server["env"]:
+    if env["name"] == "SUPERTONIC_HOST":
+        env["value"] = "127.0.0.1"
+    if env["name"] == "SUPERTONIC_PORT":
+        env["value"] = port
+server.pop("ports")  # host network: no port mappings
+# podman 4.3 plays an emptyDir as a named volume of the same name, kept after the pod: give
+# this run's their own names (smoke.sh removes them).
+for volume in deployment["spec"]["template"]["spec"]["volumes"]:
+    volume["name"] = f"{release}-{volume['name']}"
+for mount in server["volumeMounts"]:
+    mount["name"] = f"{release}-{mount['name']}"
+for probe in ("readinessProbe", "livenessProbe"):
+    server[probe]["httpGet"]["port"] = int(port)
+yaml.safe_dump(deployment, sys.stdout)
+PY
+# kube play takes no --ulimit: the host's limits come from a containers.conf of its own.
+printf '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1000:1000"]\n[engine]\nruntime = "runc"\n' \
+    >"$WORK/containers.conf"
+KUBE_FILE="$WORK/pod.yaml"
+CONTAINERS_CONF="$WORK/containers.conf" podman kube play --network host "$KUBE_FILE" \
+    >"$WORK/kube.log" 2>&1 || { cat "$WORK/kube.log" >&2; fail "podman kube play"; }
+CONTAINER="$RELEASE-supertonic-pod-0-server"
+"${PODMAN[@]}" container exists "$CONTAINER" || { cat "$WORK/kube.log" >&2; fail "no container $CONTAINER"; }
+# Its volumes (the emptyDirs, and an anonymous one for the image's /data) outlive the pod.
+read -r -a mounted <<<"$("${PODMAN[@]}" inspect --format '{{range .Mounts}}{{.Name}} {{end}}' "$CONTAINER")"
+VOLUMES+=("${mounted[@]}")
+uid="$(check_non_root "$CONTAINER")"
+if "${PODMAN[@]}" exec "$CONTAINER" touch /smoke 2>/dev/null; then fail "the root filesystem is writable"; fi
+say "the root filesystem is read-only"
+wait_ready "$PORT" "$CONTAINER"
+check_custom_voice "$PORT" "$CONTAINER" "$uid"
+check_sigterm "$CONTAINER"
 say "passed"
 echo "$TAG"

@@ -29,8 +29,11 @@
 #   5. prints the image's size, and the image reference as its last line.
 #
 # Settings (environment):
+#   SMOKE_EXTRAS         the server's extras built in (default "synthetic" for cpu, none for cuda)
+#   SMOKE_BUILD_ONLY=1   stop after the build (e.g. SMOKE_EXTRAS= SMOKE_BUILD_ONLY=1 builds
+#                        the default CPU image, localhost/supertonic-stack-server:cpu)
 #   SMOKE_TAG            the image reference to build (default
-#                        localhost/supertonic-stack-server:cpu-synthetic, or :cuda)
+#                        localhost/supertonic-stack-server:cpu-synthetic, :cpu, :cuda, ...)
 #   SMOKE_PYTHON_IMAGE   use this base instead of the local Debian one (e.g. python:3.12-slim-bookworm
 #                        where a registry is reachable); SMOKE_UV_IMAGE likewise for uv
 #   SMOKE_REBUILD_BASE=1 rebuild the local base (e.g. for Debian's security updates)
@@ -43,10 +46,13 @@ set -euo pipefail
 
 TARGET="${1:-cpu}"
 case "$TARGET" in
-    cpu) DOCKERFILE=Dockerfile; DEFAULT_TAG=localhost/supertonic-stack-server:cpu-synthetic ;;
-    cuda) DOCKERFILE=Dockerfile.cuda; DEFAULT_TAG=localhost/supertonic-stack-server:cuda ;;
+    cpu) DOCKERFILE=Dockerfile; DEFAULT_EXTRAS=synthetic ;;
+    cuda) DOCKERFILE=Dockerfile.cuda; DEFAULT_EXTRAS="" ;;
     *) echo "usage: $0 [cpu|cuda]" >&2; exit 2 ;;
 esac
+EXTRAS="${SMOKE_EXTRAS-$DEFAULT_EXTRAS}"
+BUILD_ONLY="${SMOKE_BUILD_ONLY:-0}"
+DEFAULT_TAG="localhost/supertonic-stack-server:$TARGET${EXTRAS:+-${EXTRAS// /-}}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 TAG="${SMOKE_TAG:-$DEFAULT_TAG}"
@@ -163,7 +169,10 @@ fi
 # -- 3. The image -----------------------------------------------------------------------
 BUILD=(--format docker --network host --layers=false "${LIMITS[@]}")
 BUILD+=(--build-arg "PYTHON_IMAGE=$BASE" --build-arg "UV_IMAGE=$UV_IMAGE")
-[ "$TARGET" = cpu ] && BUILD+=(--build-arg EXTRAS=synthetic)
+BUILD+=(--build-arg "EXTRAS=$EXTRAS")
+if [ "$TARGET" = cpu ] && [ "$BUILD_ONLY" != 1 ] && [[ " $EXTRAS " != *" synthetic "* ]]; then
+    fail "the run serves a generated bundle: SMOKE_EXTRAS must include synthetic (or set SMOKE_BUILD_ONLY=1)"
+fi
 if [ -f "$CA_BUNDLE" ]; then
     BUILD+=(--volume "$(readlink -f "$CA_BUNDLE"):/etc/ssl/certs/ca-certificates.crt:ro")
 fi
@@ -181,6 +190,10 @@ size="$("${PODMAN[@]}" image inspect --format '{{.Size}}' "$TAG")"
 say "image size: $((size / 1000000)) MB ($size bytes)"
 
 # -- 4. Run it --------------------------------------------------------------------------
+if [ "$BUILD_ONLY" = 1 ]; then
+    echo "$TAG"
+    exit 0
+fi
 if [ "$TARGET" = cuda ]; then
     say "onnxruntime's providers in the image (no GPU here: only that CUDA's is built in)"
     providers="$("${PODMAN[@]}" run --rm --network none "${LIMITS[@]}" --no-healthcheck "$TAG" \
@@ -302,7 +315,7 @@ check_sigterm() {
     [ "$status" = 0 ] || fail "exit status $status after SIGTERM (137: killed after $limit s)"
     [ "$took" -le "${GRACE%.*}" ] || fail "took $took s to stop, more than the grace ($GRACE s)"
     "${PODMAN[@]}" logs "$1" >"$WORK/stop.log" 2>&1 || true
-    grep -q "shutdown complete" "$WORK/stop.log" || fail "no 'shutdown complete' logged"
+    grep -q 'supertonic_server.*shutdown complete' "$WORK/stop.log" || fail "the server logged no 'shutdown complete'"
     say "exited 0 in $took s after SIGTERM"
 }
 

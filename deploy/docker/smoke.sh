@@ -42,6 +42,7 @@
 #                        (default $SSL_CERT_FILE, else /etc/ssl/certs/ca-certificates.crt)
 #   SMOKE_DEBIAN_MIRROR  default http://deb.debian.org
 #   SMOKE_READY_TIMEOUT  seconds to wait for /readyz (default 180)
+#   SMOKE_BUILD_TIMEOUT  seconds the image build may take (default 1800)
 set -euo pipefail
 
 TARGET="${1:-cpu}"
@@ -95,6 +96,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
+if [ "$TARGET" = cpu ] && [ "$BUILD_ONLY" != 1 ] && [[ " $EXTRAS " != *" synthetic "* ]]; then
+    fail "the run serves a generated bundle: SMOKE_EXTRAS must include synthetic (or set SMOKE_BUILD_ONLY=1)"
+fi
+
 # -- 1. Tools ---------------------------------------------------------------------------
 missing=()
 command -v podman >/dev/null 2>&1 || missing+=(podman)
@@ -103,7 +108,8 @@ command -v mmdebstrap >/dev/null 2>&1 || missing+=(mmdebstrap)
 if [ "${#missing[@]}" -gt 0 ]; then
     [ "$(id -u)" -eq 0 ] || fail "run as root: ${missing[*]} must be installed with apt-get"
     say "installing ${missing[*]} (apt-get)"
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } \
+    { timeout 600 apt-get update -qq \
+        && DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq "${missing[@]}"; } \
         >"$WORK/apt.log" 2>&1 || { cat "$WORK/apt.log" >&2; fail "apt-get install ${missing[*]}"; }
 fi
 [ "$(id -u)" -eq 0 ] || fail "run as root (rootful podman; this machine has no rootless setup)"
@@ -133,7 +139,7 @@ else
     BASE="localhost/supertonic-base:bookworm-$recipe_hash"
     if [ "${SMOKE_REBUILD_BASE:-0}" = 1 ] || ! image_exists "$BASE"; then
         say "building the base $BASE from Debian's packages (mmdebstrap)"
-        mmdebstrap --quiet "${BASE_RECIPE[@]}" "$WORK/base.tar" "${SOURCES[@]}" \
+        timeout 900 mmdebstrap --quiet "${BASE_RECIPE[@]}" "$WORK/base.tar" "${SOURCES[@]}" \
             >"$WORK/mmdebstrap.log" 2>&1 || { cat "$WORK/mmdebstrap.log" >&2; fail "mmdebstrap"; }
         "${PODMAN[@]}" import --quiet --change 'CMD ["python3"]' "$WORK/base.tar" "$BASE" >/dev/null
         rm -f "$WORK/base.tar"
@@ -150,7 +156,7 @@ else
     uv_binary="$CACHE/uv-$uv_version"
     if [ ! -x "$uv_binary" ]; then
         say "fetching uv $uv_version from its wheel on the package index"
-        python3 -m pip download --quiet --no-deps --only-binary=:all: \
+        timeout 300 python3 -m pip download --quiet --no-deps --only-binary=:all: \
             --platform "manylinux2014_$(uname -m)" --dest "$WORK/uv" "uv==$uv_version" \
             >"$WORK/pip.log" 2>&1 || { cat "$WORK/pip.log" >&2; fail "pip download uv==$uv_version"; }
         python3 -m zipfile -e "$WORK"/uv/uv-*.whl "$WORK/uv/wheel"
@@ -170,16 +176,13 @@ fi
 BUILD=(--format docker --network host --layers=false "${LIMITS[@]}")
 BUILD+=(--build-arg "PYTHON_IMAGE=$BASE" --build-arg "UV_IMAGE=$UV_IMAGE")
 BUILD+=(--build-arg "EXTRAS=$EXTRAS")
-if [ "$TARGET" = cpu ] && [ "$BUILD_ONLY" != 1 ] && [[ " $EXTRAS " != *" synthetic "* ]]; then
-    fail "the run serves a generated bundle: SMOKE_EXTRAS must include synthetic (or set SMOKE_BUILD_ONLY=1)"
-fi
 if [ -f "$CA_BUNDLE" ]; then
     BUILD+=(--volume "$(readlink -f "$CA_BUNDLE"):/etc/ssl/certs/ca-certificates.crt:ro")
 fi
 previous="$("${PODMAN[@]}" image inspect --format '{{.Id}}' "$TAG" 2>/dev/null || true)"
 say "building $TAG (deploy/docker/$DOCKERFILE)"
 build_start=$(date +%s)
-"${PODMAN[@]}" build "${BUILD[@]}" -f "$HERE/$DOCKERFILE" -t "$TAG" "$ROOT" \
+timeout "${SMOKE_BUILD_TIMEOUT:-1800}" "${PODMAN[@]}" build "${BUILD[@]}" -f "$HERE/$DOCKERFILE" -t "$TAG" "$ROOT" \
     >"$WORK/build.log" 2>&1 || { tail -n 60 "$WORK/build.log" >&2; fail "the build"; }
 say "built in $(($(date +%s) - build_start)) s"
 current="$("${PODMAN[@]}" image inspect --format '{{.Id}}' "$TAG")"

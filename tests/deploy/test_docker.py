@@ -1,12 +1,15 @@
 """The container images and the compose stack, as far as a machine without a Docker daemon
 can check them: lint (hadolint), structure (Docker's parser), the environment the image
 sets (the server's own settings loader), and the image's command and health check run
-directly here, SIGTERM included. Building and running the images is not done here."""
+directly here, SIGTERM included. Building and running the images is deploy/docker/smoke.sh's
+job (podman, as root; .ci/run runs it): here, only that it fits the Dockerfiles."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -36,14 +39,17 @@ def test_hadolint_finds_nothing(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", DOCKERFILES, ids=lambda p: p.name)
-def test_the_image_runs_the_server_as_pid_1_non_root_with_a_model_volume(path: Path) -> None:
+def test_the_image_runs_the_server_as_pid_1_non_root_with_model_and_voice_volumes(
+    path: Path,
+) -> None:
     cmd = instruction(path, "CMD")
     assert cmd.json and cmd.value == ("supertonic-server",)  # exec form: SIGTERM reaches it
     user = instruction(path, "USER").value[0]
     assert user.split(":")[0] not in ("root", "0")
     env = image_env(path)
-    assert instruction(path, "VOLUME").value == (env["SUPERTONIC_CACHE_DIR"],)
+    assert instruction(path, "VOLUME").value == (env["SUPERTONIC_CACHE_DIR"], "/data")
     assert env["HF_HOME"].startswith(env["SUPERTONIC_CACHE_DIR"])
+    assert env["SUPERTONIC_VOICES_DIR"] == "/data/voices"  # custom voices on the volume
     health = instruction(path, "HEALTHCHECK")
     assert health.json and health.value == ("CMD", "python", "-m", "supertonic_server.probe")
     assert instruction(path, "STOPSIGNAL").value == ("SIGTERM",)
@@ -83,10 +89,13 @@ def test_the_image_command_and_health_check_run_here_and_drain_on_sigterm(
     spawn: Callable[..., subprocess.Popen[str]],
 ) -> None:
     """CMD and HEALTHCHECK of the CPU image, with the image's environment, run on this
-    machine (the venv stands in for /opt/venv); only the address, the port and the bundle
-    are changed, to stay on loopback and offline."""
+    machine (the venv stands in for /opt/venv); only the address, the port, the bundle and
+    the folders are changed, to stay on loopback and offline. deploy/docker/smoke.sh runs
+    the built image itself."""
     path = DOCKERFILES[0]
     port = free_port
+    voices = tmp_path / "voices"  # the image's /data/voices
+    voices.mkdir()
     env = {
         **os.environ,
         **{k: v for k, v in image_env(path).items() if k != "PATH"},
@@ -96,6 +105,7 @@ def test_the_image_command_and_health_check_run_here_and_drain_on_sigterm(
         "SUPERTONIC_PORT": str(port),
         "SUPERTONIC_CACHE_DIR": str(tmp_path),
         "SUPERTONIC_MODEL_DIR": str(tiny_bundle_dir),
+        "SUPERTONIC_VOICES_DIR": str(voices),
         "SUPERTONIC_WARMUP": "0",
     }
     health = list(instruction(path, "HEALTHCHECK").value[1:])
@@ -137,6 +147,7 @@ def test_compose_wires_the_server_prometheus_and_grafana() -> None:
     grace = float(image_env(DOCKERFILES[0])["SUPERTONIC_SHUTDOWN_GRACE"])
     assert float(server["stop_grace_period"].rstrip("s")) > grace
     assert any(v.endswith(":/models") for v in server["volumes"])
+    assert any(v.endswith(":/data") for v in server["volumes"])  # custom voices
     assert "8000:8000" in server["ports"]
     gpu = yaml.safe_load((compose_dir / "compose.gpu.yaml").read_text())["services"]["supertonic"]
     assert gpu["build"]["dockerfile"] == "deploy/docker/Dockerfile.cuda"
@@ -154,3 +165,30 @@ def test_compose_wires_the_server_prometheus_and_grafana() -> None:
     dashboards = compose_dir / "../helm/supertonic/dashboards"
     dashboard = json.loads((dashboards / "supertonic.json").read_text())
     assert dashboard["uid"] == "supertonic" and dashboard["panels"]
+
+
+SMOKE = DEPLOY / "docker" / "smoke.sh"
+
+
+def test_smoke_script_is_valid_bash_and_passes_shellcheck_where_installed() -> None:
+    assert os.access(SMOKE, os.X_OK)
+    subprocess.run(["bash", "-n", str(SMOKE)], check=True)
+    shellcheck = shutil.which("shellcheck")
+    if shellcheck:  # Debian's package; smoke.sh itself does not need it
+        result = subprocess.run([shellcheck, str(SMOKE)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.parametrize("path", DOCKERFILES, ids=lambda p: p.name)
+def test_the_build_arguments_smoke_sh_passes_are_the_dockerfiles_own(path: Path) -> None:
+    """smoke.sh replaces the public bases with local ones through build arguments, and
+    reads uv's version from the Dockerfile's UV_IMAGE line: both must stay in step."""
+    text = path.read_text()
+    smoke = SMOKE.read_text()
+    for name in ("PYTHON_IMAGE", "UV_IMAGE", "EXTRAS"):
+        assert f"ARG {name}=" in text
+        assert f"{name}=" in smoke
+    (uv_line,) = [line for line in text.splitlines() if line.startswith("ARG UV_IMAGE=")]
+    assert re.fullmatch(r"ARG UV_IMAGE=ghcr\.io/astral-sh/uv:[0-9.]+", uv_line)
+    assert "FROM ${UV_IMAGE} AS uv" in text and "COPY --from=uv /uv " in text
+    assert "ARG PYTHON_IMAGE=python:3" in text  # the public base stays the default

@@ -26,6 +26,7 @@ EVERYTHING = {
     "wyoming": {"enabled": True},
     "apiKeySecret": "tts-keys",
     "modelCache": {"existingClaim": "supertonic-models"},
+    "customVoices": {"existingClaim": "supertonic-voices"},
     "env": {"SUPERTONIC_MAX_QUEUE": "4"},
 }
 CASES = {
@@ -79,9 +80,27 @@ def test_the_pod_runs_the_image_command_with_settings_from_the_environment() -> 
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert server["securityContext"]["readOnlyRootFilesystem"] is True
     mounts = {m["mountPath"] for m in server["volumeMounts"]}
-    assert {env["SUPERTONIC_CACHE_DIR"], "/tmp"} <= mounts
-    (models,) = [v for v in pod["volumes"] if v["name"] == "models"]
-    assert models["persistentVolumeClaim"]["claimName"] == "supertonic-models"
+    assert {env["SUPERTONIC_CACHE_DIR"], env["SUPERTONIC_VOICES_DIR"], "/tmp"} <= mounts
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["models"]["persistentVolumeClaim"]["claimName"] == "supertonic-models"
+    assert volumes["voices"]["persistentVolumeClaim"]["claimName"] == "supertonic-voices"
+
+
+def test_custom_voices_live_on_a_volume_mounted_as_the_voices_folder() -> None:
+    """The server needs its voices folder to exist, and a new volume is empty: the volume is
+    mounted as the folder itself (the image's SUPERTONIC_VOICES_DIR), writable by the
+    server's group (fsGroup) under a read-only root filesystem."""
+    docs = render()
+    server = container(docs)
+    pod = of_kind(docs, "Deployment")["spec"]["template"]["spec"]
+    (mount,) = [m for m in server["volumeMounts"] if m["name"] == "voices"]
+    assert mount["mountPath"] == env_of(docs)["SUPERTONIC_VOICES_DIR"] == "/data/voices"
+    assert not mount.get("readOnly")
+    (volume,) = [v for v in pod["volumes"] if v["name"] == "voices"]
+    assert (
+        volume["emptyDir"]["sizeLimit"] == values_file("values.yaml")["customVoices"]["sizeLimit"]
+    )
+    assert pod["securityContext"]["fsGroup"] == 10001
 
 
 def test_probes_and_shutdown_fit_in_the_grace_period() -> None:

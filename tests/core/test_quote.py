@@ -11,7 +11,7 @@ from supertonic_core.errors import (
     UnsupportedCharactersError,
     quote_value,
 )
-from supertonic_core.protocol import ProtocolError, parse_client_message, parse_config
+from supertonic_core.protocol import ProtocolError, parse_client_message
 
 
 def test_quote_value_cuts_long_values_and_says_how_long() -> None:
@@ -49,8 +49,8 @@ def test_unsupported_characters_are_listed_up_to_twenty() -> None:
     "parse",
     [
         lambda: parse_client_message({"type": "t" * 60_000}),
-        lambda: parse_config({"type": "config", "voice": ["F1"] * 20_000}),
-        lambda: parse_config({"type": "config", "encoding": "e" * 60_000}),
+        lambda: parse_client_message({"type": "config", "voice": ["F1"] * 20_000}),
+        lambda: parse_client_message({"type": "config", "encoding": "e" * 60_000}),
     ],
 )
 def test_protocol_errors_quote_shortened(parse) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
 
@@ -408,7 +409,7 @@ def test_audio_message_round_trip(binary: bool) -> None:
     event = Audio(
         context_id="c",
         seq=3,
-        audio=b"\x01\x02\x03\x04",
+        audio=bytes(range(256)),  # every base64 character, "+" and "/" included
         encoding="pcm_s16le",
         sample_rate=24000,
         offset_s=1.5,
@@ -416,10 +417,12 @@ def test_audio_message_round_trip(binary: bool) -> None:
         text="Hi there.",
         words=(WordTiming("Hi", 1.5, 1.6), WordTiming("there.", 1.6, 1.75)),
     )
-    msg, payload = to_message(event, binary=binary)
-    json.dumps(msg)
+    text, payload = to_message(event, binary=binary)
+    msg = json.loads(text)  # standard JSON, audio in standard base64 unless binary
     assert (payload is not None) == binary
-    assert parse_server_message(json.loads(json.dumps(msg)), payload) == event
+    if not binary:
+        assert base64.b64decode(msg["chunk"]) == event.audio
+    assert parse_server_message(text, payload) == event
 
 
 # ------------------------------------------------------------------ what a session may hold

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import websockets
@@ -144,13 +145,13 @@ class SpeechClient(SpeechConnection):
             async for raw in self._ws:
                 if isinstance(raw, bytes):
                     raise ProtocolError("binary frame without an audio header")
-                msg = json.loads(raw)
-                payload = None
-                if msg.get("type") == "audio" and "bytes" in msg:
+                event = parse_server_message(raw)
+                if isinstance(event, Audio) and event.size is not None:
                     payload = await self._ws.recv()
                     if not isinstance(payload, bytes):
                         raise ProtocolError("audio header not followed by a binary frame")
-                yield parse_server_message(msg, payload)
+                    event = replace(event, audio=payload, size=None)
+                yield event
         except websockets.ConnectionClosedError as exc:
             raise SpeechClientError(f"connection to {self.url} lost: {exc}") from exc
 
@@ -171,14 +172,8 @@ class SpeechClient(SpeechConnection):
 def _parse_opening(raw: str | bytes) -> Event:
     """One of the server's first messages as an event; ValueError naming what is wrong."""
     try:
-        msg = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"malformed JSON ({exc.msg})") from None
-    if not isinstance(msg, dict):
-        raise ValueError(f"a JSON {type(msg).__name__}, not an object")
-    try:
-        return parse_server_message(msg)
-    except (ProtocolError, TypeError, KeyError) as exc:
+        return parse_server_message(raw)
+    except ProtocolError as exc:
         raise ValueError(str(exc)) from None
 
 

@@ -26,7 +26,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,24 +34,31 @@ import numpy as np
 from . import g711
 from .audio import StreamResampler, to_int16
 from .errors import CapacityError, InvalidInputError, SupertonicError
+from .options import OPTION_NAMES, SynthesisOptions
 from .protocol import (
     DEFAULT_CONTEXT,
     Audio,
     AudioEnd,
     AudioStart,
+    Cancel,
     Cancelled,
+    Close,
+    CloseContext,
     ConfigAck,
+    ConfigMessage,
     ContextClosed,
     Error,
     ErrorCode,
     Event,
+    Flush,
+    Ping,
     Pong,
     ProtocolError,
     Ready,
     SessionConfig,
     SpeechConnection,
+    TextMessage,
     parse_client_message,
-    parse_config,
 )
 
 if TYPE_CHECKING:
@@ -196,11 +203,7 @@ class SpeechSession(SpeechConnection):
         self.engine = engine
         self.id = session_id or uuid.uuid4().hex[:12]
         base = SessionConfig(
-            voice=engine.defaults.voice,
-            lang=engine.defaults.lang,
-            speed=engine.defaults.speed,
-            steps=engine.defaults.steps,
-            first_chunk_steps=engine.defaults.first_chunk_steps,
+            **engine.defaults.model_dump(exclude_none=True),
             sample_rate=engine.sample_rate,
             encoding="pcm_s16le",
             binary=False,
@@ -237,39 +240,37 @@ class SpeechSession(SpeechConnection):
 
     async def handle(self, raw: str | bytes | dict[str, Any]) -> None:
         """Act on one client message; problems become ``error`` events, never exceptions."""
-        msg: dict[str, Any] = {}
+        msg = None
         try:
             msg = parse_client_message(raw)
-            ctx = msg.get("context_id")
-            kind = msg["type"]
-            if kind == "config":
-                await self._emit(self._configure(parse_config(msg), ctx))
-            elif kind == "text":
-                self._send_text(msg["text"], ctx)
-            elif kind == "flush":
+            ctx = msg.context_id
+            if isinstance(msg, ConfigMessage):
+                await self._emit(self._configure(msg.settings(), ctx))
+            elif isinstance(msg, TextMessage):
+                self._send_text(msg.text, ctx)
+            elif isinstance(msg, Flush):
                 self._flush(ctx)
-            elif kind == "cancel":
+            elif isinstance(msg, Cancel):
                 await self._cancel(ctx)
-            elif kind == "close_context":
-                self._close_context(ctx)
-            elif kind == "close":
+            elif isinstance(msg, CloseContext):
+                self._close_context(msg.context_id)
+            elif isinstance(msg, Close):
                 await self._close()
-            elif kind == "ping":
+            elif isinstance(msg, Ping):
                 await self._emit(Pong())
-            if kind != "text" or msg["text"]:  # an empty text does nothing: not activity
+            if not isinstance(msg, TextMessage) or msg.text:  # empty text: not activity
                 self._touch(ctx)
             # "auth" is consumed by the transport before the session exists
         except ProtocolError as exc:
-            await self._emit(
-                Error(str(exc), code=exc.code, context_id=msg.get("context_id"), fatal=exc.fatal)
-            )
+            context_id = msg.context_id if msg else None
+            await self._emit(Error(str(exc), code=exc.code, context_id=context_id, fatal=exc.fatal))
         except CapacityError as exc:
-            await self._emit(_busy(exc, msg.get("context_id")))
+            await self._emit(_busy(exc, msg.context_id if msg else None))
         except InvalidInputError as exc:
             # A bad value in a config message is a bad config; in text, a bad request.
-            config = msg.get("type") == "config"
+            config = isinstance(msg, ConfigMessage)
             code = ErrorCode.INVALID_CONFIG if config else ErrorCode.INVALID_REQUEST
-            await self._emit(Error(str(exc), code=code, context_id=msg.get("context_id")))
+            await self._emit(Error(str(exc), code=code, context_id=msg.context_id if msg else None))
 
     # ------------------------------------------------------------ message handlers
 
@@ -277,10 +278,10 @@ class SpeechSession(SpeechConnection):
         """Change the session defaults, or one context's settings (for its next utterance)."""
         if context_id is None:
             self.config = self._checked(self.config.merged(config))
-            return ConfigAck(config=_public(self.config))
+            return ConfigAck(config=self.config.public())
         ctx = self._context(context_id)
         ctx.config = self._checked(ctx.config.merged(config))
-        return ConfigAck(config=_public(ctx.config), context_id=context_id)
+        return ConfigAck(config=ctx.config.public(), context_id=context_id)
 
     def _send_text(self, text: str, context_id: str | None) -> None:
         if not text:
@@ -549,17 +550,8 @@ class SpeechSession(SpeechConnection):
         self._options(config)
         return config
 
-    def _options(self, config: SessionConfig) -> Any:
-        return self.engine.options(
-            voice=config.voice,
-            lang=config.lang,
-            speed=config.speed,
-            steps=config.steps,
-            first_chunk_steps=config.first_chunk_steps,
-            seed=config.seed,
-            normalize=config.normalize,
-            emoji=config.emoji,
-        )
+    def _options(self, config: SessionConfig) -> SynthesisOptions:
+        return self.engine.options(**config.model_dump(include=set(OPTION_NAMES)))
 
     def _ensure_task(self, ctx: _Context) -> None:
         if ctx.task is None or ctx.task.done():
@@ -702,7 +694,3 @@ def _busy(exc: CapacityError, context_id: str | None) -> Error:
         code=ErrorCode.BUSY,
         context_id=context_id,
     )
-
-
-def _public(config: SessionConfig) -> dict[str, Any]:
-    return {k: v for k, v in asdict(config).items() if v is not None}

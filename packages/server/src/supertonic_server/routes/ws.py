@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from typing import Any
 
@@ -21,6 +20,7 @@ from supertonic_core.protocol import (
     Audio,
     AudioEnd,
     AudioStart,
+    Auth,
     Cancelled,
     Error,
     ErrorCode,
@@ -140,11 +140,9 @@ async def _authenticate(ws: WebSocket, settings: Settings) -> tuple[bool, str | 
         if key is None:
             raw = await asyncio.wait_for(ws.receive_text(), AUTH_TIMEOUT_S)
             msg = parse_client_message(raw)
-            if msg["type"] != "auth":
+            if not isinstance(msg, Auth):
                 raise ProtocolError('authenticate first: send {"type": "auth", "api_key": ...}')
-            key = msg.get("api_key")
-            if not isinstance(key, str):
-                raise ProtocolError("auth: api_key must be a string")
+            key = msg.api_key
         check_key(key, settings.api_keys)
         return True, key
     except (TimeoutError, ProtocolError, APIError) as exc:
@@ -274,16 +272,15 @@ def _track(event: Event, trackers: dict[str, Tracker], metrics: Metrics) -> None
 
 
 async def _send(ws: WebSocket, session: SpeechSession, event: Event) -> None:
-    msg, payload = to_message(event, binary=bool(session.config.binary))
-    await ws.send_text(json.dumps(msg, ensure_ascii=False))
+    text, payload = to_message(event, binary=bool(session.config.binary))
+    await ws.send_text(text)
     if payload is not None:
         await ws.send_bytes(payload)
 
 
 async def _send_error(ws: WebSocket, error: Error) -> None:
-    msg: dict[str, Any] = to_message(error)[0]
     with contextlib.suppress(RuntimeError, WebSocketDisconnect, TimeoutError):
-        await asyncio.wait_for(ws.send_text(json.dumps(msg)), CLOSE_TIMEOUT_S)
+        await asyncio.wait_for(ws.send_text(to_message(error)[0]), CLOSE_TIMEOUT_S)
 
 
 async def _close(ws: WebSocket, code: int = 1000) -> None:

@@ -96,6 +96,10 @@ class Tracker:
         self.bytes = 0
         self.audio_s = 0.0
         self.finished = False
+        self._sent = (  # looked up once: add() runs for every piece of audio
+            metrics.bytes.labels(meta["transport"]),
+            metrics.audio_s.labels(meta["transport"]),
+        )
 
     def first_byte(self) -> None:
         """The first audio byte was sent."""
@@ -106,8 +110,8 @@ class Tracker:
         """``bytes_`` more bytes carrying ``audio_s`` more seconds of audio were sent."""
         self.bytes += bytes_
         self.audio_s += audio_s
-        self._metrics.bytes.labels(self.meta["transport"]).inc(bytes_)
-        self._metrics.audio_s.labels(self.meta["transport"]).inc(audio_s)
+        self._sent[0].inc(bytes_)
+        self._sent[1].inc(audio_s)
 
     def finish(self, *, status: str, error: str | None = None) -> None:
         """The request ended: ``ok``, ``error`` (with a short reason) or ``cancelled``."""

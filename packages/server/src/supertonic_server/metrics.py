@@ -257,25 +257,20 @@ class Metrics:
 
     def summary(self) -> dict[str, Any]:
         """Everything ``/metrics/summary`` answers (JSON-ready, no NaN)."""
-        values = {
+        n = {  # (sample name, *label values) → value, read from the registry's counters
             (s.name, *s.labels.values()): s.value
             for family in (self.requests, self.bytes, self.audio_s)
             for s in family.collect()[0].samples
         }
-        requests = {
-            (status, transport): int(values["supertonic_requests_total", status, transport])
-            for status in STATUSES
-            for transport in TRANSPORTS
-        }
         by_transport = {
             t: {
-                **{s: requests[s, t] for s in STATUSES},
-                "bytes": int(values["supertonic_bytes_total", t]),
-                "audio_s": values["supertonic_audio_seconds_total", t],
+                **{s: int(n["supertonic_requests_total", s, t]) for s in STATUSES},
+                "bytes": int(n["supertonic_bytes_total", t]),
+                "audio_s": n["supertonic_audio_seconds_total", t],
             }
             for t in TRANSPORTS
         }
-        by_status = {s: sum(requests[s, t] for t in TRANSPORTS) for s in STATUSES}
+        by_status = {s: sum(b[s] for b in by_transport.values()) for s in STATUSES}
         active = [t.meta["transport"] for t in self.active()]
         engine = self.engine()
         return {

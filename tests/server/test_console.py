@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 from supertonic_server import Settings
 
 from .conftest import API_KEY, LiveServer, fresh_metrics
@@ -126,6 +126,9 @@ def test_speak_then_find_it_in_the_observatory(console: Console, live: LiveServe
         assert row.get_attribute("data-status") == "ok"
         page.wait_for_selector("#st-total:text-is('1')")
         assert page.inner_text("#ttfb-p50").endswith(("ms", " s"))
+        # The rates come from the totals' growth between polls: a number from the second.
+        expect(page.locator("#st-rps")).to_have_text(re.compile(r"\d+\.\d\d"))
+        assert page.inner_text("#st-errors-sub") == "0.0% of the last minute"
         assert "SYNTHETIC" in page.inner_text("#obs-model")
         row.click()
         detail = page.locator("#detail")

@@ -15,10 +15,12 @@ from typing import Any
 import httpx
 import pytest
 import websockets
-from prometheus_client import CONTENT_TYPE_LATEST
+from fastapi.testclient import TestClient
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from supertonic_server import Settings
-from supertonic_server.metrics import Metrics, quantile, snippet
+from supertonic_server.app import create_app
+from supertonic_server.metrics import Metrics, bucket_quantile, snippet
 from supertonic_server.settings import load_settings
 
 from .conftest import API_KEY, LiveServer, fresh_metrics, wait_for
@@ -28,16 +30,40 @@ SHORT = {"input": "Hello there. This is a short test.", "voice": "alloy"}
 LONG = " ".join(f"Sentence number {i} keeps the synthesizer busy for a while." for i in range(60))
 
 
-def scrape(server: LiveServer) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    """``/metrics`` parsed by Prometheus' own parser: (sample name, labels) → value."""
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+def parse(text: str) -> Samples:
+    """Prometheus text parsed by Prometheus' own parser: (sample name, labels) → value."""
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def scrape(server: LiveServer) -> Samples:
     response = httpx.get(f"{server.base_url}/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"] == CONTENT_TYPE_LATEST
-    return {
-        (s.name, frozenset(s.labels.items())): s.value
-        for family in text_string_to_metric_families(response.text)
-        for s in family.samples
-    }
+    return parse(response.text)
+
+
+def histogram_quantile(q: float, samples: Samples, name: str) -> float:
+    """PromQL's ``histogram_quantile(q, sum by (le) (name_bucket))``, written out the way
+    Prometheus' promql/quantile.go does it (a second implementation to check the server's)."""
+    by_le: dict[float, float] = {}
+    for (sample_name, labels), value in samples.items():
+        if sample_name == f"{name}_bucket":
+            le = float(dict(labels)["le"])
+            by_le[le] = by_le.get(le, 0.0) + value
+    bounds = sorted(by_le)
+    rank = q * by_le[math.inf]
+    i = next(i for i, upper in enumerate(bounds) if by_le[upper] >= rank)
+    if bounds[i] == math.inf:
+        return bounds[-2]
+    lower, below = (bounds[i - 1], by_le[bounds[i - 1]]) if i else (0.0, 0.0)
+    return lower + (bounds[i] - lower) * (rank - below) / (by_le[bounds[i]] - below)
 
 
 def sample(samples: dict, name: str, **labels: str) -> float:
@@ -53,13 +79,16 @@ def speak(client: httpx.Client, **body: Any) -> httpx.Response:
 # --------------------------------------------------------------------------- the recorder alone
 
 
-def test_quantiles_interpolate_like_numpy() -> None:
-    assert quantile([], 0.5) is None
-    assert quantile([7.0], 0.99) == 7.0
-    values = [float(v) for v in range(1, 101)]
-    assert quantile(values, 0.5) == pytest.approx(50.5)
-    assert quantile(values, 0.95) == pytest.approx(95.05)
-    assert quantile(values, 0.99) == pytest.approx(99.01)
+def test_bucket_quantiles_interpolate_like_histogram_quantile() -> None:
+    inf = math.inf
+    assert bucket_quantile(0.5, [(1.0, 0.0), (inf, 0.0)]) is None
+    # 10 in (0, 1], 10 in (1, 2], none above: the median is the first bucket's top.
+    buckets = [(1.0, 10.0), (2.0, 20.0), (inf, 20.0)]
+    assert bucket_quantile(0.5, buckets) == pytest.approx(1.0)
+    assert bucket_quantile(0.25, buckets) == pytest.approx(0.5)
+    assert bucket_quantile(0.95, buckets) == pytest.approx(1.9)
+    # Ranks in the +Inf bucket give the largest finite bound, as Prometheus does.
+    assert bucket_quantile(0.99, [(1.0, 1.0), (2.0, 2.0), (inf, 100.0)]) == 2.0
 
 
 def test_snippet_is_one_line_and_at_most_80_chars() -> None:
@@ -76,7 +105,7 @@ def test_a_tracker_counts_once_and_totals_survive_eviction() -> None:
         t.add(bytes_=100, audio_s=0.5)
         t.finish(status="ok")
         t.finish(status="error", error="late")  # a second finish is ignored
-    assert len(metrics.records()) == 10
+    assert len(metrics.recent(100)) == 10
     summary = metrics.summary()
     assert summary["totals"]["requests"] == 25 and summary["totals"]["ok"] == 25
     assert summary["totals"]["error"] == 0
@@ -86,14 +115,41 @@ def test_a_tracker_counts_once_and_totals_survive_eviction() -> None:
     assert summary["active"] == 0 and summary["model"] is None and summary["scheduler"] is None
 
 
-def test_each_recorder_has_its_own_registry() -> None:
-    from supertonic_server.exposition import build_registry, render
+def test_the_summary_percentiles_are_the_histogram_buckets_quantiles() -> None:
+    """The JSON and ``/metrics`` read one registry: PromQL's estimate from the exported
+    buckets is the summary's percentile, whichever transports the observations came from."""
+    metrics = Metrics()
+    for transport, seconds, times in (("http", 0.02, 5), ("ws", 0.12, 4), ("http", 3.0, 1)):
+        for _ in range(times):
+            metrics.ttfb.labels(transport).observe(seconds)
+    for rtf in (0.04, 0.04, 0.06, 0.5):
+        metrics.rtf.labels("ws").observe(rtf)
+    samples = parse(generate_latest(metrics.registry).decode())
+    pct = metrics.summary()["percentiles"]
+    # Ranks 5, 9.5, 9.9 of 10: the top of (0.01, 0.025], then 1/2 and 9/10 into (2, 5].
+    assert pct["ttfb_ms"] == pytest.approx({"p50": 25.0, "p95": 3500.0, "p99": 4700.0})
+    for key, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99)):
+        from_buckets = histogram_quantile(q, samples, "supertonic_ttfb_seconds")
+        assert pct["ttfb_ms"][key] == pytest.approx(from_buckets * 1000)
+        assert pct["rtf"][key] == pytest.approx(histogram_quantile(q, samples, "supertonic_rtf"))
+    assert Metrics().summary()["percentiles"]["rtf"] == {"p50": None, "p95": None, "p99": None}
 
-    a, b = Metrics(), Metrics()
-    a.start(transport="ws", text="x", voice="F1", lang="en", format="pcm").finish(status="ok")
-    a_reg, b_reg = build_registry(a.snapshot), build_registry(b.snapshot)
-    assert b'supertonic_requests_total{status="ok",transport="ws"} 1.0' in render(a_reg)
-    assert b'supertonic_requests_total{status="ok",transport="ws"} 0.0' in render(b_reg)
+
+def test_two_apps_keep_their_own_numbers() -> None:
+    """Each app has its own registry: no clash registering the same names twice, and what
+    one counts the other does not see."""
+    a, b = create_app(Settings()), create_app(Settings())
+    tracker = a.state.metrics.start(transport="ws", text="x", voice="F1", lang="en", format="pcm")
+    tracker.first_byte()
+    tracker.finish(status="ok")
+    ok_ws = (("status", "ok"), ("transport", "ws"))
+    a_samples, b_samples = (parse(TestClient(app).get("/metrics").text) for app in (a, b))
+    assert a_samples["supertonic_requests_total", frozenset(ok_ws)] == 1
+    assert b_samples["supertonic_requests_total", frozenset(ok_ws)] == 0
+    ws = frozenset({("transport", "ws")})
+    assert a_samples["supertonic_ttfb_seconds_count", ws] == 1
+    assert b_samples["supertonic_ttfb_seconds_count", ws] == 0
+    assert b.state.metrics.summary()["totals"]["requests"] == 0
 
 
 def test_buffer_size_setting_range_flag_and_variable() -> None:
@@ -148,13 +204,12 @@ def test_every_outcome_is_counted_in_prometheus_text(busy: LiveServer) -> None:
     assert sample(samples, "supertonic_audio_seconds_total", transport="http") > 0
     assert sample(samples, "supertonic_active_synth") == 0
     # TTFB: every request that sent audio (3 ok + the cancelled one); RTF: ok requests only.
-    assert sample(samples, "supertonic_ttfb_ms_count") == 4
-    assert sample(samples, "supertonic_rtf_count") == 3
-    for q in ("0.5", "0.95", "0.99"):
-        assert sample(samples, "supertonic_ttfb_ms", quantile=q) > 0
-        assert 0 < sample(samples, "supertonic_rtf", quantile=q) < math.inf
-    assert sample(samples, "supertonic_error_rate") == pytest.approx(1 / 5)
-    assert sample(samples, "supertonic_rps_1m") > 0
+    assert sample(samples, "supertonic_ttfb_seconds_count", transport="http") == 4
+    assert sample(samples, "supertonic_ttfb_seconds_sum", transport="http") > 0
+    assert sample(samples, "supertonic_ttfb_seconds_bucket", transport="http", le="+Inf") == 4
+    assert sample(samples, "supertonic_rtf_count", transport="http") == 3
+    assert 0 < sample(samples, "supertonic_rtf_sum", transport="http") < math.inf
+    assert sample(samples, "supertonic_ttfb_seconds_count", transport="ws") == 0
     assert sample(samples, "supertonic_uptime_seconds") > 0
     assert sample(samples, "supertonic_model_synthetic") == 1
     assert sample(samples, "supertonic_scheduler_max_streams") == 1
@@ -171,14 +226,22 @@ def test_summary_shape(live: LiveServer) -> None:
         for fmt in ("mp3", "opus"):
             speak(client, response_format=fmt)
         summary = client.get("/metrics/summary").json()
+        samples = scrape(live)
     assert summary["totals"]["requests"] == 2 and summary["totals"]["ok"] == 2
     assert summary["totals"]["by_transport"]["http"]["ok"] == 2
     assert summary["totals"]["bytes"] > 0 and summary["totals"]["audio_s"] > 0
-    assert summary["active"] == 0 and summary["rps_1m"] > 0 and summary["error_rate_1m"] == 0
-    for key in ("ttfb_ms", "rtf"):
+    assert summary["totals"]["bytes"] == sample(samples, "supertonic_bytes_total", transport="http")
+    assert summary["active"] == 0 and summary["active_by_transport"] == {"http": 0, "ws": 0}
+    for key, name, scale in (
+        ("ttfb_ms", "supertonic_ttfb_seconds", 1000),
+        ("rtf", "supertonic_rtf", 1),
+    ):
         assert set(summary["percentiles"][key]) == {"p50", "p95", "p99"}
-        assert all(v > 0 for v in summary["percentiles"][key].values())
-    assert summary["buffer"] == {"size": 100, "records": 2}
+        for p, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99)):
+            value = summary["percentiles"][key][p]
+            assert value > 0 and value == pytest.approx(
+                scale * histogram_quantile(q, samples, name)
+            )
     assert summary["uptime_s"] > 0
     assert summary["model"]["synthetic"] is True and summary["model"]["sample_rate"] == 44100
     scheduler = summary["scheduler"]
@@ -253,11 +316,10 @@ def test_eviction_keeps_the_totals(live: LiveServer) -> None:
         recent = client.get("/metrics/recent", params={"limit": 10}).json()["data"]
         assert [r["text"] for r in recent] == [f"Request number {i}." for i in range(12, 2, -1)]
         summary = client.get("/metrics/summary").json()
-        assert summary["totals"]["requests"] == 13 and summary["buffer"]["records"] == 10
+        assert summary["totals"]["requests"] == 13
         samples = scrape(live)
     assert sample(samples, "supertonic_requests_total", status="ok", transport="http") == 13
-    assert sample(samples, "supertonic_ttfb_ms_count") == 13
-    assert sample(samples, "supertonic_observability_buffer_records") == 10
+    assert sample(samples, "supertonic_ttfb_seconds_count", transport="http") == 13
 
 
 async def test_websocket_utterances_share_the_recorder(live: LiveServer) -> None:
@@ -272,7 +334,7 @@ async def test_websocket_utterances_share_the_recorder(live: LiveServer) -> None
                     if isinstance(raw, str) and json.loads(raw)["type"] == "audio_end":
                         break
         await asyncio.to_thread(
-            wait_for, lambda: metrics.records(), what="the utterance to be recorded"
+            wait_for, lambda: metrics.recent(10), what="the utterance to be recorded"
         )
         (record,) = metrics.recent(10)
         summary = metrics.summary()
@@ -300,7 +362,7 @@ def test_buffer_size_reaches_the_server(base_settings: Settings) -> None:
     try:
         server.start(wait_ready=False)
         with httpx.Client(base_url=server.base_url, timeout=60) as client:
-            assert client.get("/metrics/summary").json()["buffer"]["size"] == 25
+            assert client.get("/metrics/recent").json()["buffer_size"] == 25
             assert client.get("/metrics/recent", params={"limit": 26}).status_code == 400
             assert client.get("/metrics/recent", params={"limit": 25}).status_code == 200
     finally:

@@ -31,7 +31,6 @@ from .auth import ApiKeyMiddleware
 from .body import BodyTimeoutMiddleware
 from .encoders import warm_up as warm_encoders
 from .errors import ErrorBoundaryMiddleware, install_error_handlers
-from .exposition import build_registry
 from .language import warm_up as warm_language_detection
 from .logs import RequestIdMiddleware, install_filters
 from .metrics import Metrics
@@ -225,7 +224,6 @@ def create_app(
     app.state.metrics = Metrics(
         buffer_size=settings.observability_buffer_size, engine=lambda: app.state.engine
     )
-    app.state.registry = build_registry(lambda: app.state.metrics.snapshot())  # GET /metrics
     install_error_handlers(app)
     # Added innermost first: CORS → request id → error boundary → API keys → body timeout
     # → routes.

@@ -1,204 +1,166 @@
-"""``GET /metrics``: the recorder's numbers and the scheduler's state as Prometheus text.
+"""The served engine's live state, read when asked: Prometheus families and JSON.
 
-Everything is read at scrape time from one :class:`~supertonic_server.metrics.Snapshot`
-(the recorder's numbers and the served engine's state, taken together), through one custom
-collector in a registry of its own per app (tests run several apps in one process). This
-module only reads snapshots; the recorder knows nothing of it. ``supertonic_ttfb_ms`` and ``supertonic_rtf`` are summaries
-the way Prometheus' own clients keep them: quantiles over the recent window (the ring
-buffer), ``_sum`` and ``_count`` cumulative since start.
+The core keeps its own numbers (the scheduler's counts and queue, the phrase cache) and has
+no Prometheus dependency, so :class:`EngineCollector` turns ``engine.scheduler.state()``
+into ``supertonic_model_*``, ``supertonic_scheduler_*`` and ``supertonic_phrase_cache_*``
+families at each scrape; the JSON helpers below give ``/metrics/summary`` the same reads.
+While the model loads (no engine), every one of these is absent.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import (
-    CounterMetricFamily,
-    GaugeMetricFamily,
-    Metric,
-    SummaryMetricFamily,
-)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from .metrics import QUANTILES, STATUSES, TRANSPORTS, Snapshot, min_lead
+if TYPE_CHECKING:
+    from supertonic_core import Engine
 
-P = "supertonic_"
+S = "supertonic_scheduler_"
+C = "supertonic_phrase_cache_"
+
+#: Scheduler state key → (metric name, help): the plain gauges and counters.
+GAUGES = {
+    "queued_jobs": (S + "queued_jobs", "Chunk jobs waiting for the model"),
+    "active_streams": (S + "active_streams", "Streams being synthesized"),
+    "waiting_streams": (S + "waiting_streams", "Streams queued for a synthesis slot"),
+    "max_streams": (S + "max_streams", "Streams synthesized at once (admission limit)"),
+    "max_batch": (S + "max_batch", "Most rows in one model call"),
+    "underruns": (S + "open_stream_underruns", "Underruns among the streams open now"),
+}
+COUNTERS = {
+    "calls": (S + "calls", "Model calls made"),
+    "streams_total": (S + "streams", "Streams opened"),
+    "rejected_total": (
+        S + "rejected_streams",
+        "Streams refused because every slot played and the waiting queue was full "
+        "(HTTP 429; busy on the WebSocket and Wyoming)",
+    ),
+    "underruns_total": (S + "underruns", "Times a stream's listener ran out of audio"),
+    "underrun_s_total": (S + "underrun_seconds", "Seconds listeners spent waiting for audio"),
+}
 
 
-def build_registry(snapshot: Callable[[], Snapshot]) -> CollectorRegistry:
-    """A registry whose one collector reports ``snapshot()`` at each scrape."""
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(SupertonicCollector(snapshot))
-    return registry
+class EngineCollector:
+    """Yields the served engine's families at each scrape (none while it loads)."""
 
-
-def render(registry: CollectorRegistry) -> bytes:
-    """The text exposition of ``registry``."""
-    return generate_latest(registry)
-
-
-def _gauge(name: str, doc: str, value: float) -> GaugeMetricFamily:
-    return GaugeMetricFamily(P + name, doc, value=value)
-
-
-class SupertonicCollector:
-    """Yields every ``supertonic_*`` family from the recorder's state at scrape time."""
-
-    def __init__(self, snapshot: Callable[[], Snapshot]) -> None:
-        self.snapshot = snapshot
+    def __init__(self, engine: Callable[[], Engine | None]) -> None:
+        self.engine = engine
 
     def collect(self) -> Iterator[Metric]:
-        snap = self.snapshot()
-        yield from self._requests(snap)
-        yield from self._latency(snap)
-        if snap.model is not None:
-            yield from self._model(snap.model)
-        if snap.scheduler is not None:
-            yield from self._scheduler(snap.scheduler)
-        if snap.phrase_cache is not None:  # off: no family at all
-            yield from self._phrase_cache(snap.phrase_cache)
+        engine = self.engine()
+        if engine is None:
+            return
+        yield from _model(engine.info())
+        yield from _scheduler(dict(engine.scheduler.state()))
+        stats = phrase_cache_stats(engine)
+        if stats is not None:  # off: no family at all
+            yield from _phrase_cache(stats)
 
-    def _requests(self, snap: Snapshot) -> Iterator[Metric]:
-        requests, bytes_, audio = snap.requests, snap.bytes, snap.audio_s
-        fam = CounterMetricFamily(
-            P + "requests",
-            "Number of synthesis requests since process start, by terminal status and transport",
-            labels=["status", "transport"],
-        )
-        for status in STATUSES:
-            for transport in TRANSPORTS:
-                fam.add_metric([status, transport], requests.get((status, transport), 0))
-        yield fam
-        for name, doc, values in (
-            ("bytes", "Audio bytes sent to clients since process start", bytes_),
-            ("audio_seconds", "Seconds of audio sent to clients since process start", audio),
-        ):
-            fam = CounterMetricFamily(P + name, doc, labels=["transport"])
-            for transport in TRANSPORTS:
-                fam.add_metric([transport], values.get(transport, 0))
-            yield fam
-        yield _gauge("active_synth", "Synthesis requests in flight", snap.active)
-        yield _gauge("uptime_seconds", "Seconds since the server started", snap.uptime_s)
-        yield _gauge("rps_1m", "Requests finished per second over the last minute", snap.rps_1m)
-        yield _gauge(
-            "error_rate",
-            "Share of the last minute's finished requests that failed",
-            snap.error_rate_1m,
-        )
-        yield _gauge(
-            "observability_buffer_records",
-            "Finished requests held in the recent-requests ring buffer",
-            snap.buffered,
-        )
 
-    def _latency(self, snap: Snapshot) -> Iterator[Metric]:
-        pct = snap.percentiles
-        sums = {"ttfb_ms": snap.ttfb_ms, "rtf": snap.rtf}
-        docs = {
-            "ttfb_ms": "Time-to-first-byte (ms) over the recent window",
-            "rtf": "Real-time factor (wall time / audio seconds) over the recent window",
-        }
-        for key, doc in docs.items():
-            count, total = sums[key]
-            fam = SummaryMetricFamily(P + key, doc, count_value=count, sum_value=total)
-            for q in QUANTILES:
-                value = pct[key][f"p{round(q * 100)}"]
-                fam.add_sample(P + key, {"quantile": str(q)}, math.nan if value is None else value)
-            yield fam
+def _model(info: dict[str, Any]) -> Iterator[Metric]:
+    yield GaugeMetricFamily(
+        "supertonic_model_synthetic",
+        "1 when the served bundle is synthetic (random weights: the audio is noise)",
+        value=1 if info["synthetic"] else 0,
+    )
+    fam = GaugeMetricFamily(
+        "supertonic_model_info",
+        "The served model (always 1; the facts are labels)",
+        labels=["model", "sample_rate", "providers"],
+    )
+    fam.add_metric([str(info["model"]), str(info["sample_rate"]), ",".join(info["providers"])], 1)
+    yield fam
 
-    def _model(self, info: dict[str, object]) -> Iterator[Metric]:
-        yield _gauge(
-            "model_synthetic",
-            "1 when the served bundle is synthetic (random weights: the audio is noise)",
-            1 if info["synthetic"] else 0,
-        )
-        fam = GaugeMetricFamily(
-            P + "model_info",
-            "The served model (always 1; the facts are labels)",
-            labels=["model", "sample_rate", "providers"],
-        )
-        fam.add_metric(
-            [str(info["model"]), str(info["sample_rate"]), ",".join(info["providers"])],  # type: ignore[call-overload]
-            1,
-        )
-        yield fam
 
-    def _scheduler(self, state: dict[str, object]) -> Iterator[Metric]:
-        s = P + "scheduler_"
-        for key, doc in (
-            ("queued_jobs", "Chunk jobs waiting for the model"),
-            ("active_streams", "Streams being synthesized"),
-            ("waiting_streams", "Streams queued for a synthesis slot"),
-            ("max_streams", "Streams synthesized at once (admission limit)"),
-            ("max_batch", "Most rows in one model call"),
-        ):
-            if key in state:
-                yield GaugeMetricFamily(s + key, doc, value=float(state[key]))
-        if "underruns" in state:
-            yield GaugeMetricFamily(
-                s + "open_stream_underruns",
-                "Underruns (listener ran dry) among the streams open now",
-                value=float(state["underruns"]),  # type: ignore[arg-type]
-            )  # type: ignore[arg-type]
-        info = GaugeMetricFamily(s + "info", "Scheduling policy (always 1)", labels=["policy"])
-        info.add_metric([str(state.get("policy", ""))], 1)
-        yield info
-        for key, name, doc in (
-            ("calls", "calls", "Model calls made"),
-            ("streams_total", "streams", "Streams opened"),
-            (
-                "rejected_total",
-                "rejected_streams",
-                "Streams refused because every slot played and the waiting queue was full "
-                "(HTTP 429; busy on the WebSocket and Wyoming)",
-            ),
-            ("underruns_total", "underruns", "Times a stream's listener ran out of audio"),
-            ("underrun_s_total", "underrun_seconds", "Seconds listeners spent waiting for audio"),
-        ):
-            if key in state:
-                yield CounterMetricFamily(s + name, doc, value=state[key])  # type: ignore[arg-type]
-        batches = CounterMetricFamily(
-            s + "batch_calls", "Model calls, by how many rows they carried", labels=["size"]
-        )
-        for size, count in sorted(dict(state.get("batch_sizes") or {}).items()):  # type: ignore[call-overload]
-            batches.add_metric([str(size)], count)
-        yield batches
-        capacity = state.get("capacity_audio_s_per_s")
-        if capacity is not None:
-            yield GaugeMetricFamily(
-                s + "capacity_audio_seconds_per_second",
-                "Estimated audio seconds produced per wall second at 8 steps",
-                value=float(capacity),  # type: ignore[arg-type]
-            )
-        lead = min_lead(state)
-        if lead is not None:
-            yield GaugeMetricFamily(
-                s + "min_lead_seconds",
-                "Audio buffered ahead of playback by the open stream closest to running dry "
-                "(0 also for a stream that has not started)",
-                value=lead,
-            )
-        costs = GaugeMetricFamily(
-            s + "cost_seconds_per_frame",
-            "Measured wall seconds per latent frame, by stage and batch size",
-            labels=["stage", "batch"],
-        )
-        for key, value in dict(state.get("costs_s_per_frame") or {}).items():  # type: ignore[call-overload]
-            stage, _, batch = str(key).partition("@")
-            costs.add_metric([stage, batch], value)
-        yield costs
-
-    def _phrase_cache(self, stats: dict[str, int]) -> Iterator[Metric]:
-        c = P + "phrase_cache_"
-        yield CounterMetricFamily(
-            c + "hits", "Chunks served from the phrase cache", value=stats["hits"]
-        )
-        yield CounterMetricFamily(
-            c + "misses", "Cacheable chunks not in the phrase cache", value=stats["misses"]
-        )
-        yield GaugeMetricFamily(c + "entries", "Phrases held", value=stats["entries"])
-        yield GaugeMetricFamily(c + "bytes", "Bytes of audio held", value=stats["bytes"])
+def _scheduler(state: dict[str, Any]) -> Iterator[Metric]:
+    for key, (name, doc) in GAUGES.items():
+        if key in state:
+            yield GaugeMetricFamily(name, doc, value=float(state[key]))
+    for key, (name, doc) in COUNTERS.items():
+        if key in state:
+            yield CounterMetricFamily(name, doc, value=state[key])
+    info = GaugeMetricFamily(S + "info", "Scheduling policy (always 1)", labels=["policy"])
+    info.add_metric([str(state.get("policy", ""))], 1)
+    yield info
+    batches = CounterMetricFamily(
+        S + "batch_calls", "Model calls, by how many rows they carried", labels=["size"]
+    )
+    for size, count in sorted(dict(state.get("batch_sizes") or {}).items()):
+        batches.add_metric([str(size)], count)
+    yield batches
+    if state.get("capacity_audio_s_per_s") is not None:
         yield GaugeMetricFamily(
-            c + "capacity", "Most phrases held (--phrase-cache)", value=stats["capacity"]
+            S + "capacity_audio_seconds_per_second",
+            "Estimated audio seconds produced per wall second at 8 steps",
+            value=float(state["capacity_audio_s_per_s"]),
         )
+    lead = min_lead(state)
+    if lead is not None:
+        yield GaugeMetricFamily(
+            S + "min_lead_seconds",
+            "Audio buffered ahead of playback by the open stream closest to running dry "
+            "(0 also for a stream that has not started)",
+            value=lead,
+        )
+    costs = GaugeMetricFamily(
+        S + "cost_seconds_per_frame",
+        "Measured wall seconds per latent frame, by stage and batch size",
+        labels=["stage", "batch"],
+    )
+    for key, value in dict(state.get("costs_s_per_frame") or {}).items():
+        stage, _, batch = str(key).partition("@")
+        costs.add_metric([stage, batch], value)
+    yield costs
+
+
+def _phrase_cache(stats: dict[str, int]) -> Iterator[Metric]:
+    yield CounterMetricFamily(C + "hits", "Chunks served from the phrase cache", stats["hits"])
+    yield CounterMetricFamily(
+        C + "misses", "Cacheable chunks not in the phrase cache", stats["misses"]
+    )
+    yield GaugeMetricFamily(C + "entries", "Phrases held", stats["entries"])
+    yield GaugeMetricFamily(C + "bytes", "Bytes of audio held", stats["bytes"])
+    yield GaugeMetricFamily(C + "capacity", "Most phrases held (--phrase-cache)", stats["capacity"])
+
+
+def model_facts(engine: Engine | None) -> dict[str, Any] | None:
+    """What is served (None while the model loads); ``synthetic`` means the output is noise."""
+    if engine is None:
+        return None
+    info = engine.info()
+    return {k: info.get(k) for k in ("model", "synthetic", "sample_rate", "providers")}
+
+
+def scheduler_state(engine: Engine | None) -> dict[str, Any] | None:
+    """The scheduler's numbers, JSON-ready (string keys, no NaN), plus the smallest lead."""
+    if engine is None:
+        return None
+    state = _json_safe(dict(engine.scheduler.state()))
+    return {**state, "min_lead_s": min_lead(state)}
+
+
+def phrase_cache_stats(engine: Engine | None) -> dict[str, int] | None:
+    """Hits, misses, entries, bytes and capacity of the phrase cache; None when it is off
+    (``--phrase-cache 0``) or the model is loading."""
+    if engine is None or engine.phrase_cache is None:
+        return None
+    return engine.phrase_cache.stats()
+
+
+def min_lead(state: dict[str, Any]) -> float | None:
+    """Seconds of audio buffered by the stream closest to running dry, or None if none plays."""
+    leads = [float(v) for v in (state.get("stream_leads_s") or {}).values()]
+    return min(leads) if leads else None
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

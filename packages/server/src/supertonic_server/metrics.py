@@ -7,25 +7,29 @@ The speech route and the WebSocket route call, per request::
     tracker.add(bytes_=n, audio_s=s)         # after each piece sent
     tracker.finish(status="ok" | "error" | "cancelled", error=None)
 
-Finished requests become :class:`RequestRecord` s in a ring buffer of ``buffer_size``
-(``--observability-buffer-size``); percentiles slide with the buffer, while the cumulative
-totals (requests, bytes, audio seconds) survive eviction. :meth:`Metrics.summary` and
-:meth:`Metrics.recent` feed ``/metrics/summary`` and ``/metrics/recent``;
-:mod:`supertonic_server.exposition` renders the same numbers as Prometheus text, so the
-two views can never disagree. Nothing is persisted: a restart starts from zero.
+The numbers are prometheus-client counters and histograms in a registry of the recorder's
+own (tests run several apps in one process), beside :class:`EngineCollector` for the
+served engine's state. ``GET /metrics`` renders that registry, and :meth:`Metrics.summary`
+(``/metrics/summary``) reads its totals from the same counters and its percentiles from the
+same histogram buckets, estimated the way Prometheus' ``histogram_quantile`` does, so the
+two views cannot disagree. Histograms, unlike summaries, add up across replicas. The one
+other thing kept is a log: the last ``buffer_size`` finished requests with the start of
+their text, for ``/metrics/recent``. Nothing is persisted: a restart starts from zero.
 """
 
 from __future__ import annotations
 
+import bisect
 import itertools
-import math
 import threading
 import time
-from collections import Counter, deque
+from collections import defaultdict, deque
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from .exposition import EngineCollector, model_facts, phrase_cache_stats, scheduler_state
 from .logs import request_id
 
 if TYPE_CHECKING:
@@ -36,36 +40,11 @@ STATUSES = ("ok", "error", "cancelled")
 QUANTILES = (0.5, 0.95, 0.99)
 BUFFER_RANGE = (10, 10000)
 SNIPPET_CHARS = 80
-RATE_WINDOW_S = 60.0
-
-
-@dataclass(frozen=True)
-class RequestRecord:
-    """One finished synthesis, as ``/metrics/recent`` shows it.
-
-    ``ttfb_ms`` is None when no audio byte was sent; ``rtf`` (wall time ÷ audio seconds,
-    lower is faster) is None without audio. ``started`` is a Unix timestamp.
-    """
-
-    id: int
-    request_id: str
-    transport: str
-    text: str
-    text_chars: int
-    voice: str
-    lang: str
-    format: str
-    status: str
-    ttfb_ms: float | None
-    total_ms: float
-    bytes: int
-    audio_s: float
-    rtf: float | None
-    error: str | None
-    started: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+#: Voice agents need the first audio in well under a second; a cold start or a full queue
+#: can take seconds. Dense where the percentiles sit, since they interpolate in a bucket.
+TTFB_BUCKETS = (0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1, 2, 5, 10)
+#: Wall time ÷ audio seconds: ~0.01 on a GPU, ~0.1 on a CPU, 1 is real time.
+RTF_BUCKETS = (0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2)
 
 
 def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
@@ -74,15 +53,35 @@ def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def quantile(values: list[float], q: float) -> float | None:
-    """The ``q`` quantile of ``values`` by linear interpolation (numpy's default), or None."""
-    if not values:
+def bucket_quantile(q: float, buckets: list[tuple[float, float]]) -> float | None:
+    """The ``q`` quantile from cumulative ``(upper bound, count)`` buckets, ``+Inf`` last,
+    as Prometheus' ``histogram_quantile`` estimates it: linear interpolation within the
+    bucket that holds the rank (from 0 in the first), the largest finite bound past it.
+    None without observations."""
+    total = buckets[-1][1]
+    if not total:
         return None
-    ordered = sorted(values)
-    pos = q * (len(ordered) - 1)
-    lo = math.floor(pos)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+    rank = q * total
+    b = bisect.bisect_left([count for _, count in buckets[:-1]], rank)
+    if b == len(buckets) - 1:
+        return buckets[-2][0]
+    start, below = buckets[b - 1] if b else (0.0, 0.0)
+    end, count = buckets[b]
+    return start + (end - start) * (rank - below) / (count - below)
+
+
+def percentiles(histogram: Histogram, scale: float = 1.0) -> dict[str, float | None]:
+    """p50/p95/p99 of ``histogram`` over all its label values (``sum by (le)``), times
+    ``scale``."""
+    counts: defaultdict[float, float] = defaultdict(float)
+    for s in histogram.collect()[0].samples:
+        if s.name.endswith("_bucket"):
+            counts[float(s.labels["le"])] += s.value
+    buckets = sorted(counts.items())
+    return {
+        f"p{round(q * 100)}": None if (v := bucket_quantile(q, buckets)) is None else v * scale
+        for q in QUANTILES
+    }
 
 
 class Tracker:
@@ -97,6 +96,10 @@ class Tracker:
         self.bytes = 0
         self.audio_s = 0.0
         self.finished = False
+        self._sent = (  # looked up once: add() runs for every piece of audio
+            metrics.bytes.labels(meta["transport"]),
+            metrics.audio_s.labels(meta["transport"]),
+        )
 
     def first_byte(self) -> None:
         """The first audio byte was sent."""
@@ -107,71 +110,39 @@ class Tracker:
         """``bytes_`` more bytes carrying ``audio_s`` more seconds of audio were sent."""
         self.bytes += bytes_
         self.audio_s += audio_s
-        self._metrics._sent(self.meta["transport"], bytes_, audio_s)
+        self._sent[0].inc(bytes_)
+        self._sent[1].inc(audio_s)
 
     def finish(self, *, status: str, error: str | None = None) -> None:
         """The request ended: ``ok``, ``error`` (with a short reason) or ``cancelled``."""
-        if self.finished:
-            return
-        self.finished = True
-        total_ms = (time.perf_counter() - self._t0) * 1000.0
-        rtf = total_ms / 1000.0 / self.audio_s if self.audio_s > 0 else None
-        record = RequestRecord(
-            **self.meta,
-            status=status if status in STATUSES else "error",
-            ttfb_ms=self.ttfb_ms,
-            total_ms=total_ms,
-            bytes=self.bytes,
-            audio_s=self.audio_s,
-            rtf=rtf,
-            error=error,
-            started=self.started,
-        )
-        self._metrics._finished(self, record)
+        if not self.finished:
+            self.finished = True
+            self._metrics._finished(self.record(status if status in STATUSES else "error", error))
 
-    def snapshot(self) -> dict[str, Any]:
-        """The in-flight request, shaped like a record (status ``active``)."""
-        elapsed_ms = (time.perf_counter() - self._t0) * 1000.0
+    def record(self, status: str = "active", error: str | None = None) -> dict[str, Any]:
+        """The request as ``/metrics/recent`` shows it, so far. ``ttfb_ms`` is None when no
+        audio byte was sent; ``rtf`` (wall time ÷ audio seconds, lower is faster) is None
+        without audio or while active. ``started`` is a Unix timestamp."""
+        total_ms = (time.perf_counter() - self._t0) * 1000.0
+        done = status != "active" and self.audio_s > 0
         return {
             **self.meta,
-            "status": "active",
+            "status": status,
             "ttfb_ms": self.ttfb_ms,
-            "total_ms": elapsed_ms,
+            "total_ms": total_ms,
             "bytes": self.bytes,
             "audio_s": self.audio_s,
-            "rtf": None,
-            "error": None,
+            "rtf": total_ms / 1000.0 / self.audio_s if done else None,
+            "error": error,
             "started": self.started,
         }
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """Everything a scrape reports, read at one moment: the recorder's totals (by
-    ``(status, transport)`` or transport), its window and percentiles, and the served
-    engine's facts (None while it loads)."""
-
-    requests: dict[tuple[str, str], int]
-    bytes: dict[str, int]
-    audio_s: dict[str, float]
-    active: int
-    buffered: int
-    ttfb_ms: tuple[int, float]  # (count, sum) since start
-    rtf: tuple[int, float]
-    uptime_s: float
-    rps_1m: float
-    error_rate_1m: float
-    percentiles: dict[str, dict[str, float | None]]
-    model: dict[str, Any] | None
-    scheduler: dict[str, Any] | None
-    phrase_cache: dict[str, int] | None
-
-
 class Metrics:
-    """The recorder kept in ``app.state.metrics``.
+    """The recorder kept in ``app.state.metrics``; ``registry`` is what ``/metrics`` renders.
 
     Args:
-        buffer_size: finished requests kept for ``/metrics/recent`` and the percentiles.
+        buffer_size: finished requests kept for ``/metrics/recent``.
         engine: returns the served engine (None while loading), read at scrape time for the
             model facts and the scheduler's state.
     """
@@ -189,20 +160,49 @@ class Metrics:
         self.engine = engine or (lambda: None)
         self.started = time.time()
         self._t0 = time.monotonic()
-        self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._records: deque[RequestRecord] = deque(maxlen=buffer_size)
+        self._lock = threading.Lock()
+        self._records: deque[dict[str, Any]] = deque(maxlen=buffer_size)
         self._active: dict[int, Tracker] = {}
-        self._finishes: deque[tuple[float, bool]] = deque()  # (monotonic time, was an error)
-        self.requests: Counter[tuple[str, str]] = Counter()  # (status, transport) → count
-        self.bytes: Counter[str] = Counter()  # transport → bytes sent
-        self.audio_s: Counter[str] = Counter()  # transport → audio seconds sent
-        self.ttfb_sum_ms = 0.0
-        self.ttfb_count = 0
-        self.rtf_sum = 0.0
-        self.rtf_count = 0
-
-    # ------------------------------------------------------------------ recording
+        self.registry = reg = CollectorRegistry()
+        self.requests = Counter(
+            "supertonic_requests",
+            "Synthesis requests finished, by terminal status and transport",
+            ["status", "transport"],
+            registry=reg,
+        )
+        self.bytes = Counter(
+            "supertonic_bytes", "Audio bytes sent to clients", ["transport"], registry=reg
+        )
+        self.audio_s = Counter(
+            "supertonic_audio_seconds", "Seconds of audio sent", ["transport"], registry=reg
+        )
+        self.ttfb = Histogram(
+            "supertonic_ttfb_seconds",
+            "Time to first audio byte, of every request that sent audio",
+            ["transport"],
+            buckets=TTFB_BUCKETS,
+            registry=reg,
+        )
+        self.rtf = Histogram(
+            "supertonic_rtf",
+            "Real-time factor (wall time / audio seconds) of the requests that ended ok",
+            ["transport"],
+            buckets=RTF_BUCKETS,
+            registry=reg,
+        )
+        for transport in TRANSPORTS:  # every series from zero, so rate() sees the first one
+            for family in (self.bytes, self.audio_s, self.ttfb, self.rtf):
+                family.labels(transport)
+            for status in STATUSES:
+                self.requests.labels(status, transport)
+        active = Gauge("supertonic_active_synth", "Synthesis requests in flight", registry=reg)
+        active.set_function(lambda: len(self._active))
+        uptime = Gauge(
+            "supertonic_uptime_seconds", "Seconds since the server started", registry=reg
+        )
+        uptime.set_function(lambda: self.uptime_s)
+        reg.register(EngineCollector(self.engine))
 
     def start(
         self,
@@ -231,31 +231,16 @@ class Metrics:
             self._active[meta["id"]] = tracker
         return tracker
 
-    def _sent(self, transport: str, bytes_: int, audio_s: float) -> None:
+    def _finished(self, record: dict[str, Any]) -> None:
+        transport = record["transport"]
+        self.requests.labels(record["status"], transport).inc()
+        if record["ttfb_ms"] is not None:
+            self.ttfb.labels(transport).observe(record["ttfb_ms"] / 1000.0)
+        if record["rtf"] is not None and record["status"] == "ok":
+            self.rtf.labels(transport).observe(record["rtf"])
         with self._lock:
-            self.bytes[transport] += bytes_
-            self.audio_s[transport] += audio_s
-
-    def _finished(self, tracker: Tracker, record: RequestRecord) -> None:
-        now = time.monotonic()
-        with self._lock:
-            self._active.pop(record.id, None)
+            self._active.pop(record["id"], None)
             self._records.append(record)
-            self.requests[(record.status, record.transport)] += 1
-            self._finishes.append((now, record.status == "error"))
-            self._prune(now)
-            if record.ttfb_ms is not None:
-                self.ttfb_sum_ms += record.ttfb_ms
-                self.ttfb_count += 1
-            if record.rtf is not None and record.status == "ok":
-                self.rtf_sum += record.rtf
-                self.rtf_count += 1
-
-    def _prune(self, now: float) -> None:
-        while self._finishes and now - self._finishes[0][0] > RATE_WINDOW_S:
-            self._finishes.popleft()
-
-    # ------------------------------------------------------------------ reading
 
     @property
     def uptime_s(self) -> float:
@@ -265,147 +250,46 @@ class Metrics:
         with self._lock:
             return list(self._active.values())
 
-    def records(self) -> list[RequestRecord]:
-        """The ring buffer, oldest first."""
-        with self._lock:
-            return list(self._records)
-
     def recent(self, limit: int) -> list[dict[str, Any]]:
         """The ``limit`` newest finished records, newest first."""
         with self._lock:
-            newest = list(itertools.islice(reversed(self._records), limit))
-        return [r.to_dict() for r in newest]
-
-    def window(self) -> tuple[float, float]:
-        """Requests per second over the last minute, and the share of them that failed."""
-        now = time.monotonic()
-        with self._lock:
-            self._prune(now)
-            finished = len(self._finishes)
-            errors = sum(1 for _, failed in self._finishes if failed)
-        span = min(RATE_WINDOW_S, max(self.uptime_s, 1.0))
-        return finished / span, (errors / finished if finished else 0.0)
-
-    def percentiles(self) -> dict[str, dict[str, float | None]]:
-        """p50/p95/p99 of TTFB (every record that sent audio) and RTF (``ok`` records only)."""
-        records = self.records()
-        ttfb = [r.ttfb_ms for r in records if r.ttfb_ms is not None]
-        rtf = [r.rtf for r in records if r.rtf is not None and r.status == "ok"]
-        return {
-            "ttfb_ms": {_qkey(q): quantile(ttfb, q) for q in QUANTILES},
-            "rtf": {_qkey(q): quantile(rtf, q) for q in QUANTILES},
-        }
-
-    def snapshot(self) -> Snapshot:
-        """The numbers and the served engine's state, read at one moment (for exposition)."""
-        rps, error_rate = self.window()
-        with self._lock:
-            snap = dict(
-                requests=dict(self.requests),
-                bytes=dict(self.bytes),
-                audio_s=dict(self.audio_s),
-                active=len(self._active),
-                buffered=len(self._records),
-                ttfb_ms=(self.ttfb_count, self.ttfb_sum_ms),
-                rtf=(self.rtf_count, self.rtf_sum),
-            )
-        engine = self.engine()
-        return Snapshot(
-            **snap,
-            uptime_s=self.uptime_s,
-            rps_1m=rps,
-            error_rate_1m=error_rate,
-            percentiles=self.percentiles(),
-            model=engine.info() if engine is not None else None,
-            scheduler=dict(engine.scheduler.state()) if engine is not None else None,
-            phrase_cache=phrase_cache_stats(engine),
-        )
+            return list(itertools.islice(reversed(self._records), limit))
 
     def summary(self) -> dict[str, Any]:
         """Everything ``/metrics/summary`` answers (JSON-ready, no NaN)."""
-        rps, error_rate = self.window()
-        with self._lock:
-            requests = dict(self.requests)
-            bytes_ = dict(self.bytes)
-            audio = dict(self.audio_s)
-            active = list(self._active.values())
-            buffered = len(self._records)
-        by_status = {s: sum(n for (st, _), n in requests.items() if st == s) for s in STATUSES}
+        n = {  # (sample name, *label values) → value, read from the registry's counters
+            (s.name, *s.labels.values()): s.value
+            for family in (self.requests, self.bytes, self.audio_s)
+            for s in family.collect()[0].samples
+        }
         by_transport = {
             t: {
-                **{s: requests.get((s, t), 0) for s in STATUSES},
-                "bytes": bytes_.get(t, 0),
-                "audio_s": audio.get(t, 0.0),
+                **{s: int(n["supertonic_requests_total", s, t]) for s in STATUSES},
+                "bytes": int(n["supertonic_bytes_total", t]),
+                "audio_s": n["supertonic_audio_seconds_total", t],
             }
             for t in TRANSPORTS
         }
+        by_status = {s: sum(b[s] for b in by_transport.values()) for s in STATUSES}
+        active = [t.meta["transport"] for t in self.active()]
         engine = self.engine()
-        scheduler = scheduler_state(engine)
-        if scheduler is not None:
-            scheduler["min_lead_s"] = min_lead(scheduler)
         return {
             "uptime_s": self.uptime_s,
             "started": self.started,
             "active": len(active),
-            "active_by_transport": {
-                t: sum(1 for a in active if a.meta["transport"] == t) for t in TRANSPORTS
-            },
+            "active_by_transport": {t: active.count(t) for t in TRANSPORTS},
             "totals": {
                 "requests": sum(by_status.values()),
                 **by_status,
                 "by_transport": by_transport,
-                "bytes": sum(bytes_.values()),
-                "audio_s": sum(audio.values()),
+                "bytes": sum(b["bytes"] for b in by_transport.values()),
+                "audio_s": sum(b["audio_s"] for b in by_transport.values()),
             },
-            "rps_1m": rps,
-            "error_rate_1m": error_rate,
-            "percentiles": self.percentiles(),
-            "buffer": {"size": self.buffer_size, "records": buffered},
+            "percentiles": {
+                "ttfb_ms": percentiles(self.ttfb, scale=1000.0),
+                "rtf": percentiles(self.rtf),
+            },
             "model": model_facts(engine),
-            "scheduler": scheduler,
+            "scheduler": scheduler_state(engine),
             "phrase_cache": phrase_cache_stats(engine),
         }
-
-
-def _qkey(q: float) -> str:
-    return f"p{round(q * 100)}"
-
-
-def model_facts(engine: Engine | None) -> dict[str, Any] | None:
-    """What is served (None while the model loads); ``synthetic`` means the output is noise."""
-    if engine is None:
-        return None
-    info = engine.info()
-    keys = ("model", "synthetic", "sample_rate", "providers")
-    return {k: info.get(k) for k in keys}
-
-
-def scheduler_state(engine: Engine | None) -> dict[str, Any] | None:
-    """The scheduler's numbers, JSON-ready (string keys, no NaN), plus the smallest lead."""
-    if engine is None:
-        return None
-    return _json_safe(dict(engine.scheduler.state()))
-
-
-def phrase_cache_stats(engine: Engine | None) -> dict[str, int] | None:
-    """Hits, misses, entries, bytes and capacity of the phrase cache; None when it is off
-    (``--phrase-cache 0``) or the model is loading."""
-    if engine is None or engine.phrase_cache is None:
-        return None
-    return engine.phrase_cache.stats()
-
-
-def min_lead(state: dict[str, Any]) -> float | None:
-    """Seconds of audio buffered by the stream closest to running dry, or None if none plays."""
-    leads = [float(v) for v in (state.get("stream_leads_s") or {}).values()]
-    return min(leads) if leads else None
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value

@@ -10,12 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from supertonic_core.errors import ErrorCode
 
 from ..auth import check_key, presented_key
 from ..errors import APIError, error_responses
-from ..exposition import render
 from ..metrics import Metrics
 from ..settings import Settings
 
@@ -31,14 +30,15 @@ DEFAULT_RECENT = 50
     responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
 )
 async def prometheus(request: Request) -> Response:
+    metrics: Metrics = request.app.state.metrics
     return Response(
-        render(request.app.state.registry),
+        generate_latest(metrics.registry),
         media_type=CONTENT_TYPE_LATEST,
         headers={"Cache-Control": "no-store"},
     )
 
 
-@router.get("/metrics/summary", summary="Totals, rates, percentiles, model and scheduler")
+@router.get("/metrics/summary", summary="Totals, percentiles, model and scheduler")
 async def summary(request: Request) -> dict[str, Any]:
     metrics: Metrics = request.app.state.metrics
     return metrics.summary()
@@ -71,7 +71,7 @@ async def recent(
     return {
         "object": "list",
         "data": metrics.recent(limit),
-        "active": [t.snapshot() for t in metrics.active()],
+        "active": [t.record() for t in metrics.active()],
         "limit": limit,
         "buffer_size": size,
     }

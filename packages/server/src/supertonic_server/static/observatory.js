@@ -14,6 +14,7 @@ import {
 
 const PERIOD_MS = 1000;
 const RECENT = 50;
+const RATE_WINDOW_MS = 60_000;
 
 let active = false;
 let paused = false;
@@ -21,6 +22,7 @@ let timer = 0;
 let inFlight = false;
 let selected = null; // id of the request shown in the detail panel
 let lastRecent = null;
+let seen = []; // {at, requests, errors} of each poll in the last minute, for the rates
 
 export function initObservatory() {
   const pause = $("pause");
@@ -74,15 +76,28 @@ function set(id, text, cls) {
   if (cls !== undefined) node.classList.toggle(cls[0], cls[1]);
 }
 
+/** Requests finished per second and the share that failed, from the counters' growth over
+ *  the last minute of polls (as Prometheus' rate() reads them); null before a second poll. */
+function rates(t) {
+  const now = performance.now();
+  if (seen.length && t.requests < seen[seen.length - 1].requests) seen = []; // counters restarted
+  seen = seen.filter((p) => now - p.at <= RATE_WINDOW_MS);
+  seen.push({ at: now, requests: t.requests, errors: t.error });
+  const span = (now - seen[0].at) / 1000;
+  const n = t.requests - seen[0].requests;
+  return span > 0 ? { rps: n / span, errors: n ? (t.error - seen[0].errors) / n : 0 } : null;
+}
+
 function renderSummary(s) {
   const t = s.totals;
+  const r = rates(t);
   set("st-active", String(s.active), ["hot", s.active > 0]);
   set("st-active-sub", `http ${s.active_by_transport.http} · ws ${s.active_by_transport.ws}`);
   set("st-total", t.requests.toLocaleString());
   set("st-total-sub", `ok ${t.ok} · cancelled ${t.cancelled}`);
-  set("st-rps", s.rps_1m.toFixed(2));
+  set("st-rps", r ? r.rps.toFixed(2) : "—");
   set("st-errors", t.error.toLocaleString(), ["bad", t.error > 0]);
-  set("st-errors-sub", `${(s.error_rate_1m * 100).toFixed(1)}% of the last minute`);
+  set("st-errors-sub", r ? `${(r.errors * 100).toFixed(1)}% of the last minute` : "");
   set("st-audio", fmtSeconds(t.audio_s));
   set("st-audio-sub", `http ${fmtSeconds(t.by_transport.http.audio_s)} · ws ${fmtSeconds(t.by_transport.ws.audio_s)}`);
   set("st-bytes", fmtBytes(t.bytes));
@@ -92,7 +107,6 @@ function renderSummary(s) {
     set(`ttfb-${k}`, fmtMs(p.ttfb_ms[k]));
     set(`rtf-${k}`, fmtRtf(p.rtf[k]));
   }
-  set("pct-window", `last ${s.buffer.records} of ${s.buffer.size} requests`);
   const m = s.model;
   $("obs-model").textContent = m
     ? `${m.model}${m.synthetic ? " · SYNTHETIC (noise)" : ""} · ${m.sample_rate} Hz · ${(m.providers || []).join(", ")}`

@@ -8,10 +8,10 @@ import sys
 import wave
 from pathlib import Path
 
-import numpy as np
 from tqdm import tqdm
 
-from .audio import SAMPLE_RATES, StreamResampler, to_int16
+from .audio import SAMPLE_RATES
+from .audio_path import AudioPath, Pcm16Encoder
 from .bundle import MODELS, SYNTHETIC_PROFILES, cache_dir, download_bundle, synthetic_dir
 from .engine import Engine
 from .errors import SupertonicError
@@ -74,11 +74,11 @@ def _synth(args: argparse.Namespace) -> int:
         )
         engine.check_text(text, opts.lang, normalize=opts.normalize)
         rate = args.sample_rate or engine.sample_rate
-        resampler = StreamResampler(engine.sample_rate, rate)
+        path = AudioPath(engine.sample_rate, Pcm16Encoder(rate))
         stream = engine.open_stream(opts)
         stream.add_text(text)
         stream.end()
-        parts: list[np.ndarray] = []
+        parts: list[bytes] = []
         with (
             stream,
             tqdm(
@@ -86,10 +86,10 @@ def _synth(args: argparse.Namespace) -> int:
             ) as bar,
         ):
             for chunk in stream:
-                parts.append(resampler.process(chunk.samples))
+                parts.append(path.push_now(chunk.samples))
                 bar.update(1)
-        parts.append(resampler.process(np.zeros(0, dtype=np.float32), last=True))
-        pcm = to_int16(np.concatenate(parts)).tobytes()
+        parts.append(path.finish_now())
+        pcm = b"".join(parts)
     out = Path(args.output)
     if args.format == "pcm" or out.suffix == ".pcm":
         out.write_bytes(pcm)

@@ -31,8 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import g711
-from .audio import StreamResampler, to_int16
+from .audio_path import AudioPath, raw_encoder
 from .errors import CapacityError, InvalidInputError, SupertonicError
 from .options import OPTION_NAMES, SynthesisOptions
 from .protocol import (
@@ -64,19 +63,10 @@ from .protocol import (
 if TYPE_CHECKING:
     from .engine import Engine
     from .stream import AudioChunk, SynthesisStream
+    from .timing import WordTiming
 
 logger = logging.getLogger("supertonic_core")
 _WHITESPACE = re.compile(r"\s+")
-
-
-def encode_audio(samples: np.ndarray, encoding: str) -> bytes:
-    """float32 samples → bytes in one of the session encodings."""
-    if encoding == "pcm_f32le":
-        return samples.astype("<f4").tobytes()
-    pcm16 = to_int16(samples)
-    if encoding in ("mulaw", "alaw"):
-        return g711.encode(pcm16, encoding)
-    return pcm16.astype("<i2").tobytes()
 
 
 @dataclass(frozen=True)
@@ -616,7 +606,7 @@ class SpeechSession(SpeechConnection):
         config = utterance.config
         rate = config.sample_rate or self.engine.sample_rate
         encoding = config.encoding or "pcm_s16le"
-        resampler = StreamResampler(self.engine.sample_rate, rate)
+        path = AudioPath(self.engine.sample_rate, raw_encoder(encoding, rate))
         first_audio: float | None = None
         audio_s = 0.0
         chunks = 0
@@ -635,10 +625,7 @@ class SpeechSession(SpeechConnection):
                     )
                 )
             utterance.spoken += len(chunk.text)
-            samples = resampler.process(chunk.samples)
-            await self._send_audio(
-                ctx, chunk.text, chunk.offset, chunk.words, samples, rate, encoding
-            )
+            await self._send_audio(ctx, path, chunk.text, chunk.offset, chunk.words, chunk.samples)
             audio_s += chunk.duration
             chunks += 1
             last = chunk
@@ -646,10 +633,8 @@ class SpeechSession(SpeechConnection):
             if utterance.stream.cancelled:
                 return
             first_audio = time.monotonic()
-        tail = resampler.process(np.zeros(0, dtype=np.float32), last=True)
-        if len(tail):
-            end = last.offset + last.duration if last else 0.0
-            await self._send_audio(ctx, "", end, (), tail, rate, encoding)
+        end = last.offset + last.duration if last else 0.0
+        await self._send_audio(ctx, path, "", end, ())  # the resampler's tail, if any
         wall = time.monotonic() - utterance.started
         stats = {
             "ttfb_ms": round((first_audio - utterance.started) * 1000, 1),
@@ -665,21 +650,26 @@ class SpeechSession(SpeechConnection):
     async def _send_audio(
         self,
         ctx: _Context,
+        path: AudioPath,
         text: str,
         offset: float,
-        words: tuple[Any, ...],
-        samples: np.ndarray,
-        rate: int,
-        encoding: str,
+        words: tuple[WordTiming, ...],
+        samples: np.ndarray | None = None,
     ) -> None:
+        """One ``audio`` event: ``samples`` through the audio path, or with none, the path's
+        tail (sent only when it holds audio)."""
+        before = path.samples_out
+        data = await (path.push(samples) if samples is not None else path.finish())
+        if samples is None and not data:
+            return
         event = Audio(
             context_id=ctx.id,
             seq=ctx.seq,
-            audio=encode_audio(samples, encoding),
-            encoding=encoding,
-            sample_rate=rate,
+            audio=data,
+            encoding=path.encoder.format,
+            sample_rate=path.sample_rate,
             offset_s=offset,
-            duration_s=len(samples) / rate,
+            duration_s=(path.samples_out - before) / path.sample_rate,
             text=text,
             words=words,
         )

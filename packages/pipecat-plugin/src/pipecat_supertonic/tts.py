@@ -38,7 +38,8 @@ from pipecat.utils.types import NOT_GIVEN, NotGiven
 
 try:
     from supertonic_core import LANGUAGES, Engine, RuntimeOptions, SynthesisOptions
-    from supertonic_core.audio import SAMPLE_RATES, StreamResampler, to_int16
+    from supertonic_core.audio import SAMPLE_RATES
+    from supertonic_core.audio_path import AudioPath, Pcm16Encoder
     from supertonic_core.connect import (
         Connector,
         EngineConnector,
@@ -408,11 +409,10 @@ class SupertonicBaseTTSService(TTSService):
     async def _receive(self, context_id: str, turn: _Turn) -> None:
         """Append the turn's audio and word times to its audio context until it ends."""
         spaces = self._settings.language in SCRIPT_CONTINUOUS or None
-        resampler: StreamResampler | None = None  # for a rate the session cannot make
+        path: AudioPath | None = None  # for a rate the session cannot make
 
-        async def play(samples: np.ndarray) -> None:
-            if len(samples):
-                pcm = to_int16(samples).astype("<i2").tobytes()
+        async def play(pcm: bytes) -> None:
+            if pcm:
                 frame = TTSAudioRawFrame(pcm, self.sample_rate, 1, context_id=context_id)
                 await self.append_to_audio_context(context_id, frame)
 
@@ -430,13 +430,13 @@ class SupertonicBaseTTSService(TTSService):
                     )
                     await self.append_to_audio_context(context_id, frame)
                     continue
-                resampler = resampler or StreamResampler(event.sample_rate, self.sample_rate)
+                path = path or AudioPath(event.sample_rate, Pcm16Encoder(self.sample_rate))
                 samples = np.frombuffer(event.audio, "<i2").astype(np.float32) / 32768
-                await play(resampler.process(samples))
+                await play(await path.push(samples))
         except ConnectionLost as exc:
             await self.push_error(f"{self}: connection lost while speaking: {exc.reason}")
-        if resampler is not None:
-            await play(resampler.process(np.zeros(0, np.float32), last=True))
+        if path is not None:
+            await play(await path.finish())
         self._turns.pop(context_id, None)
         self._spawn(self._release(turn.ctx), "release")
         await self.append_to_audio_context(context_id, TTSStoppedFrame(context_id=context_id))

@@ -38,6 +38,7 @@ import av
 import lameenc
 import numpy as np
 from supertonic_core.audio import to_int16
+from supertonic_core.audio_path import Encoder as CoreEncoder
 
 logger = logging.getLogger("supertonic_server")
 
@@ -92,15 +93,12 @@ def _float32(samples: np.ndarray) -> np.ndarray:
     return np.clip(samples.astype(np.float32, copy=False), -1.0, 1.0)
 
 
-class Encoder:
-    """Base class: ``encode(samples) -> bytes`` any number of times, then ``finish() -> bytes``."""
+class Encoder(CoreEncoder):
+    """A response format's encoder (see the core's :class:`~supertonic_core.audio_path.Encoder`):
+    float32 (-1..1) or int16 samples in, at its own rate; ``codec`` and ``media_type`` for
+    the headers."""
 
-    format: ClassVar[str]
     codec: ClassVar[str]
-
-    def __init__(self, sample_rate: int) -> None:
-        self.sample_rate = sample_rate
-        self.samples_in = 0
 
     @property
     def encoding(self) -> str:
@@ -110,20 +108,6 @@ class Encoder:
     @property
     def media_type(self) -> str:
         return MEDIA_TYPES[self.format]
-
-    def encode(self, samples: np.ndarray) -> bytes:
-        self.samples_in += len(samples)
-        return self._encode(samples)
-
-    def _encode(self, samples: np.ndarray) -> bytes:
-        raise NotImplementedError
-
-    def finish(self) -> bytes:
-        """Flush what the codec holds and close the container; call once, at the end."""
-        return b""
-
-    def close(self) -> None:
-        """Release the codec without more output (the stream was abandoned); idempotent."""
 
 
 class PcmEncoder(Encoder):
@@ -168,6 +152,7 @@ class WavEncoder(PcmEncoder):
 class Mp3Encoder(Encoder):
     format = "mp3"
     codec = "mp3"
+    costly = True
 
     def __init__(self, sample_rate: int) -> None:
         super().__init__(sample_rate)
@@ -216,6 +201,7 @@ class _AvEncoder(Encoder):
 
     container: ClassVar[str]
     av_codec: ClassVar[str]
+    costly = True
     bit_rate: ClassVar[int | None] = None
     container_options: ClassVar[dict[str, str]] = {}
 

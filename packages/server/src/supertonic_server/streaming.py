@@ -1,8 +1,9 @@
 """From a synthesis stream to response bytes: resample, encode, send as each chunk is ready.
 
 :class:`SpeechStreamer` drives one request's :class:`~supertonic_core.SynthesisStream`:
-every audio chunk is resampled (one stateful resampler per request, so joins never click),
-encoded, and handed to the response at once, either raw (``stream_format=audio``) or as
+every audio chunk goes through the core's one audio path
+(:class:`~supertonic_core.audio_path.AudioPath`: stateful resampling, the encoder, off the
+event loop where that costs) and is handed to the response at once, either raw (``stream_format=audio``) or as
 OpenAI's SSE events (``speech.audio.delta`` … ``speech.audio.done``).
 
 Whatever happens, the stream is closed in a ``finally``, so the scheduler gets its slot
@@ -26,27 +27,24 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import numpy as np
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 from supertonic_core import (
     AudioChunk,
     Engine,
-    StreamResampler,
     SupertonicError,
     SynthesisCancelledError,
     SynthesisOptions,
     SynthesisStream,
 )
+from supertonic_core.audio_path import AudioPath
 
 from .encoders import Encoder
 from .errors import SERVER
 from .metrics import Tracker
 
 logger = logging.getLogger("supertonic_server")
-
-_EMPTY = np.zeros(0, dtype=np.float32)
 
 
 class ShuttingDown(Exception):
@@ -83,7 +81,7 @@ class SpeechStreamer:
     ) -> None:
         self.stream = stream
         self.encoder = encoder
-        self.resampler = StreamResampler(stream.sample_rate, encoder.sample_rate)
+        self.path = AudioPath(stream.sample_rate, encoder)
         self.request = request
         self.tracker = tracker
         self.frame = frame
@@ -157,15 +155,14 @@ class SpeechStreamer:
             self.chunk = chunk
             self.native_samples += len(chunk.samples)
             self.audio_s += chunk.duration
-            data = self.encoder.encode(self.resampler.process(chunk.samples))
+            data = await self.path.push(chunk.samples)
             if data:
                 yield data
         if self.stream.cancelled:
             if self.disconnected:
                 return  # client gone: nobody wants the tail
             raise ShuttingDown
-        tail = self.encoder.encode(self.resampler.process(_EMPTY, last=True))
-        tail += self.encoder.finish()
+        tail = await self.path.finish()
         self.complete = True
         if tail:
             yield tail
@@ -213,7 +210,7 @@ class SpeechStreamer:
         if self._watcher is not None:
             self._watcher.cancel()
         self.stream.close()
-        self.encoder.close()
+        self.path.close()
         self.tracker.finish(status=status, error=error)
         self.on_close(self.stream)
         self._log_end(status)

@@ -35,6 +35,7 @@ import logging
 from typing import Any, Protocol
 
 from supertonic_core import Engine, SupertonicError, SynthesisOptions, SynthesisStream
+from supertonic_core.audio_path import AudioPath, Pcm16Encoder
 from supertonic_core.errors import ErrorCode
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.error import Error
@@ -230,26 +231,27 @@ class WyomingTTSHandler(AsyncEventHandler):
 
         Reads the rate from the stream's engine, not through the lifecycle: a stream that
         started before a shutdown finishes while the server drains."""
-        step = SAMPLES_PER_EVENT * _WIDTH * _CHANNELS
         rate = stream.sample_rate
+        path = AudioPath(rate, Pcm16Encoder(rate))
         try:
             await self._write_start(rate)
             async with stream:
                 async for chunk in stream:
-                    pcm = chunk.pcm16()
-                    for start in range(0, len(pcm), step):
-                        await self.write_event(
-                            AudioChunk(
-                                rate=rate,
-                                width=_WIDTH,
-                                channels=_CHANNELS,
-                                audio=pcm[start : start + step],
-                            ).event()
-                        )
+                    await self._write_audio(await path.push(chunk.samples), rate)
+            await self._write_audio(await path.finish(), rate)
             await self.write_event(AudioStop().event())
         finally:
             self.state.lifecycle.streams.discard(stream)
             self._chars = 0
+
+    async def _write_audio(self, pcm: bytes, rate: int) -> None:
+        """``pcm`` as audio-chunk events of at most SAMPLES_PER_EVENT samples."""
+        step = SAMPLES_PER_EVENT * _WIDTH * _CHANNELS
+        for start in range(0, len(pcm), step):
+            chunk = AudioChunk(
+                rate=rate, width=_WIDTH, channels=_CHANNELS, audio=pcm[start : start + step]
+            )
+            await self.write_event(chunk.event())
 
     async def _fail(self, text: str, code: ErrorCode) -> None:
         logger.info("wyoming request refused: %s (%s)", text, code)

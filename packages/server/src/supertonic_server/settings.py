@@ -59,9 +59,9 @@ REQUEST_DEFAULTS = (
 
 
 def _split(value: Any) -> Any:
-    return (
-        tuple(v.strip() for v in value.split(",") if v.strip()) if isinstance(value, str) else value
-    )
+    if isinstance(value, str):  # a variable, or the flags joined by pydantic-settings
+        return tuple(v.strip() for v in value.split(",") if v.strip())
+    return value
 
 
 #: Repeated flags or comma-separated values; each one non-empty.

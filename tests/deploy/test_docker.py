@@ -14,20 +14,19 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import fields
 from pathlib import Path
 
 import pytest
 import yaml
 from supertonic_server.probe import readyz_url
-from supertonic_server.settings import Settings, _env, load_settings
+from supertonic_server.settings import load_settings, variables
 
 from .conftest import DEPLOY, DOCKERFILES, ROOT, image_env, instruction
 
 BIN = Path(sys.executable).parent
 #: Variables the core reads itself (the bundle's location), beside the server's settings.
 CORE_VARIABLES = {"SUPERTONIC_CACHE_DIR", "SUPERTONIC_MODEL_DIR"}
-SETTING_VARIABLES = {_env(f.name) for f in fields(Settings)} | CORE_VARIABLES
+SETTING_VARIABLES = variables() | CORE_VARIABLES
 
 
 @pytest.mark.parametrize("path", DOCKERFILES, ids=lambda p: p.name)

@@ -6,13 +6,12 @@ schema there: their structure is checked here. ``helm install`` is not run here.
 from __future__ import annotations
 
 import json
-from dataclasses import fields
 from typing import Any
 
 import helm_python as helm
 import kubernetes_validate
 import pytest
-from supertonic_server.settings import Settings, _env
+from supertonic_server.settings import variables
 
 from .conftest import CHART, of_kind, render, values_file
 
@@ -67,7 +66,7 @@ def test_the_pod_runs_the_image_command_with_settings_from_the_environment() -> 
     server = container(docs)
     assert "command" not in server and "args" not in server  # the image's exec-form CMD
     env = env_of(docs)
-    known = {_env(f.name) for f in fields(Settings)} | {
+    known = variables() | {
         "SUPERTONIC_CACHE_DIR",
         "SUPERTONIC_MODEL_DIR",
     }

@@ -11,7 +11,7 @@ import io
 import wave
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,9 @@ def live(base_settings: Settings) -> Iterator[LiveServer]:
 def busy(base_settings: Settings) -> Iterator[LiveServer]:
     """One stream at a time and no queue: the second concurrent request gets 429."""
     server = LiveServer(
-        replace(base_settings, max_concurrent=1, max_queue=0, total_steps=32, warmup=False)
+        base_settings.model_copy(
+            update={"max_concurrent": 1, "max_queue": 0, "total_steps": 32, "warmup": False}
+        )
     ).start()
     yield server
     server.stop()
@@ -53,7 +55,9 @@ def busy(base_settings: Settings) -> Iterator[LiveServer]:
 def tuned(base_settings: Settings) -> Iterator[LiveServer]:
     """A server started with a phrase cache and a fast start by default, as
     ``--phrase-cache 32 --first-chunk-steps 2`` would."""
-    settings = replace(base_settings, phrase_cache=32, first_chunk_steps=2, warmup=False)
+    settings = base_settings.model_copy(
+        update={"phrase_cache": 32, "first_chunk_steps": 2, "warmup": False}
+    )
     server = LiveServer(settings).start()
     yield server
     server.stop()
@@ -163,6 +167,8 @@ API_KEY = "sk-test-console-0123456789"
 @pytest.fixture(scope="session")
 def keyed(base_settings: Settings) -> Iterator[LiveServer]:
     """A server that asks for ``API_KEY`` on the ``/v1/`` routes (and ``/metrics/recent``)."""
-    server = LiveServer(replace(base_settings, api_keys=(API_KEY,), warmup=False)).start()
+    server = LiveServer(
+        base_settings.model_copy(update={"api_keys": (API_KEY,), "warmup": False})
+    ).start()
     yield server
     server.stop()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 
 import httpx
 import openai
@@ -19,7 +18,9 @@ KEYS = ("sk-first", "sk-second")
 
 @pytest.fixture(scope="module")
 def keyed(base_settings: Settings) -> Iterator[LiveServer]:
-    server = LiveServer(replace(base_settings, api_keys=KEYS, warmup=False)).start()
+    server = LiveServer(
+        base_settings.model_copy(update={"api_keys": KEYS, "warmup": False})
+    ).start()
     yield server
     server.stop()
 

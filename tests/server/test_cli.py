@@ -43,8 +43,20 @@ def test_help_lists_flags_with_their_variables() -> None:
         "--synthetic",
         "--pcm-sample-rate",
         "--no-warmup",
+        "--ui, --no-ui",
+        "request defaults:",
+        "--total-steps",
+        "(default: ",
     ):
         assert text in result.stdout
+
+
+def test_a_bad_flag_value_is_refused_by_name() -> None:
+    result = run("--total-steps", "0")
+    assert result.returncode == 2
+    assert "--total-steps / SUPERTONIC_TOTAL_STEPS must be between 1 and 32, got '0'" in (
+        result.stderr
+    )
 
 
 def test_a_bad_variable_is_refused_by_name() -> None:

@@ -11,7 +11,6 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -286,7 +285,7 @@ def test_console_headers_forbid_loading_anything_from_elsewhere(live: LiveServer
 
 
 def test_no_ui_serves_no_console(base_settings: Settings) -> None:
-    server = LiveServer(replace(base_settings, ui_enabled=False, warmup=False))
+    server = LiveServer(base_settings.model_copy(update={"ui_enabled": False, "warmup": False}))
     try:
         server.start(wait_ready=False)
         with httpx.Client(base_url=server.base_url, timeout=30) as client:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 
 import httpx
 from supertonic_core import BundleNotFoundError, Engine
@@ -65,7 +64,7 @@ def test_a_failed_load_is_reported_and_fatal(base_settings: Settings) -> None:
     def broken(settings: Settings) -> Engine:
         raise BundleNotFoundError("no bundle at /nowhere")
 
-    server = LiveServer(replace(base_settings), engine_factory=broken, on_fatal=fatal.append)
+    server = LiveServer(base_settings.model_copy(), engine_factory=broken, on_fatal=fatal.append)
     server.start(wait_ready=False)
     try:
         wait_for(lambda: fatal, what="on_fatal")

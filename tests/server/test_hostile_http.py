@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -143,7 +142,9 @@ def test_a_run_of_combining_marks_is_a_few_chunks(client: httpx.Client, live: Li
 
 @pytest.fixture(scope="module")
 def impatient(base_settings: Settings) -> Iterator[LiveServer]:
-    server = LiveServer(replace(base_settings, body_timeout=0.5, warmup=False)).start()
+    server = LiveServer(
+        base_settings.model_copy(update={"body_timeout": 0.5, "warmup": False})
+    ).start()
     yield server
     server.stop()
 

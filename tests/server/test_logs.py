@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from dataclasses import replace
 
 import httpx
 import pytest
@@ -74,7 +73,9 @@ def test_polling_readyz_while_loading_logs_nothing_per_poll(
         gate.wait(30)
         return load_engine(settings)
 
-    server = LiveServer(replace(base_settings, warmup=False), engine_factory=slow_factory)
+    server = LiveServer(
+        base_settings.model_copy(update={"warmup": False}), engine_factory=slow_factory
+    )
     server.start(wait_ready=False)
     try:
         for _ in range(5):

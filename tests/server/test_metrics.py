@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -358,7 +357,9 @@ def test_aggregates_are_open_but_recent_texts_need_the_key(keyed: LiveServer) ->
 
 
 def test_buffer_size_reaches_the_server(base_settings: Settings) -> None:
-    server = LiveServer(replace(base_settings, observability_buffer_size=25, warmup=False))
+    server = LiveServer(
+        base_settings.model_copy(update={"observability_buffer_size": 25, "warmup": False})
+    )
     try:
         server.start(wait_ready=False)
         with httpx.Client(base_url=server.base_url, timeout=60) as client:

@@ -12,7 +12,6 @@ It found undeclared statuses (``/metrics/recent?limit=AAA`` was a 400 declared a
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 
 import httpx
 import pytest
@@ -46,7 +45,9 @@ CHECKS = [
 @pytest.fixture(scope="module")
 def fuzzed(base_settings: Settings) -> Iterator[LiveServer]:
     """The default app, with short inputs (each synthesis quick) and a key-free API."""
-    server = LiveServer(replace(base_settings, max_input_chars=64, warmup=False)).start()
+    server = LiveServer(
+        base_settings.model_copy(update={"max_input_chars": 64, "warmup": False})
+    ).start()
     yield server
     server.stop()
 

@@ -17,7 +17,6 @@ import subprocess
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -155,7 +154,9 @@ def test_an_engine_still_loading_at_shutdown_is_closed(base_settings: Settings) 
         engine.close = lambda: (closed.append(True), close())[1]  # type: ignore[method-assign]
         return engine
 
-    server = LiveServer(replace(base_settings, warmup=False), engine_factory=slow_factory)
+    server = LiveServer(
+        base_settings.model_copy(update={"warmup": False}), engine_factory=slow_factory
+    )
     server.start(wait_ready=False)
     assert entered.wait(30)
     server.server.should_exit = True

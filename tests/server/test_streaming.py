@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from dataclasses import replace
 
 import httpx
 import openai
@@ -80,7 +79,9 @@ def test_full_queue_answers_429_with_retry_after(busy: LiveServer) -> None:
 
 def test_a_client_leaving_while_queued_leaves_the_queue(base_settings: Settings) -> None:
     server = LiveServer(
-        replace(base_settings, max_concurrent=1, max_queue=1, total_steps=32, warmup=False)
+        base_settings.model_copy(
+            update={"max_concurrent": 1, "max_queue": 1, "total_steps": 32, "warmup": False}
+        )
     ).start()
     try:
         with (
@@ -113,7 +114,9 @@ def test_a_client_leaving_while_queued_leaves_the_queue(base_settings: Settings)
 
 
 def test_shutdown_cancels_streams_that_outlive_the_grace(base_settings: Settings) -> None:
-    server = LiveServer(replace(base_settings, shutdown_grace=1.0, warmup=False)).start()
+    server = LiveServer(
+        base_settings.model_copy(update={"shutdown_grace": 1.0, "warmup": False})
+    ).start()
     engine = server.engine
     outcome: dict[str, object] = {}
 

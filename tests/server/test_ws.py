@@ -7,7 +7,6 @@ import base64
 import itertools
 import json
 import warnings
-from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -296,7 +295,9 @@ async def test_client_connection_errors() -> None:
 
 @pytest.fixture(scope="module")
 def keyed(base_settings) -> LiveServer:
-    server = LiveServer(replace(base_settings, api_keys=("sekrit",), warmup=False)).start()
+    server = LiveServer(
+        base_settings.model_copy(update={"api_keys": ("sekrit",), "warmup": False})
+    ).start()
     yield server
     server.stop()
 
@@ -350,7 +351,9 @@ async def test_every_refusal_is_unauthorized_then_1008(
 
 
 async def test_idle_timeout(base_settings) -> None:
-    server = LiveServer(replace(base_settings, ws_idle_timeout=0.3, warmup=False)).start()
+    server = LiveServer(
+        base_settings.model_copy(update={"ws_idle_timeout": 0.3, "warmup": False})
+    ).start()
     try:
         async with websockets.connect(ws_url(server)) as ws:
             await recv_json(ws)

@@ -12,7 +12,6 @@ import os
 import socket
 import threading
 from collections.abc import Iterator
-from dataclasses import replace
 
 import httpx
 import pytest
@@ -25,7 +24,7 @@ from .test_ws import recv_json, recv_until, ws_url
 
 
 def _server(base: Settings, **changes: object) -> Iterator[LiveServer]:
-    server = LiveServer(replace(base, warmup=False, **changes)).start()
+    server = LiveServer(base.model_copy(update={"warmup": False, **changes})).start()
     yield server
     server.stop()
 
@@ -195,7 +194,9 @@ async def test_a_client_that_stops_reading_is_closed_with_bounded_memory(
     """A raw client asks for a long reply and then floods pings without ever reading: the
     session's queue stays within its bound (pongs and errors included), the server stops
     reading in turn, and after --ws-send-timeout without progress the session is closed."""
-    server = LiveServer(replace(base_settings, warmup=False, ws_send_timeout=1.0)).start()
+    server = LiveServer(
+        base_settings.model_copy(update={"warmup": False, "ws_send_timeout": 1.0})
+    ).start()
     sessions = server.app.state.lifecycle.sessions
     peak, done = [0], threading.Event()
 

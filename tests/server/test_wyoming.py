@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -47,7 +47,7 @@ def wyoming(base_settings: Settings) -> Iterator[tuple[LiveServer, int]]:
     with socket.socket() as sock:  # a free port (the free_port fixture is per test)
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = LiveServer(replace(base_settings, wyoming_port=port)).start()
+    server = LiveServer(base_settings.model_copy(update={"wyoming_port": port})).start()
     yield server, port
     server.stop()
 

@@ -21,7 +21,6 @@ import struct
 import subprocess
 import uuid
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -136,7 +135,9 @@ def voices_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def st_server(base_settings: Settings, voices_dir: Path) -> Iterator[LiveServer]:
     """A server with a custom voices folder (the Supertone custom-voice routes use it)."""
-    server = LiveServer(replace(base_settings, voices_dir=str(voices_dir), warmup=False)).start()
+    server = LiveServer(
+        base_settings.model_copy(update={"voices_dir": str(voices_dir), "warmup": False})
+    ).start()
     yield server
     server.stop()
 

@@ -92,7 +92,9 @@ def test_usage_refuses_bad_windows_with_the_typed_error(sdk: SdkClient):
 
 
 def test_a_configured_balance_is_spent_then_402(sdk_python: str, base_settings):
-    server = LiveServer(replace(base_settings, supertone_credits=0.001, warmup=False)).start()
+    server = LiveServer(
+        base_settings.model_copy(update={"supertone_credits": 0.001, "warmup": False})
+    ).start()
     try:
         client = SdkClient(sdk_python, server)
         first, balance, second = client.run(

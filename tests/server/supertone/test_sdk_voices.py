@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import wave
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -229,7 +228,7 @@ def test_custom_voices_work_out_of_the_box_in_the_per_user_data_folder(
     """A server started as the README says (no --voices-dir) keeps custom voices in the
     per-user data folder: the SDK's cloned-voice calls work (they were 403 before)."""
     monkeypatch.setenv("SUPERTONIC_DATA_DIR", str(tmp_path / "data"))
-    server = LiveServer(replace(base_settings, warmup=False)).start()
+    server = LiveServer(base_settings.model_copy(update={"warmup": False})).start()
     try:
         style = tmp_path / "v.json"
         style.write_text((server.engine.bundle.voices_dir / "F1.json").read_text())
@@ -247,7 +246,7 @@ def test_a_data_folder_that_cannot_be_made_leaves_custom_voices_off_and_says_why
     blocked = tmp_path / "a-file"
     blocked.write_text("")
     monkeypatch.setenv("SUPERTONIC_DATA_DIR", str(blocked))
-    server = LiveServer(replace(base_settings, warmup=False)).start()
+    server = LiveServer(base_settings.model_copy(update={"warmup": False})).start()
     try:
         style = tmp_path / "v.json"
         style.write_text((server.engine.bundle.voices_dir / "F1.json").read_text())

@@ -10,7 +10,6 @@ import base64
 import json
 import socket
 import struct
-from dataclasses import replace
 
 import httpx
 import pytest
@@ -204,7 +203,9 @@ def test_the_root_voices_route_stays_openai_style(st_server: LiveServer):
 
 
 def test_the_api_can_be_switched_off(base_settings):
-    server = LiveServer(replace(base_settings, supertone_enabled=False, warmup=False)).start()
+    server = LiveServer(
+        base_settings.model_copy(update={"supertone_enabled": False, "warmup": False})
+    ).start()
     try:
         response = httpx.get(server.base_url + PREFIX + "/v1/voices")
     finally:

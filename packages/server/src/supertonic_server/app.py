@@ -18,11 +18,10 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import replace
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from supertonic_core import Engine, RuntimeOptions, SynthesisOptions
+from supertonic_core import Engine, RuntimeOptions
 from supertonic_core import load_engine as load_core_engine
 from supertonic_core.bundle import synthetic_dir
 from supertonic_core.voices import custom_voices_dir, default_voices_dir
@@ -84,16 +83,7 @@ def load_engine(settings: Settings) -> Engine:
             inter_threads=settings.inter_threads,
         ),
         voices_dir=settings.voices_dir,
-        defaults=SynthesisOptions(
-            voice=settings.voice,
-            lang=settings.lang,
-            speed=settings.speed,
-            steps=settings.total_steps,
-            first_chunk_steps=settings.first_chunk_steps,
-            normalize=settings.normalize,
-            emoji=settings.emoji,
-        ),
-        policy=settings.policy,
+        defaults=settings.synthesis_defaults(),
         max_streams=settings.max_concurrent,
         max_queue=settings.max_queue,
         phrase_cache=settings.phrase_cache,
@@ -172,7 +162,7 @@ def _with_voices_dir(settings: Settings) -> tuple[Settings, str | None]:
         reason = f"the folder {default_voices_dir()} cannot be made: {exc.strerror or exc}"
         logger.warning("custom voices are off: %s; name one with --voices-dir", reason)
         return settings, reason
-    return replace(settings, voices_dir=str(folder)), None
+    return settings.model_copy(update={"voices_dir": str(folder)}), None
 
 
 def create_app(

@@ -63,14 +63,7 @@ async def config(request: Request) -> dict[str, Any]:
         "formats": list(ResponseFormat.__args__),  # type: ignore[attr-defined]
         "speed_range": list(SPEED_RANGE),
         "steps_range": list(STEPS_RANGE),
-        "defaults": {
-            "voice": settings.voice,
-            "lang": settings.lang,
-            "speed": settings.speed,
-            "steps": settings.total_steps,
-            "first_chunk_steps": settings.first_chunk_steps,
-            "format": "mp3",
-        },
+        "defaults": {**settings.synthesis_defaults().model_dump(), "format": "mp3"},
         "max_input_chars": settings.max_input_chars,
         "ws_enabled": settings.ws_enabled,
         "supertone_enabled": settings.supertone_enabled,

@@ -7,6 +7,7 @@ import logging
 import sys
 import wave
 from pathlib import Path
+from typing import get_args
 
 from tqdm import tqdm
 
@@ -15,6 +16,7 @@ from .audio_path import AudioPath, Pcm16Encoder
 from .bundle import MODELS, SYNTHETIC_PROFILES, cache_dir, download_bundle, synthetic_dir
 from .engine import Engine
 from .errors import SupertonicError
+from .options import OPTION_NAMES, SynthesisOptions
 from .runtime import DEVICES, RuntimeOptions
 from .voices import OPENAI_VOICES, VoiceLibrary, default_voices_dir
 
@@ -32,6 +34,22 @@ def _custom_voices(args: argparse.Namespace) -> Path | None:
     """The folder named, else the default one if it exists (the CLI makes no folders)."""
     default = default_voices_dir()
     return args.voices_dir or (default if default.is_dir() else None)
+
+
+def _option_args(parser: argparse.ArgumentParser) -> None:
+    """A flag per field of the request model (``--first-chunk-steps``...), its help and
+    default from the model; values are checked by the engine, in the model's words."""
+    for name, info in SynthesisOptions.model_fields.items():
+        flag = "--" + name.replace("_", "-")
+        help = f"{info.description} (default {info.default})"
+        kind = str(info.annotation)
+        if "bool" in kind:
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, help=help)
+        elif "Literal" in kind:
+            parser.add_argument(flag, choices=get_args(info.annotation), help=help)
+        else:
+            cast = float if "float" in kind else int if "int" in kind else str
+            parser.add_argument(flag, type=cast, help=help)
 
 
 def _model_args(parser: argparse.ArgumentParser) -> None:
@@ -64,14 +82,7 @@ def _engine(args: argparse.Namespace) -> Engine:
 def _synth(args: argparse.Namespace) -> int:
     text = args.text if args.text is not None else sys.stdin.read()
     with _engine(args) as engine:
-        opts = engine.options(
-            voice=args.voice,
-            lang=args.lang,
-            speed=args.speed,
-            steps=args.steps,
-            seed=args.seed,
-            normalize=args.normalize,
-        )
+        opts = engine.options(**{name: getattr(args, name) for name in OPTION_NAMES})
         engine.check_text(text, opts.lang, normalize=opts.normalize)
         rate = args.sample_rate or engine.sample_rate
         path = AudioPath(engine.sample_rate, Pcm16Encoder(rate))
@@ -140,17 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("text", nargs="?", help="text to speak; read from stdin when omitted")
     synth.add_argument("-o", "--output", required=True, help="output file (.wav or .pcm)")
     synth.add_argument("--format", choices=["wav", "pcm"], default="wav")
-    synth.add_argument("--voice", help="F1..M5, an OpenAI name, a custom voice or a blend")
-    synth.add_argument("--lang", help="language code (default en)")
-    synth.add_argument("--speed", type=float, help="0.5..2.0 (default 1.05)")
-    synth.add_argument("--steps", type=int, help="denoising steps 1..32 (default 8)")
-    synth.add_argument("--seed", type=int, help="seed for reproducible output")
-    synth.add_argument(
-        "--normalize",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="read numbers, markdown, URLs and pause tags the way a person would (default on)",
-    )
+    _option_args(synth)
     synth.add_argument("--sample-rate", type=int, choices=SAMPLE_RATES, help="output rate")
     synth.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _model_args(synth)

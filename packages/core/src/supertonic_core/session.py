@@ -33,7 +33,9 @@ import numpy as np
 
 from .audio_path import AudioPath, raw_encoder
 from .errors import CapacityError, InvalidInputError, SupertonicError
+from .limits import SessionLimits, Share
 from .options import OPTION_NAMES, SynthesisOptions
+from .outbox import Outbox
 from .protocol import (
     DEFAULT_CONTEXT,
     Audio,
@@ -67,56 +69,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("supertonic_core")
 _WHITESPACE = re.compile(r"\s+")
-
-
-@dataclass(frozen=True)
-class SessionLimits:
-    """What one session may hold (None: no bound).
-
-    Attributes:
-        flush_after: seconds without new text after which a context's buffered text is
-            spoken, and a paused utterance gives its scheduler place back.
-        context_idle_timeout: seconds without messages or audio after which a context with
-            nothing to synthesize is closed (``context_closed`` with ``reason``).
-        max_context_chars: characters one context may have waiting to be spoken.
-        max_pending_chars: characters the whole session may have waiting to be spoken.
-        max_queued_events: events of any kind waiting for the reader before the session
-            waits too (audio has its own, lower bound).
-        max_queued_bytes: bytes of audio waiting for the reader before synthesis waits (one
-            chunk is always let through, however large): a count of chunks alone let a
-            socket that stopped reading hold sixteen chunks of float32 at 48 kHz, over 50 MB.
-    """
-
-    flush_after: float | None = None
-    context_idle_timeout: float | None = None
-    max_context_chars: int | None = None
-    max_pending_chars: int | None = None
-    max_queued_events: int = 64
-    max_queued_bytes: int = 1 << 20
-
-
-class Share:
-    """A bound on the utterances in progress (first text to ``audio_end``) of everything
-    that holds it: one connection, or every connection of one API key. Sessions of one
-    event loop share it, so no lock."""
-
-    def __init__(self, limit: int, holder: str) -> None:
-        self.limit = limit
-        self.holder = holder
-        self.used = 0
-
-    def acquire(self) -> None:
-        """Take one unit, or raise ProtocolError ``too_many_utterances``."""
-        if self.used >= self.limit:
-            raise ProtocolError(
-                f"{self.holder} already has {self.used} utterances in progress (limit "
-                f"{self.limit}); wait for an audio_end, or cancel one",
-                code=ErrorCode.TOO_MANY_UTTERANCES,
-            )
-        self.used += 1
-
-    def release(self) -> None:
-        self.used -= 1
 
 
 @dataclass(eq=False)
@@ -204,9 +156,11 @@ class SpeechSession(SpeechConnection):
         self.limits = limits or SessionLimits()
         self.shares = tuple(shares)
         self._contexts: dict[str, _Context] = {}
-        self._out: deque[Event] = deque()
-        self._out_bytes = 0  # audio bytes in _out
-        self._changed = asyncio.Condition()
+        self._out = Outbox(
+            max_events=self.limits.max_queued_events,
+            max_audio=max_queued_audio,
+            max_bytes=self.limits.max_queued_bytes,
+        )
         self._closing = False
         self._closed = False
         self._last_active = time.monotonic()
@@ -375,14 +329,7 @@ class SpeechSession(SpeechConnection):
             await self._stop(ctx)
             if ctx.closing:
                 self._contexts.pop(cid, None)
-            async with self._changed:
-                self._out = deque(
-                    e
-                    for e in self._out
-                    if not (isinstance(e, Audio | AudioStart) and e.context_id == cid)
-                )
-                self._out_bytes = sum(len(e.audio) for e in self._out if isinstance(e, Audio))
-                self._changed.notify_all()
+            await self._out.drop_audio(cid)
         await self._emit(Cancelled(context_id=cid))
 
     def _close_context(self, context_id: str, reason: str | None = None) -> None:
@@ -403,8 +350,7 @@ class SpeechSession(SpeechConnection):
                 self._close_context(cid)
             except InvalidInputError as exc:
                 error = error or exc
-        async with self._changed:
-            self._changed.notify_all()
+        await self._out.wake()
         if error is not None:
             raise error
 
@@ -430,8 +376,7 @@ class SpeechSession(SpeechConnection):
             await self._stop(ctx)
         self._contexts.clear()
         self._closed = True
-        async with self._changed:
-            self._changed.notify_all()
+        await self._out.close()
 
     @property
     def busy(self) -> bool:
@@ -451,20 +396,11 @@ class SpeechSession(SpeechConnection):
     @property
     def queued_bytes(self) -> int:
         """Bytes of audio waiting for the reader."""
-        return self._out_bytes
+        return self._out.audio_bytes
 
     async def events(self) -> AsyncIterator[Event]:
         """Server events in order, until the session is closed and everything was read."""
-        while True:
-            async with self._changed:
-                while not self._out and not self._finished():
-                    await self._changed.wait()
-                if not self._out:
-                    return
-                event = self._out.popleft()
-                if isinstance(event, Audio):
-                    self._out_bytes -= len(event.audio)
-                self._changed.notify_all()
+        while (event := await self._out.take(self._finished)) is not None:
             yield event
 
     @property
@@ -550,23 +486,7 @@ class SpeechSession(SpeechConnection):
     async def _emit(self, event: Event, *, audio: bool = False) -> None:
         """Queue an event for the reader; wait while the queue is full (a reader that
         stops reading stops the session, whose memory stays bounded). Dropped once closed."""
-        async with self._changed:
-            while not self._closed and self._full(audio):
-                await self._changed.wait()
-            if self._closed:
-                return
-            self._out.append(event)
-            if isinstance(event, Audio):
-                self._out_bytes += len(event.audio)
-            self._changed.notify_all()
-
-    def _full(self, audio: bool) -> bool:
-        if len(self._out) >= self.limits.max_queued_events:
-            return True
-        if not audio or not self._out_bytes:
-            return False
-        queued = sum(isinstance(e, Audio) for e in self._out)
-        return queued >= self.max_queued_audio or self._out_bytes >= self.limits.max_queued_bytes
+        await self._out.put(event, audio=audio)
 
     async def _run_context(self, ctx: _Context) -> None:
         """Play the context's utterances in order; close it when asked and drained."""
@@ -575,8 +495,7 @@ class SpeechSession(SpeechConnection):
                 if ctx.closing:
                     self._contexts.pop(ctx.id, None)
                     await self._emit(ContextClosed(context_id=ctx.id, reason=ctx.close_reason))
-                    async with self._changed:
-                        self._changed.notify_all()
+                    await self._out.wake()
                     return
                 ctx.wake.clear()
                 await ctx.wake.wait()

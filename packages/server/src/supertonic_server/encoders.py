@@ -101,6 +101,7 @@ class Encoder:
     def __init__(self, sample_rate: int) -> None:
         self.sample_rate = sample_rate
         self.samples_in = 0
+        self.closed = False
 
     @property
     def encoding(self) -> str:
@@ -112,6 +113,9 @@ class Encoder:
         return MEDIA_TYPES[self.format]
 
     def encode(self, samples: np.ndarray) -> bytes:
+        """The bytes ready after ``samples``; ValueError once finished or closed."""
+        if self.closed:
+            raise ValueError(f"the {self.format} encoder is closed")
         self.samples_in += len(samples)
         return self._encode(samples)
 
@@ -119,11 +123,26 @@ class Encoder:
         raise NotImplementedError
 
     def finish(self) -> bytes:
-        """Flush what the codec holds and close the container; call once, at the end."""
-        return b""
+        """Flush what the codec holds, close the container and release the codec; call once,
+        at the end (again, or after :meth:`close`, it returns nothing)."""
+        if self.closed:
+            return b""
+        self.closed = True
+        return self._finish()
 
     def close(self) -> None:
         """Release the codec without more output (the stream was abandoned); idempotent."""
+        if not self.closed:
+            self.closed = True
+            self._release()
+
+    def _finish(self) -> bytes:
+        """The codec's tail and the container's end; releases the codec."""
+        self._release()
+        return b""
+
+    def _release(self) -> None:
+        """Drop the codec (once), in an encoder that holds one."""
 
 
 class PcmEncoder(Encoder):
@@ -161,7 +180,7 @@ class WavEncoder(PcmEncoder):
         self._header_sent = True
         return head + super()._encode(samples)
 
-    def finish(self) -> bytes:
+    def _finish(self) -> bytes:
         return b"" if self._header_sent else self._encode(np.zeros(0, dtype=np.int16))
 
 
@@ -191,8 +210,13 @@ class Mp3Encoder(Encoder):
             return b""
         return bytes(self._lame.encode(_int16(samples).tobytes()))
 
-    def finish(self) -> bytes:
-        return bytes(self._lame.flush())
+    def _finish(self) -> bytes:
+        tail = bytes(self._lame.flush())
+        self._release()
+        return tail
+
+    def _release(self) -> None:
+        del self._lame
 
 
 class _Sink:
@@ -228,7 +252,6 @@ class _AvEncoder(Encoder):
         if self.bit_rate:
             self._stream.codec_context.bit_rate = self.bit_rate
         self._pts = 0
-        self._closed = False
 
     def _encode(self, samples: np.ndarray) -> bytes:
         if not len(samples):
@@ -243,19 +266,16 @@ class _AvEncoder(Encoder):
             self._out.mux(packet)
         return self._sink.take()
 
-    def finish(self) -> bytes:
-        if not self._closed:
-            for packet in self._stream.encode(None):
-                self._out.mux(packet)
-            self.close()
+    def _finish(self) -> bytes:
+        for packet in self._stream.encode(None):
+            self._out.mux(packet)
+        self._release()  # closing the container writes its end into the sink
         return self._sink.take()
 
-    def close(self) -> None:
+    def _release(self) -> None:
         """Release the codec (and its threads) now, whoever still holds this encoder."""
-        if not self._closed:
-            self._closed = True
-            self._out.close()
-            del self._stream, self._out
+        self._out.close()
+        del self._stream, self._out
 
 
 class OpusEncoder(_AvEncoder):

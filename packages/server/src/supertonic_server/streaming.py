@@ -6,10 +6,12 @@ encoded, and handed to the response at once, either raw (``stream_format=audio``
 OpenAI's SSE events (``speech.audio.delta`` … ``speech.audio.done``).
 
 A chunk's audio is encoded and handed over in pieces of :data:`PIECE_S` seconds, not
-whole (a chunk can hold 20 s of audio, 1.7 MB of ``wav``): the server's send waits while
-its buffer is full, so to a slow reader at most one piece is ever committed beyond what
-the socket already holds, and a cancellation takes effect at the next piece rather than
-after a whole chunk has gone out.
+whole (a chunk can hold 20 s of audio: 1.7 MB of ``wav``, over a second of LAME on a small
+CPU). The server's send waits while its buffer is full, so to a slow reader at most one
+piece is ever committed beyond what the socket already holds; a cancellation takes effect
+at the next piece, not after the whole chunk; and the event loop is given back between
+pieces (a send to a reader that keeps up returns without it), so other streams, and a
+shutdown's signal and deadlines, never wait for a whole chunk's encoding.
 
 Whatever happens, the stream is closed in a ``finally``, so the scheduler gets its slot
 back: a client that disconnects cancels synthesis at the next denoising step (a watcher
@@ -169,6 +171,7 @@ class SpeechStreamer:
             self.audio_s += chunk.duration
             audio = self.resampler.process(chunk.samples)
             for start in range(0, len(audio), piece):
+                await asyncio.sleep(0)  # see PIECE_S
                 if self.stream.cancelled:
                     break
                 data = self.encoder.encode(audio[start : start + piece])

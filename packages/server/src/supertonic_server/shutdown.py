@@ -20,13 +20,15 @@ cleanly. So the CLI runs :class:`GracefulServer`, whose signal handler starts
    signal to the exit: the grace, :data:`FLUSH_S`, and uvicorn's own steps (tenths of a
    second), whatever the clients do.
 
-A client that reads slowly still gets a clean end, if it reads what is already in flight
-within :data:`FLUSH_S`: bytes in the kernel's socket buffers reach it even after the
-process exits, and beyond them at most one piece of audio (about 0.2 s, see
-``streaming.py``) plus the transport's 64 KiB buffer of an HTTP body, or one audio message
-of a WebSocket, is ahead of the end. A client that does not read that much in time (or at
-all) cannot be given its end: its connection is closed when :data:`FLUSH_S` is over (the
-body is cut; the socket closes without the ``error``), so it never holds up the exit.
+A client that reads slowly still gets a clean end if, within :data:`FLUSH_S`, it reads
+what is ahead of that end on the server's side (what its own socket buffer holds reaches it
+even after the process exits): for an HTTP body about 100 KiB (the kernel's unsent queue,
+:data:`UNSENT_BYTES`, the transport's 64 KiB buffer, one 0.2 s piece of audio, see
+``streaming.py``), which a client reading 256 KiB/s takes under half a second for; for a
+WebSocket, the audio message being sent, which can be a whole chunk (20 s of audio, 1.3 MB
+of base64 pcm at 24 kHz). A client that does not read that much in time (or at all) cannot
+be given its end: its connection is closed once :data:`FLUSH_S` is over (the body is cut,
+the socket closes without the ``error``), so it never holds up the exit.
 
 A second signal stops at once, without waiting for anything (uvicorn's force quit).
 """
@@ -51,7 +53,7 @@ logger = logging.getLogger("supertonic_server")
 #: Seconds after the grace for what was ended to send its last bytes (see above).
 FLUSH_S = 1.0
 #: Unsent bytes the kernel may queue per connection (see GracefulServer.startup).
-UNSENT_BYTES = 64 * 1024
+UNSENT_BYTES = 16 * 1024
 _POLL_S = 0.05
 
 
@@ -113,8 +115,9 @@ class GracefulServer(uvicorn.Server):
         await super().serve(sockets)
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        """uvicorn's startup, then the listening sockets keep at most :data:`UNSENT_BYTES`
-        unsent per connection (``TCP_NOTSENT_LOWAT``; accepted sockets inherit it).
+        """uvicorn's startup, then the listening sockets report a connection writable only
+        while it has under :data:`UNSENT_BYTES` unsent (``TCP_NOTSENT_LOWAT``; accepted
+        sockets inherit it).
 
         Why: to a slow reader the kernel would otherwise queue megabytes (its send buffer
         grows to 4 MiB), and report the socket writable again only once the client has

@@ -11,13 +11,13 @@ import json
 import logging
 import os
 import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
 
 import httpx
 import pytest
 import websockets
+from supertonic_core.session import SpeechSession
 from supertonic_server import Settings
 from supertonic_server.routes.ws import WS_MAX_FRAME_BYTES
 
@@ -208,22 +208,21 @@ async def _chatter(ws) -> dict:
 
 
 async def test_a_client_that_stops_reading_is_closed_with_bounded_memory(
-    base_settings: Settings,
+    base_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A raw client asks for a long reply and then floods pings without ever reading: the
     session's queue stays within its bound (pongs and errors included), the server stops
     reading in turn, and after --ws-send-timeout without progress the session is closed."""
     server = LiveServer(replace(base_settings, warmup=False, ws_send_timeout=1.0)).start()
     sessions = server.app.state.lifecycle.sessions
-    peak, done = [0], threading.Event()
+    peak = [0]  # the longest the queue was, after every event queued (not sampled on a clock)
+    emit = SpeechSession._emit
 
-    def sample() -> None:
-        while not done.is_set():
-            peak[0] = max([peak[0], *(s.queued_events for s in list(sessions))])
-            done.wait(0.005)
+    async def watched(self: SpeechSession, event: object, *, audio: bool = False) -> None:
+        await emit(self, event, audio=audio)  # type: ignore[arg-type]
+        peak[0] = max(peak[0], self.queued_events)
 
-    sampler = threading.Thread(target=sample)
-    sampler.start()
+    monkeypatch.setattr(SpeechSession, "_emit", watched)
     sock = socket.socket()
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -243,8 +242,6 @@ async def test_a_client_that_stops_reading_is_closed_with_bounded_memory(
                 sock.sendall(ping)
         wait_for(lambda: not sessions, timeout=60, what="the session to be closed")
     finally:
-        done.set()
-        sampler.join()
         sock.close()
         server.stop()
     assert 0 < peak[0] <= 64  # SessionLimits.max_queued_events

@@ -22,11 +22,10 @@ cleanly. So the CLI runs :class:`GracefulServer`, whose signal handler starts
 
 A client that reads slowly still gets a clean end if, within :data:`FLUSH_S`, it reads
 what is ahead of that end on the server's side (what its own socket buffer holds reaches it
-even after the process exits): for an HTTP body about 100 KiB (the kernel's unsent queue,
-:data:`UNSENT_BYTES`, the transport's 64 KiB buffer, one 0.2 s piece of audio, see
-``streaming.py``), which a client reading 256 KiB/s takes under half a second for; for a
-WebSocket, the audio message being sent, which can be a whole chunk (20 s of audio, 1.3 MB
-of base64 pcm at 24 kHz). A client that does not read that much in time (or at all) cannot
+even after the process exits): for an HTTP body about 150 KB (the kernel's unsent queue,
+:data:`UNSENT_BYTES` plus up to one 64 KB segment, the transport's 64 KiB buffer, one 0.2 s
+piece of audio, see ``streaming.py``); for a WebSocket, the audio message being sent,
+which can be a whole chunk (20 s of audio, 1.3 MB of base64 pcm at 24 kHz). A client that does not read that much in time (or at all) cannot
 be given its end: its connection is closed once :data:`FLUSH_S` is over (the body is cut,
 the socket closes without the ``error``), so it never holds up the exit.
 

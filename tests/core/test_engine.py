@@ -289,6 +289,42 @@ async def test_cancel_ends_stream_quietly_and_frees_the_scheduler(engine: Engine
     assert state["active_streams"] == 0
 
 
+async def test_cancel_wakes_an_iteration_waiting_on_a_call_in_progress(tiny_bundle) -> None:
+    """The scheduler settles a cancelled job only at its next pick, after the call in
+    progress (a long one on a slow device, or one held here): cancel() must not wait for it.
+    The HTTP streams a shutdown cancels after its grace were stuck here (issue 22)."""
+    entered, gate = threading.Event(), threading.Event()
+    with Engine(tiny_bundle) as engine:
+        execute = engine.scheduler._execute
+
+        def held(stage: Stage, batch: list) -> list:
+            if any(job.index > 0 for job in batch):  # every chunk after the first
+                entered.set()
+                gate.wait(30)
+            return execute(stage, batch)
+
+        engine.scheduler._execute = held  # type: ignore[method-assign]
+        try:
+            stream = engine.open_stream(engine.options(seed=1))
+            stream.add_text(TEXT * 3)
+            stream.end()
+            chunks = aiter(stream)
+            await anext(chunks)
+            assert await asyncio.to_thread(entered.wait, 10)
+            rest = asyncio.create_task(_collect(chunks))
+            await asyncio.sleep(0)  # the reader now awaits the chunk held in its call
+            stream.cancel()
+            assert await asyncio.wait_for(rest, 10) == []
+            assert not gate.is_set()  # it ended while the call was still in progress
+        finally:
+            gate.set()
+        stream.close()
+
+
+async def _collect(chunks) -> list:
+    return [chunk async for chunk in chunks]
+
+
 def test_blocking_iteration_matches_async(engine: Engine) -> None:
     opts = engine.options(seed=9)
     blocking = [c.samples for c in engine.iter_chunks(TEXT, opts)]

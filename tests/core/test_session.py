@@ -338,12 +338,35 @@ async def test_ping(session: SpeechSession) -> None:
 
 
 async def test_slow_reader_bounds_the_queue(engine: Engine) -> None:
+    """Nobody reads: once two audio events wait, the session waits too, and so does
+    synthesis (the scheduler runs dry with the reply unfinished); the reader's return
+    resumes it. No clock: the test waits for the session to find its queue full."""
     session = SpeechSession(engine, max_queued_audio=2)
+    found_full = asyncio.Event()
+    outbox = session._out
+    full = outbox._full
+
+    def watched(audio: bool) -> bool:
+        answer = full(audio)
+        if answer:
+            found_full.set()
+        return answer
+
+    outbox._full = watched  # type: ignore[method-assign]
     try:
-        await session.send_text("One. Two. Three. Four. Five. Six. Seven. Eight.")
+        await session.configure(seed=1)  # the fixed split: a chunk per sentence
+        await session.send_text(" ".join(f"This is sentence number {n}." for n in range(12)))
         await session.flush()
-        await asyncio.sleep(0.5)  # nobody reads: synthesis must wait, not pile up
-        assert sum(isinstance(e, Audio) for e in session._out) <= 2
+        await asyncio.wait_for(found_full.wait(), 20)
+        for _ in range(2000):  # what was submitted before the wait finishes; nothing after
+            if engine.scheduler.state()["queued_jobs"] == 0:
+                break
+            await asyncio.sleep(0.01)
+        assert engine.scheduler.state()["queued_jobs"] == 0
+        assert sum(isinstance(e, Audio) for e in session._out) == 2
+        assert session.busy and not any(isinstance(e, AudioEnd) for e in session._out)
+        end = await Reader(session).wait_for(lambda e: isinstance(e, AudioEnd))
+        assert end.stats["chunks"] > 5  # more than the queue, the wait and the lookahead
     finally:
         await session.aclose()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import pathlib
-import time
 import unicodedata
 
 import numpy as np
@@ -159,20 +158,32 @@ def test_deterministic(bundle: pathlib.Path, tmp_path: pathlib.Path) -> None:
     ).read_bytes()
 
 
-def test_cache_hit_and_overwrite(tmp_path: pathlib.Path) -> None:
+def _files_by_inode(target: pathlib.Path) -> dict[str, int]:
+    """Each file's inode: a file written again is a new file (built aside, renamed in)."""
+    return {rel: (target / rel).stat().st_ino for rel in EXPECTED_FILES}
+
+
+def test_cache_hit_and_overwrite(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "b"
     assert make_synthetic_bundle(target, seed=3) == target.absolute()
-    stamps = {rel: (target / rel).stat().st_mtime_ns for rel in EXPECTED_FILES}
-    time.sleep(0.01)
-    start = time.perf_counter()
+    files = _files_by_inode(target)
+    builds: list[tuple[object, ...]] = []
+    write = synthetic._write_bundle
+
+    def counted(*args: object) -> None:
+        builds.append(args)
+        write(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(synthetic, "_write_bundle", counted)
     assert make_synthetic_bundle(str(target), seed=3) == target.absolute()
-    assert time.perf_counter() - start < 0.5
-    assert {rel: (target / rel).stat().st_mtime_ns for rel in EXPECTED_FILES} == stamps
+    assert builds == []  # a cache hit builds nothing and touches nothing
+    assert _files_by_inode(target) == files
 
     before = (target / "onnx/vocoder.onnx").read_bytes()
     make_synthetic_bundle(target, seed=3, overwrite=True)
-    after = {rel: (target / rel).stat().st_mtime_ns for rel in EXPECTED_FILES}
-    assert all(after[rel] != stamps[rel] for rel in EXPECTED_FILES)
+    assert len(builds) == 1
+    after = _files_by_inode(target)
+    assert all(after[rel] != files[rel] for rel in EXPECTED_FILES)
     assert (target / "onnx/vocoder.onnx").read_bytes() == before
 
     # a synthetic bundle of another seed is ours to replace; so is an incomplete one

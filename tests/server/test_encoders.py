@@ -8,6 +8,7 @@ import os
 import struct
 
 import av
+import lameenc
 import numpy as np
 import pytest
 from supertonic_server.encoders import FORMATS, create_encoder
@@ -87,12 +88,37 @@ def test_mp3_bitrate_fits_each_rate_and_opus_is_48k_only() -> None:
         create_encoder("opus", 24000)
 
 
-def test_abandoned_encoders_close_quietly() -> None:
-    for fmt in FORMATS:
-        encoder = create_encoder(fmt, 48000)
-        encoder.encode(tone(5000, 48000))
-        encoder.close()
-        encoder.close()
+#: What holds a codec's state (and, for PyAV, its threads): an encoder that was closed keeps none.
+CODEC_OBJECTS = (av.container.OutputContainer, av.stream.Stream, lameenc.Encoder)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_an_abandoned_encoder_lets_go_of_its_codec_and_says_nothing_more(fmt: str) -> None:
+    """close() (the client left mid-stream): the codec is released at once, and nothing more
+    comes out, neither the codec's buffered frames nor the container's end; encode() is
+    then an error, finish() returns nothing, and close() again does nothing."""
+    encoder = create_encoder(fmt, 48000)
+    assert any(isinstance(v, CODEC_OBJECTS) for v in vars(encoder).values()) == (
+        fmt not in ("wav", "pcm")
+    )
+    encoder.encode(tone(5000, 48000))
+    encoder.close()
+    assert not [v for v in vars(encoder).values() if isinstance(v, CODEC_OBJECTS)]
+    assert encoder.finish() == b""
+    with pytest.raises(ValueError, match="closed"):
+        encoder.encode(tone(100, 48000))
+    encoder.close()
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_finished_encoder_is_closed(fmt: str) -> None:
+    encoder = create_encoder(fmt, 48000)
+    encoder.encode(tone(5000, 48000))
+    encoder.finish()
+    assert not [v for v in vars(encoder).values() if isinstance(v, CODEC_OBJECTS)]
+    assert encoder.finish() == b""
+    with pytest.raises(ValueError, match="closed"):
+        encoder.encode(tone(100, 48000))
 
 
 def native_threads() -> int:

@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 import os
 import socket
-import threading
 from collections.abc import Iterator
 
 import httpx
 import pytest
 import websockets
+from supertonic_core.session import SpeechSession
 from supertonic_server import Settings
 from supertonic_server.routes.ws import WS_MAX_FRAME_BYTES
 
@@ -45,7 +46,7 @@ def crowded(base_settings: Settings) -> Iterator[LiveServer]:
 @pytest.fixture(scope="module")
 def timers(base_settings: Settings) -> Iterator[LiveServer]:
     yield from _server(
-        base_settings, ws_flush_after=0.3, ws_context_idle_timeout=1.0, ws_idle_timeout=1.5
+        base_settings, ws_flush_after=0.3, ws_context_idle_timeout=1.0, ws_idle_timeout=3.0
     )
 
 
@@ -171,25 +172,42 @@ async def test_unflushed_text_is_spoken_after_quiet_then_an_idle_context_closes(
     wait_for(timers.idle, what="the scheduler to be idle")
 
 
-async def test_idle_timeout_is_not_dodged_by_messages_that_do_nothing(timers: LiveServer) -> None:
+async def test_idle_timeout_is_not_dodged_by_messages_that_do_nothing(
+    crowded: LiveServer, timers: LiveServer
+) -> None:
+    """Empty texts, and messages the session rejects, leave a socket's idle clock where it
+    was; a ping moves it. Then a client that chatters such messages is closed all the same.
+    The chatter is paced by the server's answers, never by a clock of the test's."""
+    sessions = crowded.app.state.lifecycle.sessions
+    before = set(sessions)
+    async with websockets.connect(ws_url(crowded)) as ws:  # idle timeout: 60 s, never reached
+        await recv_json(ws)
+        (session,) = set(sessions) - before
+        quiet_since = session._last_active  # what the idle timeout counts from
+        assert (await _chatter(ws))["code"] == "unknown_type"
+        assert session._last_active == quiet_since
+        await _drain_until_pong(ws)
+        assert session._last_active > quiet_since  # the check above can fail
     async with websockets.connect(ws_url(timers)) as ws:
         await recv_json(ws)
+        for _ in range(100_000):
+            answer = await _chatter(ws)
+            if answer["code"] != "unknown_type":
+                break
+        assert answer["code"] == "idle_timeout" and answer["fatal"], answer
 
-        async def chatter() -> None:
-            while True:
-                await ws.send(json.dumps({"type": "text", "text": ""}))
-                await asyncio.sleep(0.2)
 
-        task = asyncio.create_task(chatter())
-        try:
-            error = await recv_json(ws, timeout=30)
-        finally:
-            task.cancel()
-        assert error["code"] == "idle_timeout" and error["fatal"], error
+async def _chatter(ws) -> dict:
+    """An empty text, then a message of no known type; the server's next answer (the
+    error for the latter, unless the socket was closed first: then that error)."""
+    with contextlib.suppress(websockets.ConnectionClosed):
+        await ws.send(json.dumps({"type": "text", "text": ""}))
+        await ws.send(json.dumps({"type": "nonsense"}))
+    return await recv_json(ws, timeout=30)
 
 
 async def test_a_client_that_stops_reading_is_closed_with_bounded_memory(
-    base_settings: Settings,
+    base_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A raw client asks for a long reply and then floods pings without ever reading: the
     session's queue stays within its bound (pongs and errors included), the server stops
@@ -198,15 +216,14 @@ async def test_a_client_that_stops_reading_is_closed_with_bounded_memory(
         base_settings.model_copy(update={"warmup": False, "ws_send_timeout": 1.0})
     ).start()
     sessions = server.app.state.lifecycle.sessions
-    peak, done = [0], threading.Event()
+    peak = [0]  # the longest the queue was, after every event queued (not sampled on a clock)
+    emit = SpeechSession._emit
 
-    def sample() -> None:
-        while not done.is_set():
-            peak[0] = max([peak[0], *(s.queued_events for s in list(sessions))])
-            done.wait(0.005)
+    async def watched(self: SpeechSession, event: object, *, audio: bool = False) -> None:
+        await emit(self, event, audio=audio)  # type: ignore[arg-type]
+        peak[0] = max(peak[0], self.queued_events)
 
-    sampler = threading.Thread(target=sample)
-    sampler.start()
+    monkeypatch.setattr(SpeechSession, "_emit", watched)
     sock = socket.socket()
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -226,8 +243,6 @@ async def test_a_client_that_stops_reading_is_closed_with_bounded_memory(
                 sock.sendall(ping)
         wait_for(lambda: not sessions, timeout=60, what="the session to be closed")
     finally:
-        done.set()
-        sampler.join()
         sock.close()
         server.stop()
     assert 0 < peak[0] <= 64  # SessionLimits.max_queued_events

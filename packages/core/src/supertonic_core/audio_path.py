@@ -44,8 +44,12 @@ class Encoder:
     def __init__(self, sample_rate: int) -> None:
         self.sample_rate = sample_rate
         self.samples_in = 0
+        self.closed = False
 
     def encode(self, samples: np.ndarray) -> bytes:
+        """The bytes ready after ``samples``; ValueError once finished or closed."""
+        if self.closed:
+            raise ValueError(f"the {self.format} encoder is closed")
         self.samples_in += len(samples)
         return self._encode(samples)
 
@@ -53,11 +57,26 @@ class Encoder:
         raise NotImplementedError
 
     def finish(self) -> bytes:
-        """Flush what the codec holds and close the container; call once, at the end."""
-        return b""
+        """Flush what the codec holds, close the container and release the codec; call once,
+        at the end (again, or after :meth:`close`, it returns nothing)."""
+        if self.closed:
+            return b""
+        self.closed = True
+        return self._finish()
 
     def close(self) -> None:
         """Release the codec without more output (the stream was abandoned); idempotent."""
+        if not self.closed:
+            self.closed = True
+            self._release()
+
+    def _finish(self) -> bytes:
+        """The codec's tail and the container's end; releases the codec."""
+        self._release()
+        return b""
+
+    def _release(self) -> None:
+        """Drop the codec (once), in an encoder that holds one."""
 
 
 class Pcm16Encoder(Encoder):

@@ -28,10 +28,11 @@ paused mid-utterance); the next chunk takes a new one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import Future, wait
+from concurrent.futures import Future, InvalidStateError, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -257,7 +258,7 @@ class SynthesisStream:
         """Stop synthesis at the next step; queued text is dropped; a stream still waiting
         for admission leaves the queue."""
         self.token.cancel()
-        self._pending.clear()
+        self._drop_pending()
         self._ended = True
         self._leave()
         self._wake()
@@ -367,7 +368,7 @@ class SynthesisStream:
         """Cancel what is left and give the stream's place back to the scheduler."""
         if not (self._ended and not self._pending):
             self.token.cancel()
-        self._pending.clear()
+        self._drop_pending()
         self._ended = True
         self._closed = True
         self._leave()
@@ -418,6 +419,19 @@ class SynthesisStream:
         """The scheduler place, which a stream with queued chunks always has."""
         assert self.state is not None, "a stream with queued chunks has a scheduler place"
         return self.state
+
+    def _drop_pending(self) -> None:
+        """Drop the queued chunks and fail the futures of those handed to the scheduler.
+
+        Why: the scheduler fails a cancelled job only at its next pick, after the call in
+        progress (seconds on a slow device), and an iteration awaiting the job's future
+        would wait that long; a shutdown's grace would run out meanwhile.
+        """
+        futures = [item.future for item in self._pending if item.future is not None]
+        self._pending.clear()
+        for future in futures:  # one done already (or settled by the worker just now) stays
+            with contextlib.suppress(InvalidStateError):
+                future.set_exception(SynthesisCancelledError("synthesis cancelled"))
 
     def _leave(self) -> None:
         if self.state is not None:

@@ -145,7 +145,7 @@ class WavEncoder(PcmEncoder):
         self._header_sent = True
         return head + super()._encode(samples)
 
-    def finish(self) -> bytes:
+    def _finish(self) -> bytes:
         return b"" if self._header_sent else self._encode(np.zeros(0, dtype=np.int16))
 
 
@@ -176,8 +176,13 @@ class Mp3Encoder(Encoder):
             return b""
         return bytes(self._lame.encode(_int16(samples).tobytes()))
 
-    def finish(self) -> bytes:
-        return bytes(self._lame.flush())
+    def _finish(self) -> bytes:
+        tail = bytes(self._lame.flush())
+        self._release()
+        return tail
+
+    def _release(self) -> None:
+        del self._lame
 
 
 class _Sink:
@@ -214,7 +219,6 @@ class _AvEncoder(Encoder):
         if self.bit_rate:
             self._stream.codec_context.bit_rate = self.bit_rate
         self._pts = 0
-        self._closed = False
 
     def _encode(self, samples: np.ndarray) -> bytes:
         if not len(samples):
@@ -229,19 +233,16 @@ class _AvEncoder(Encoder):
             self._out.mux(packet)
         return self._sink.take()
 
-    def finish(self) -> bytes:
-        if not self._closed:
-            for packet in self._stream.encode(None):
-                self._out.mux(packet)
-            self.close()
+    def _finish(self) -> bytes:
+        for packet in self._stream.encode(None):
+            self._out.mux(packet)
+        self._release()  # closing the container writes its end into the sink
         return self._sink.take()
 
-    def close(self) -> None:
+    def _release(self) -> None:
         """Release the codec (and its threads) now, whoever still holds this encoder."""
-        if not self._closed:
-            self._closed = True
-            self._out.close()
-            del self._stream, self._out
+        self._out.close()
+        del self._stream, self._out
 
 
 class OpusEncoder(_AvEncoder):

@@ -22,7 +22,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, ValidationError, create_model, model_validator
+from pydantic import BeforeValidator, Field, Strict, ValidationError, create_model, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -80,6 +80,8 @@ def _request_fields() -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for name, info in SynthesisOptions.model_fields.items():
         field = FieldInfo.merge_field_infos(info, validation_alias=None, alias=None)
+        # not strict: flags and variables arrive as text
+        field.metadata = [m for m in field.metadata if not isinstance(m, Strict)]
         fields[ALIASES.get(name, name)] = (info.annotation, field)
     return fields
 

@@ -9,12 +9,25 @@ cleanly. So the CLI runs :class:`GracefulServer`, whose signal handler starts
 1. ``/readyz`` turns 503 at once and new work is refused (``shutting_down``), while the
    socket still answers, so a load balancer sees the instance leave;
 2. HTTP streams and WebSocket contexts in flight get ``shutdown_grace`` seconds to finish;
-3. what still runs is cancelled at its next denoising step and ends cleanly: a raw audio
-   body with its encoder's tail and a terminating chunk, an SSE ``error`` event, a WebSocket
-   ``error`` message and close 1012 (see ``streaming.py`` and ``routes/ws.py``);
-4. uvicorn then closes the sockets (giving the last bytes :data:`FLUSH_S`), the lifespan
-   closes the engine, and the process exits 0: a drained stop is not a failure, so the
-   signal is not re-raised as uvicorn would (which made the exit status 143).
+3. what still runs is then ended at once, even while its next chunk is still being
+   synthesized, and ends cleanly: a raw audio body with its encoder's tail and a
+   terminating chunk, an SSE ``error`` event, a WebSocket ``error`` message and close 1012
+   (see ``streaming.py`` and ``routes/ws.py``). The audio already synthesized for it and
+   not yet sent is dropped;
+4. those last bytes get :data:`FLUSH_S`; then uvicorn closes the sockets, the lifespan
+   closes the engine, and the process exits 0 (a drained stop is not a failure, so the
+   signal is not re-raised as uvicorn would, which made the exit status 143). From the
+   signal to the exit: the grace, :data:`FLUSH_S`, and uvicorn's own steps (tenths of a
+   second), whatever the clients do.
+
+A client that reads slowly still gets a clean end if, within :data:`FLUSH_S`, it reads
+what is ahead of that end on the server's side (what its own socket buffer holds reaches it
+even after the process exits): for an HTTP body about 150 KB (the kernel's unsent queue,
+:data:`UNSENT_BYTES` plus up to one 64 KB segment, the transport's 64 KiB buffer, one 0.2 s
+piece of audio, see ``streaming.py``); for a WebSocket, the audio message being sent,
+which can be a whole chunk (20 s of audio, 1.3 MB of base64 pcm at 24 kHz). A client that does not read that much in time (or at all) cannot
+be given its end: its connection is closed once :data:`FLUSH_S` is over (the body is cut,
+the socket closes without the ``error``), so it never holds up the exit.
 
 A second signal stops at once, without waiting for anything (uvicorn's force quit).
 """
@@ -26,6 +39,7 @@ import contextvars
 import logging
 import signal
 import socket
+import time
 from types import FrameType
 
 import uvicorn
@@ -35,13 +49,19 @@ from .state import DRAINING, Lifecycle
 
 logger = logging.getLogger("supertonic_server")
 
-#: Seconds uvicorn waits, after the drain, for the last bytes of the streams it ended.
-FLUSH_S = 5.0
+#: Seconds after the grace for what was ended to send its last bytes (see above).
+FLUSH_S = 1.0
+#: Unsent bytes the kernel may queue per connection (see GracefulServer.startup).
+UNSENT_BYTES = 16 * 1024
 _POLL_S = 0.05
 
 
-def drain(app: FastAPI) -> asyncio.Task[None]:
-    """Begin the drain (once: later calls return the same task); ``/readyz`` fails from now."""
+def drain(app: FastAPI, since: float | None = None) -> asyncio.Task[None]:
+    """Begin the drain (once: later calls return the same task); ``/readyz`` fails from now.
+
+    ``since``: when the grace began (``time.monotonic()``: the signal's arrival, since a
+    busy event loop may run this a little later), else now.
+    """
     state = app.state
     task: asyncio.Task[None] | None = state.draining
     if task is None:
@@ -51,17 +71,16 @@ def drain(app: FastAPI) -> asyncio.Task[None]:
         if state.starting is not None:
             state.starting.cancel()  # loading or warming: never becomes ready now
         task = state.draining = asyncio.ensure_future(
-            _drain(lifecycle, state.settings.shutdown_grace)
+            _drain(lifecycle, state.settings.shutdown_grace, since)
         )
     return task
 
 
-async def _drain(lifecycle: Lifecycle, grace: float) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + grace
+async def _drain(lifecycle: Lifecycle, grace: float, since: float | None) -> None:
+    deadline = (time.monotonic() if since is None else since) + grace
     if lifecycle.busy:
         logger.info("shutting down: streams in flight get up to %g s to finish", grace)
-    while lifecycle.busy and loop.time() < deadline:
+    while lifecycle.busy and time.monotonic() < deadline:
         await asyncio.sleep(_POLL_S)
     if lifecycle.busy:
         logger.warning(
@@ -69,14 +88,15 @@ async def _drain(lifecycle: Lifecycle, grace: float) -> None:
             len(lifecycle.streams),
             len(lifecycle.sessions),
         )
+    lifecycle.finish_by = time.monotonic() + FLUSH_S
+    lifecycle.ended.set()  # each WebSocket route stops sending audio, then says why
     for stream in list(lifecycle.streams):
         stream.cancel()
     for session in list(lifecycle.sessions):
         await session.aclose()
-    # Each socket now sends what its session still holds, then the error and its close:
-    # wait for that before uvicorn closes the sockets that remain with a bare 1012.
-    deadline = loop.time() + FLUSH_S
-    while lifecycle.sessions and loop.time() < deadline:
+    # The WebSockets must have sent their error and close before uvicorn closes the rest
+    # with a bare 1012; the HTTP bodies' last bytes are what uvicorn's own wait is for.
+    while lifecycle.sessions and time.monotonic() < lifecycle.finish_by:
         await asyncio.sleep(_POLL_S)
 
 
@@ -93,14 +113,43 @@ class GracefulServer(uvicorn.Server):
         self._loop = asyncio.get_running_loop()
         await super().serve(sockets)
 
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn's startup, then the listening sockets report a connection writable only
+        while it has under :data:`UNSENT_BYTES` unsent (``TCP_NOTSENT_LOWAT``; accepted
+        sockets inherit it).
+
+        Why: to a slow reader the kernel would otherwise queue megabytes (its send buffer
+        grows to 4 MiB), and report the socket writable again only once the client has
+        read about a third of them, which no slow reader does within :data:`FLUSH_S`: a
+        stream ended at shutdown could not get its last bytes out. Audio at real time
+        needs far less than this in flight.
+        """
+        await super().startup(sockets)
+        option = getattr(socket, "TCP_NOTSENT_LOWAT", None)
+        for server in self.servers:
+            for sock in server.sockets:
+                if option is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+                    sock.setsockopt(socket.IPPROTO_TCP, option, UNSENT_BYTES)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn's shutdown, its wait for the connections bounded by the drain's deadline
+        (what is left of :data:`FLUSH_S`) rather than a fixed timeout of its own."""
+        lifecycle: Lifecycle = self.app.state.lifecycle
+        if lifecycle.ended.is_set():
+            left = lifecycle.finish_by - time.monotonic()
+            self.config.timeout_graceful_shutdown = max(0.0, left)  # type: ignore[assignment]
+        await super().shutdown(sockets)
+
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self._signals += 1
         if self._loop is None or self._signals > 1:
             self.should_exit = self.force_exit = True
         else:  # a fresh context: not the request id of whatever the signal interrupted
-            name = signal.Signals(sig).name
-            self._loop.call_soon_threadsafe(self._begin_drain, name, context=contextvars.Context())
+            name, now = signal.Signals(sig).name, time.monotonic()
+            self._loop.call_soon_threadsafe(
+                self._begin_drain, name, now, context=contextvars.Context()
+            )
 
-    def _begin_drain(self, signal_name: str) -> None:
+    def _begin_drain(self, signal_name: str, received: float) -> None:
         logger.info("received %s: draining", signal_name)
-        drain(self.app).add_done_callback(lambda _: setattr(self, "should_exit", True))
+        drain(self.app, received).add_done_callback(lambda _: setattr(self, "should_exit", True))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -20,12 +22,18 @@ LOADING, READY, FAILED, DRAINING = "loading", "ready", "failed", "draining"
 @dataclass(eq=False)
 class Lifecycle:
     """Kept in ``app.state.lifecycle``: ``streams`` holds every HTTP synthesis stream in
-    flight, ``sessions`` every open WebSocket session (what a shutdown drains)."""
+    flight, ``sessions`` every open WebSocket session (what a shutdown drains).
+
+    ``ended`` is set once a shutdown's grace is over (``shutdown.py``): what still runs is
+    ended now, and must have sent its last bytes by ``finish_by`` (``time.monotonic()``).
+    """
 
     status: str = LOADING
     error: str | None = None
     streams: set[SynthesisStream] = field(default_factory=set)
     sessions: set[SpeechSession] = field(default_factory=set)
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
+    finish_by: float = math.inf
 
     @property
     def ready(self) -> bool:

@@ -6,12 +6,20 @@ every audio chunk goes through the core's one audio path
 event loop where that costs) and is handed to the response at once, either raw (``stream_format=audio``) or as
 OpenAI's SSE events (``speech.audio.delta`` … ``speech.audio.done``).
 
+A chunk's audio is encoded and handed over in pieces of :data:`PIECE_S` seconds, not
+whole (a chunk can hold 20 s of audio: 1.7 MB of ``wav``, over a second of LAME on a small
+CPU). The server's send waits while its buffer is full, so to a slow reader at most one
+piece is ever committed beyond what the socket already holds; a cancellation takes effect
+at the next piece, not after the whole chunk; and the event loop is given back between
+pieces (a send to a reader that keeps up returns without it), so other streams, and a
+shutdown's signal and deadlines, never wait for a whole chunk's encoding.
+
 Whatever happens, the stream is closed in a ``finally``, so the scheduler gets its slot
 back: a client that disconnects cancels synthesis at the next denoising step (a watcher
 task notices the disconnect even while no chunk is being sent). A failure after the first
 byte cannot change the status code any more; it is logged with the request id, counted as
 ``error``, and the response ends cleanly: audio with the encoder's tail (a valid file up
-to the last complete chunk), SSE with an ``error`` event instead of ``speech.audio.done``.
+to the last piece sent), SSE with an ``error`` event instead of ``speech.audio.done``.
 A stream the server cancels at shutdown, after its grace, ends the same way (``error``
 code ``shutting_down``), recorded as ``cancelled``.
 """
@@ -45,6 +53,9 @@ from .errors import SERVER
 from .metrics import Tracker
 
 logger = logging.getLogger("supertonic_server")
+
+#: Seconds of audio encoded and sent at once (see above).
+PIECE_S = 0.2
 
 
 class ShuttingDown(Exception):
@@ -149,15 +160,21 @@ class SpeechStreamer:
     # ------------------------------------------------------------------ the loop
 
     async def _encoded(self) -> AsyncIterator[bytes]:
-        """Encoded bytes as chunks arrive; the resampler's and encoder's tails at the end."""
+        """Encoded bytes as chunks arrive, piece by piece until the stream is cancelled; the
+        resampler's and encoder's tails at the end."""
+        piece = max(1, round(PIECE_S * self.stream.sample_rate))
         async for chunk in self.stream:
             self.chunks += 1
             self.chunk = chunk
             self.native_samples += len(chunk.samples)
             self.audio_s += chunk.duration
-            data = await self.path.push(chunk.samples)
-            if data:
-                yield data
+            for start in range(0, len(chunk.samples), piece):
+                await asyncio.sleep(0)  # see PIECE_S
+                if self.stream.cancelled:
+                    break
+                data = await self.path.push(chunk.samples[start : start + piece])
+                if data:
+                    yield data
         if self.stream.cancelled:
             if self.disconnected:
                 return  # client gone: nobody wants the tail

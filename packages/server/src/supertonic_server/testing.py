@@ -8,6 +8,7 @@ Uses only the standard library beyond the server's own dependencies.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -19,13 +20,13 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
-from supertonic_core import Engine
+from supertonic_core import Engine, EngineClosedError
 
 from .app import create_app
 from .routes.ws import WS_MAX_FRAME_BYTES
 from .settings import Settings
 
-__all__ = ["LiveServer", "engine_idle", "submitted_steps", "wait_for"]
+__all__ = ["ChunkGate", "LiveServer", "engine_idle", "submitted_steps", "wait_for"]
 
 #: Straight to the loopback address, whatever proxy the environment names.
 _direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -71,6 +72,48 @@ def submitted_steps(engine: Engine) -> Iterator[list[int]]:
         yield steps
     finally:
         del scheduler.submit  # the class's own method again
+
+
+class ChunkGate:
+    """Holds every chunk after a stream's first back from the scheduler until :meth:`open`.
+
+    Why: a test that needs streams still in flight at a given moment (a shutdown's grace
+    running out) cannot count on synthesis being slow. Behind a closed gate each stream
+    synthesizes and sends its first chunk, then waits for its second, which does not come:
+    no stream can finish, on a fast machine or a slow one. :meth:`open` hands over what was
+    held and lets every later chunk through. Thread-safe: a test may open it from any thread.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: list[tuple[Any, Any]] = []
+        self._submit: Callable[..., Any] | None = None
+        self.is_open = False
+
+    def hold(self, engine: Engine) -> Engine:
+        """Put ``engine``'s scheduler behind the gate (for the engine's life); returns it."""
+        submit = self._submit = engine.scheduler.submit
+
+        def gated(job: Any, stream: Any = None) -> Any:
+            with self._lock:
+                if not self.is_open and job.index > 0:
+                    self._held.append((job, stream))
+                    return job.future
+            return submit(job, stream)
+
+        engine.scheduler.submit = gated  # type: ignore[method-assign]
+        return engine
+
+    def open(self) -> None:
+        """Submit what was held (unless its stream gave up on it) and let the rest through."""
+        with self._lock:
+            self.is_open = True
+            held, self._held = self._held, []
+        assert self._submit is not None or not held
+        for job, stream in held:
+            if not job.future.done():
+                with contextlib.suppress(EngineClosedError):
+                    self._submit(job, stream)  # type: ignore[misc]
 
 
 class LiveServer:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -104,20 +105,16 @@ async def speech_stream(ws: WebSocket) -> None:
         try:
             await _send(ws, session, session.ready())
             sender = asyncio.create_task(_pump(ws, session, ws.app.state.metrics, settings))
-            await _receive(ws, session, settings, sender)
+            await _receive(ws, session, settings, sender, lifecycle.ended)
         except WebSocketDisconnect:
             pass
         finally:
             await session.aclose()
-            if sender is not None:
+            if sender is not None:  # after a shutdown's grace: what it still holds is dropped
                 sender.cancel()
                 await asyncio.gather(sender, return_exceptions=True)
         if lifecycle.status == DRAINING:  # the shutdown ended it: say so before closing
-            err = lifecycle.unavailable()
-            await _send_error(
-                ws, Error(err.message, code=err.code or ErrorCode.SHUTTING_DOWN, fatal=True)
-            )
-            await _close(ws, CLOSE_RESTART)
+            await _close_for_shutdown(ws, lifecycle)
         else:
             await _close(ws)
     finally:
@@ -168,16 +165,22 @@ def _key_share(ws: WebSocket, settings: Settings, key: str) -> Share:
 
 
 async def _receive(
-    ws: WebSocket, session: SpeechSession, settings: Settings, sender: asyncio.Task[None]
+    ws: WebSocket,
+    session: SpeechSession,
+    settings: Settings,
+    sender: asyncio.Task[None],
+    ended: asyncio.Event,
 ) -> None:
-    """Client messages into the session until the client leaves, closes, or idles out.
+    """Client messages into the session until the client leaves, closes, or idles out, or
+    ``ended`` is set (a shutdown's grace is over).
 
     Idle means no message that did something (an empty ``text`` does not count) and no
     audio for ``--ws-idle-timeout`` seconds, while nothing is synthesizing or playing.
     """
     receive: asyncio.Future[Any] | None = None
+    stop = asyncio.ensure_future(ended.wait())
     try:
-        while not sender.done():
+        while not sender.done() and not ended.is_set():
             left = settings.ws_idle_timeout - session.idle_s()
             if left <= 0:
                 await _send_error(
@@ -193,10 +196,10 @@ async def _receive(
             if receive is None:
                 receive = asyncio.ensure_future(ws.receive())
             done, _ = await asyncio.wait(
-                {receive, sender}, timeout=left, return_when=asyncio.FIRST_COMPLETED
+                {receive, sender, stop}, timeout=left, return_when=asyncio.FIRST_COMPLETED
             )
             if receive not in done:
-                continue  # idle time to check again, or the session ended (after "close")
+                continue  # idle time to check again, or the session or the server ended it
             message, receive = receive.result(), None
             if message["type"] == "websocket.disconnect":
                 return
@@ -205,6 +208,7 @@ async def _receive(
             else:
                 await session.handle(message.get("text") or "")
     finally:
+        stop.cancel()
         if receive is not None:
             receive.cancel()
 
@@ -281,6 +285,19 @@ async def _send(ws: WebSocket, session: SpeechSession, event: Event) -> None:
 async def _send_error(ws: WebSocket, error: Error) -> None:
     with contextlib.suppress(RuntimeError, WebSocketDisconnect, TimeoutError):
         await asyncio.wait_for(ws.send_text(to_message(error)[0]), CLOSE_TIMEOUT_S)
+
+
+async def _close_for_shutdown(ws: WebSocket, lifecycle: Lifecycle) -> None:
+    """The ``shutting_down`` error, then close 1012, by the drain's deadline (shutdown.py),
+    after which uvicorn closes the socket anyway."""
+    err = lifecycle.unavailable()
+    left = min(CLOSE_TIMEOUT_S, lifecycle.finish_by - time.monotonic())
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(max(0.0, left)):
+            await _send_error(
+                ws, Error(err.message, code=err.code or ErrorCode.SHUTTING_DOWN, fatal=True)
+            )
+            await _close(ws, CLOSE_RESTART)
 
 
 async def _close(ws: WebSocket, code: int = 1000) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import threading
 from typing import Any
 
 import httpx
@@ -132,6 +133,25 @@ def test_the_summary_percentiles_are_the_histogram_buckets_quantiles() -> None:
         assert pct["ttfb_ms"][key] == pytest.approx(from_buckets * 1000)
         assert pct["rtf"][key] == pytest.approx(histogram_quantile(q, samples, "supertonic_rtf"))
     assert Metrics().summary()["percentiles"]["rtf"] == {"p50": None, "p95": None, "p99": None}
+
+
+async def test_a_callback_that_holds_the_loop_shows_as_lag() -> None:
+    """The watcher's timer is woken late by exactly the work that held the loop: a
+    callback that blocks until the test has seen the watcher asleep, and then some."""
+    metrics = Metrics()
+    watcher = asyncio.create_task(metrics.watch_loop())
+    try:
+        await asyncio.sleep(0)  # the watcher is asleep on its timer now
+        threading.Event().wait(0.3)  # the loop is held: no timer can fire meanwhile
+        async with asyncio.timeout(10):
+            while not metrics.summary()["percentiles"]["event_loop_lag_ms"]["p99"]:
+                await asyncio.sleep(0.01)
+        samples = parse(generate_latest(metrics.registry).decode())
+        bucket = "supertonic_event_loop_lag_seconds_bucket"
+        assert samples[bucket, frozenset({("le", "0.1")})] == 0  # over 0.1 s: held 0.3 s
+        assert samples["supertonic_event_loop_lag_seconds_count", frozenset()] >= 1
+    finally:
+        watcher.cancel()
 
 
 def test_two_apps_keep_their_own_numbers() -> None:

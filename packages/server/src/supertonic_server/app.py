@@ -187,12 +187,14 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.starting = asyncio.create_task(_start(app, factory, on_fatal))
+        lag = asyncio.create_task(app.state.metrics.watch_loop(), name="event-loop-lag")
         wyoming = None
         if settings.wyoming_port is not None:  # shares the engine; drained by _stop
             wyoming = await start_wyoming(app.state, settings.host, settings.wyoming_port)
         try:
             yield
         finally:
+            lag.cancel()
             await _stop(app)
             if wyoming is not None:
                 await wyoming.stop()

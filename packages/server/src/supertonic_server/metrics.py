@@ -19,6 +19,7 @@ their text, for ``/metrics/recent``. Nothing is persisted: a restart starts from
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import itertools
 import threading
@@ -45,6 +46,9 @@ SNIPPET_CHARS = 80
 TTFB_BUCKETS = (0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1, 2, 5, 10)
 #: Wall time ÷ audio seconds: ~0.01 on a GPU, ~0.1 on a CPU, 1 is real time.
 RTF_BUCKETS = (0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2)
+#: How late the event loop runs a timer: every socket of the replica waits that long.
+LAG_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1)
+LAG_PROBE_S = 0.1
 
 
 def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
@@ -191,6 +195,12 @@ class Metrics:
             buckets=RTF_BUCKETS,
             registry=reg,
         )
+        self.loop_lag = Histogram(
+            "supertonic_event_loop_lag_seconds",
+            f"How late the event loop woke a {LAG_PROBE_S} s timer (work that held the loop)",
+            buckets=LAG_BUCKETS,
+            registry=reg,
+        )
         for transport in TRANSPORTS:  # every series from zero, so rate() sees the first one
             for family in (self.bytes, self.audio_s, self.ttfb, self.rtf):
                 family.labels(transport)
@@ -255,6 +265,15 @@ class Metrics:
         with self._lock:
             return list(itertools.islice(reversed(self._records), limit))
 
+    async def watch_loop(self) -> None:
+        """Record the event loop's lag until cancelled (the app's lifespan runs it): a timer
+        woken late means a callback held the loop, and every socket waited for it."""
+        loop = asyncio.get_running_loop()
+        while True:
+            due = loop.time() + LAG_PROBE_S
+            await asyncio.sleep(LAG_PROBE_S)
+            self.loop_lag.observe(max(0.0, loop.time() - due))
+
     def summary(self) -> dict[str, Any]:
         """Everything ``/metrics/summary`` answers (JSON-ready, no NaN)."""
         n = {  # (sample name, *label values) → value, read from the registry's counters
@@ -288,6 +307,7 @@ class Metrics:
             "percentiles": {
                 "ttfb_ms": percentiles(self.ttfb, scale=1000.0),
                 "rtf": percentiles(self.rtf),
+                "event_loop_lag_ms": percentiles(self.loop_lag, scale=1000.0),
             },
             "model": model_facts(engine),
             "scheduler": scheduler_state(engine),

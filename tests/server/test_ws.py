@@ -372,3 +372,11 @@ async def test_error_event_type(live: LiveServer) -> None:
             if isinstance(event, Error):
                 assert "unknown voice 'Q7'" in event.message
                 break
+
+
+async def test_per_message_deflate_is_not_negotiated(live: LiveServer) -> None:
+    """Audio hardly compresses, and a socket that negotiates deflate holds zlib's state for
+    its whole life (twice the memory of an idle socket): the server declines the offer."""
+    async with websockets.connect(ws_url(live), compression="deflate") as ws:
+        await recv_json(ws)
+        assert ws.protocol.extensions == []

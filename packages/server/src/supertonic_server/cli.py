@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from .app import create_app
 from .logs import configure_logging
 from .memory import limit_malloc_arenas
-from .routes.ws import WS_MAX_FRAME_BYTES
+from .routes.ws import UVICORN_WS_OPTIONS
 from .settings import load_settings
 from .shutdown import FLUSH_S, GracefulServer
 
@@ -68,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         log_level=settings.log_level,
         timeout_graceful_shutdown=FLUSH_S,  # type: ignore[arg-type]  # a float works
         lifespan="on",
-        ws_max_size=WS_MAX_FRAME_BYTES,
+        **UVICORN_WS_OPTIONS,  # type: ignore[arg-type]
     )
     server = GracefulServer(config, app)
     server.run()

@@ -23,7 +23,7 @@ from fastapi import FastAPI
 from supertonic_core import Engine, EngineClosedError
 
 from .app import create_app
-from .routes.ws import WS_MAX_FRAME_BYTES
+from .routes.ws import UVICORN_WS_OPTIONS
 from .settings import Settings
 
 __all__ = ["ChunkGate", "LiveServer", "engine_idle", "submitted_steps", "wait_for"]
@@ -130,7 +130,7 @@ class LiveServer:
             self.app,
             log_config=None,
             lifespan="on",
-            ws_max_size=WS_MAX_FRAME_BYTES,
+            **UVICORN_WS_OPTIONS,  # type: ignore[arg-type]
             timeout_graceful_shutdown=max(1, int(settings.shutdown_grace)),
         )
         self.server = uvicorn.Server(config)

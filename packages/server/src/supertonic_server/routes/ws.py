@@ -49,6 +49,13 @@ CLOSE_RESTART = 1012  # the server is shutting down
 #: Largest frame the server reads (uvicorn's ``ws_max_size``; 1009 beyond it). Messages over
 #: MAX_MESSAGE_BYTES up to this get the protocol's own ``message_too_large`` error.
 WS_MAX_FRAME_BYTES = 16 * MAX_MESSAGE_BYTES
+#: uvicorn's WebSocket options, wherever the server runs. No per-message deflate: speech
+#: audio hardly compresses (about 10 %), and each socket that negotiates it holds zlib's
+#: state: 78 → 38 KB of server memory per idle socket (benchmarks/many_sockets.py).
+UVICORN_WS_OPTIONS: dict[str, object] = {
+    "ws_max_size": WS_MAX_FRAME_BYTES,
+    "ws_per_message_deflate": False,
+}
 
 
 class _QuietInvalidUtf8(logging.Filter):

@@ -208,6 +208,31 @@ def test_providers(caplog) -> None:
         RuntimeOptions(intra_threads=0)
 
 
+def test_gpu_providers_get_their_options(monkeypatch) -> None:
+    """What a GPU machine's onnxruntime would be handed (no GPU needed to check it)."""
+    import onnxruntime
+
+    gpu = ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"]
+    monkeypatch.setattr(onnxruntime, "get_available_providers", lambda: gpu)
+    options = RuntimeOptions(device="cuda", device_id=1, gpu_mem_limit_mb=2048)
+    (cuda, cuda_options), cpu = choose_providers("cuda", options)
+    assert (cuda, cpu) == ("CUDAExecutionProvider", "CPUExecutionProvider")
+    assert cuda_options == {
+        "device_id": "1",
+        "cudnn_conv_algo_search": "HEURISTIC",
+        "arena_extend_strategy": "kSameAsRequested",
+        "gpu_mem_limit": str(2048 * 1024 * 1024),
+    }
+    trt = RuntimeOptions(device="tensorrt", tensorrt_cache="/models/trt")
+    (name, trt_options), (fallback, _), _ = choose_providers("tensorrt", trt)
+    assert (name, fallback) == ("TensorrtExecutionProvider", "CUDAExecutionProvider")
+    assert trt_options["trt_engine_cache_path"] == "/models/trt"
+    assert trt_options["trt_engine_cache_enable"] == "True"
+    assert choose_providers("auto")[0][0] == "CUDAExecutionProvider"
+    with pytest.raises(InvalidOptionError, match="conv_search"):
+        RuntimeOptions(conv_search="fastest")
+
+
 def test_runtime_options_apply(tiny_bundle) -> None:
     with Engine(
         tiny_bundle, runtime=RuntimeOptions(device="cpu", intra_threads=1, optimization="basic")

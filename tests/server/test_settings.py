@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from pydantic import Strict
 from supertonic_core.options import ALIASES, SPEED_RANGE, STEPS_RANGE, SynthesisOptions
+from supertonic_core.runtime import RuntimeOptions
 from supertonic_server.settings import Settings, load_settings, names, variables
 
 #: Every flag and variable the server had before pydantic-settings (less --policy, gone with
@@ -31,6 +32,10 @@ OLD = [
     ("--phrase-cache", "SUPERTONIC_PHRASE_CACHE", "32", "phrase_cache", 32),
     ("--intra-threads", "SUPERTONIC_INTRA_THREADS", "2", "intra_threads", 2),
     ("--inter-threads", "SUPERTONIC_INTER_THREADS", "1", "inter_threads", 1),
+    ("--device-id", "SUPERTONIC_DEVICE_ID", "1", "device_id", 1),
+    ("--conv-search", "SUPERTONIC_CONV_SEARCH", "exhaustive", "conv_search", "exhaustive"),
+    ("--gpu-mem-limit-mb", "SUPERTONIC_GPU_MEM_LIMIT_MB", "2048", "gpu_mem_limit_mb", 2048),
+    ("--tensorrt-cache", "SUPERTONIC_TENSORRT_CACHE", "/models/trt", "tensorrt_cache", "/models/trt"),
     ("--max-concurrent", "SUPERTONIC_MAX_CONCURRENT", "3", "max_concurrent", 3),
     ("--max-queue", "SUPERTONIC_MAX_QUEUE", "5", "max_queue", 5),
     ("--no-warmup", "SUPERTONIC_WARMUP", "0", "warmup", False),
@@ -209,7 +214,16 @@ def test_help_lists_each_flag_with_its_help_default_and_variable(
         assert f"(default: {default}) [env: {variable}" in entry, field
         if info.annotation is bool:
             assert entry.startswith(f"{flag}, --no-{flag[2:]} "), field
-    assert "--device {auto,cpu,cuda,coreml}" in text and "\nrequest defaults:\n" in text
+    assert "--device {auto,cpu,cuda,tensorrt,coreml}" in text and "\nrequest defaults:\n" in text
+
+
+def test_the_runtime_settings_reach_the_engine() -> None:
+    settings = load_settings(
+        ["--device", "cuda", "--device-id", "1", "--gpu-mem-limit-mb", "512"], {}
+    )
+    assert settings.runtime_options() == RuntimeOptions(
+        device="cuda", device_id=1, gpu_mem_limit_mb=512
+    )
 
 
 def test_the_request_defaults_are_the_request_models_fields() -> None:

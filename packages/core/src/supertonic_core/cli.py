@@ -17,7 +17,7 @@ from .bundle import MODELS, SYNTHETIC_PROFILES, cache_dir, download_bundle, synt
 from .engine import Engine
 from .errors import SupertonicError
 from .options import OPTION_NAMES, SynthesisOptions
-from .runtime import DEVICES, RuntimeOptions
+from .runtime import CONV_SEARCH, DEVICES, RuntimeOptions
 from .voices import OPENAI_VOICES, VoiceLibrary, default_voices_dir
 
 
@@ -63,6 +63,15 @@ def _model_args(parser: argparse.ArgumentParser) -> None:
     _voices_dir(parser)
     parser.add_argument("--device", default="auto", choices=DEVICES)
     parser.add_argument("--threads", type=int, help="ONNX intra-op threads (default: all cores)")
+    parser.add_argument("--device-id", type=int, default=0, help="which GPU (cuda, tensorrt)")
+    parser.add_argument(
+        "--conv-search",
+        choices=CONV_SEARCH,
+        default="heuristic",
+        help="cuDNN's convolution algorithm search",
+    )
+    parser.add_argument("--gpu-mem-limit-mb", type=int, help="cap on the CUDA arena, in MB")
+    parser.add_argument("--tensorrt-cache", help="folder of TensorRT's compiled engines")
 
 
 def _engine(args: argparse.Namespace) -> Engine:
@@ -74,7 +83,14 @@ def _engine(args: argparse.Namespace) -> Engine:
     return Engine.load(
         args.model,
         model_dir=model_dir,
-        runtime=RuntimeOptions(device=args.device, intra_threads=args.threads),
+        runtime=RuntimeOptions(
+            device=args.device,
+            intra_threads=args.threads,
+            device_id=args.device_id,
+            conv_search=args.conv_search,
+            gpu_mem_limit_mb=args.gpu_mem_limit_mb,
+            tensorrt_cache=args.tensorrt_cache,
+        ),
         voices_dir=_custom_voices(args),
     )
 

@@ -3,6 +3,13 @@
 ``auto`` picks CUDA, then CoreML, then CPU. A provider that was asked for by name but is
 not installed logs a warning and falls back to CPU; the provider actually used is reported
 (``Runtime.providers``) so health checks never claim a device that is not in use.
+
+On an NVIDIA GPU the CUDA provider gets its options from :class:`RuntimeOptions`: which
+GPU, how cuDNN picks a convolution algorithm for a new shape (``heuristic`` by default:
+ONNX Runtime's own default, ``exhaustive``, benchmarks every algorithm at each new shape,
+which shows up as first-audio spikes while shapes are new), and a cap on the memory its
+arena may take. ``tensorrt`` (opt-in) puts TensorRT in front of CUDA, with its compiled
+engines cached in a folder (by default beside the model cache, so a restart reuses them).
 """
 
 from __future__ import annotations
@@ -12,17 +19,20 @@ from dataclasses import dataclass
 
 import onnxruntime as ort
 
-from .bundle import GRAPHS, Bundle
+from .bundle import GRAPHS, Bundle, cache_root
 from .errors import BundleInvalidError, InvalidOptionError
 
 logger = logging.getLogger("supertonic_core")
 
-DEVICES = ("auto", "cpu", "cuda", "coreml")
+DEVICES = ("auto", "cpu", "cuda", "tensorrt", "coreml")
+CONV_SEARCH = ("heuristic", "exhaustive", "default")
 _PROVIDER = {
+    "tensorrt": "TensorrtExecutionProvider",
     "cuda": "CUDAExecutionProvider",
     "coreml": "CoreMLExecutionProvider",
     "cpu": "CPUExecutionProvider",
 }
+Provider = str | tuple[str, dict[str, str]]
 #: The one graph whose operator threads keep spinning between calls (see Runtime._options).
 SPINNING_GRAPH = "vector_estimator"
 _OPTIMIZATION = {
@@ -38,16 +48,25 @@ class RuntimeOptions:
     """How to run the graphs.
 
     Args:
-        device: ``auto`` | ``cpu`` | ``cuda`` | ``coreml``.
+        device: ``auto`` | ``cpu`` | ``cuda`` | ``tensorrt`` | ``coreml``.
         intra_threads: threads inside one operator; None lets ONNX Runtime use every core.
         inter_threads: threads across independent operators; None = ONNX Runtime's default.
         optimization: graph optimisation level, ``disable`` | ``basic`` | ``extended`` | ``all``.
+        device_id: which GPU (CUDA, TensorRT).
+        conv_search: how cuDNN chooses convolution algorithms, ``heuristic`` |
+            ``exhaustive`` | ``default`` (see the module docstring).
+        gpu_mem_limit_mb: most memory the CUDA arena may take; None: no limit.
+        tensorrt_cache: folder of TensorRT's compiled engines; None: beside the model cache.
     """
 
     device: str = "auto"
     intra_threads: int | None = None
     inter_threads: int | None = None
     optimization: str = "all"
+    device_id: int = 0
+    conv_search: str = "heuristic"
+    gpu_mem_limit_mb: int | None = None
+    tensorrt_cache: str | None = None
 
     def __post_init__(self) -> None:
         if self.device not in DEVICES:
@@ -56,21 +75,53 @@ class RuntimeOptions:
             raise InvalidOptionError(
                 "optimization", self.optimization, f"one of {', '.join(_OPTIMIZATION)}"
             )
-        for name in ("intra_threads", "inter_threads"):
+        if self.conv_search not in CONV_SEARCH:
+            raise InvalidOptionError(
+                "conv_search", self.conv_search, f"one of {', '.join(CONV_SEARCH)}"
+            )
+        for name in ("intra_threads", "inter_threads", "gpu_mem_limit_mb"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise InvalidOptionError(name, value, "a positive integer or None")
+        if not isinstance(self.device_id, int) or self.device_id < 0:
+            raise InvalidOptionError("device_id", self.device_id, "a non-negative integer")
+
+    def provider_options(self, provider: str) -> dict[str, str]:
+        """ONNX Runtime's options for ``provider`` (strings, as it takes them)."""
+        if provider == _PROVIDER["cuda"]:
+            options = {
+                "device_id": str(self.device_id),
+                "cudnn_conv_algo_search": self.conv_search.upper(),
+                # a stream's shapes vary chunk by chunk: no arena growth by powers of two
+                "arena_extend_strategy": "kSameAsRequested",
+            }
+            if self.gpu_mem_limit_mb is not None:
+                options["gpu_mem_limit"] = str(self.gpu_mem_limit_mb * 1024 * 1024)
+            return options
+        if provider == _PROVIDER["tensorrt"]:
+            cache = self.tensorrt_cache or str(cache_root() / "supertonic-tensorrt")
+            return {
+                "device_id": str(self.device_id),
+                "trt_engine_cache_enable": "True",
+                "trt_engine_cache_path": cache,
+                "trt_fp16_enable": "True",
+            }
+        return {}
 
 
-def choose_providers(device: str) -> list[str]:
-    """The provider list for ``device``, with CPU always last as the fallback."""
+def choose_providers(device: str, options: RuntimeOptions | None = None) -> list[Provider]:
+    """The providers for ``device`` with their options, CPU always last as the fallback
+    (TensorRT also falls back to CUDA for what it cannot compile)."""
+    options = options or RuntimeOptions(device=device)
     available = ort.get_available_providers()
     if device == "auto":
-        chosen = [p for p in (_PROVIDER["cuda"], _PROVIDER["coreml"]) if p in available][:1]
+        wanted = [p for p in (_PROVIDER["cuda"], _PROVIDER["coreml"]) if p in available][:1]
     elif device == "cpu":
-        chosen = []
+        wanted = []
     elif _PROVIDER[device] in available:
-        chosen = [_PROVIDER[device]]
+        wanted = [_PROVIDER[device]]
+        if device == "tensorrt" and _PROVIDER["cuda"] in available:
+            wanted.append(_PROVIDER["cuda"])
     else:
         logger.warning(
             "device=%s requested but %s is not available in this onnxruntime build "
@@ -79,7 +130,10 @@ def choose_providers(device: str) -> list[str]:
             _PROVIDER[device],
             ", ".join(available),
         )
-        chosen = []
+        wanted = []
+    chosen: list[Provider] = [
+        (p, opts) if (opts := options.provider_options(p)) else p for p in wanted
+    ]
     return [*chosen, _PROVIDER["cpu"]]
 
 
@@ -89,7 +143,7 @@ class Runtime:
     def __init__(self, bundle: Bundle, options: RuntimeOptions | None = None) -> None:
         self.options = options or RuntimeOptions()
         self.latent_channels = bundle.latent_channels
-        providers = choose_providers(self.options.device)
+        providers = choose_providers(self.options.device, self.options)
         self.sessions: dict[str, ort.InferenceSession] = {}
         for name in GRAPHS:
             try:

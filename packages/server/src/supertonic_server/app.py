@@ -21,7 +21,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from supertonic_core import Engine, RuntimeOptions
+from supertonic_core import Engine
 from supertonic_core import load_engine as load_core_engine
 from supertonic_core.bundle import synthetic_dir
 from supertonic_core.voices import custom_voices_dir, default_voices_dir
@@ -77,11 +77,7 @@ def load_engine(settings: Settings) -> Engine:
         settings.model,
         warmup=settings.warmup_text if settings.warmup else False,
         model_dir=model_dir,
-        runtime=RuntimeOptions(
-            device=settings.device,
-            intra_threads=settings.intra_threads,
-            inter_threads=settings.inter_threads,
-        ),
+        runtime=settings.runtime_options(),
         voices_dir=settings.voices_dir,
         defaults=settings.synthesis_defaults(),
         max_streams=settings.max_concurrent,

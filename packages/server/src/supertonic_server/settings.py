@@ -16,6 +16,7 @@ reads only what it is given; flags and variables are read by :func:`load_setting
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import os
 import sys
@@ -38,7 +39,7 @@ from supertonic_core.bundle import SYNTHETIC_PROFILES
 from supertonic_core.engine import WARMUP_TEXT
 from supertonic_core.errors import quote_value
 from supertonic_core.options import ALIASES, SynthesisOptions
-from supertonic_core.runtime import DEVICES
+from supertonic_core.runtime import CONV_SEARCH, DEVICES, RuntimeOptions
 
 from .metrics import BUFFER_RANGE
 
@@ -126,6 +127,14 @@ class Settings(BaseSettings, RequestDefaults):
     """ONNX intra-op threads (default: all cores)"""
     inter_threads: int | None = Field(None, ge=1)
     """ONNX inter-op threads"""
+    device_id: int = Field(0, ge=0)
+    """which GPU (cuda, tensorrt)"""
+    conv_search: Literal[CONV_SEARCH] = "heuristic"
+    """how cuDNN picks convolution algorithms for a new shape (exhaustive: slow first calls)"""
+    gpu_mem_limit_mb: int | None = Field(None, ge=1)
+    """most memory the CUDA arena may take, in MB (default: no limit)"""
+    tensorrt_cache: str | None = None
+    """folder of TensorRT's compiled engines (default: beside the model cache)"""
     max_concurrent: int | None = Field(None, ge=1)
     """streams synthesized at once (default: from measured capacity)"""
     max_queue: int = Field(64, ge=0)
@@ -230,6 +239,11 @@ class Settings(BaseSettings, RequestDefaults):
         """The options of a request that gives none: the request-default fields."""
         fields = set(RequestDefaults.model_fields)
         return SynthesisOptions.model_validate(self.model_dump(include=fields))
+
+    def runtime_options(self) -> RuntimeOptions:
+        """How the engine runs its graphs: the settings named as RuntimeOptions' fields."""
+        names = {f.name for f in dataclasses.fields(RuntimeOptions)}
+        return RuntimeOptions(**self.model_dump(include=names))
 
 
 def setting(key: str) -> str:

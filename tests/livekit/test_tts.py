@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 from typing import Any, get_args
+from unittest import mock
 
 import pytest
 from livekit.agents import APIConnectOptions, APIError, APIStatusError, tts
@@ -325,27 +326,22 @@ def arguments(options: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_every_option_of_the_model_reaches_the_session(
-    backend: Backend, monkeypatch: pytest.MonkeyPatch
+    backend: Backend,
 ) -> None:
     """Through the constructor and through ``update_options``: an option the model gains
     and the plugin lacks fails here."""
     assert set(OPTIONS) == set(OPTION_NAMES)
-    sent: list[dict[str, Any]] = []
     configure = MuxContext.configure
-
-    async def record(self: MuxContext, **fields: Any) -> None:
-        sent.append({k: v for k, v in fields.items() if k in OPTION_NAMES})
-        await configure(self, **fields)
-
-    monkeypatch.setattr(MuxContext, "configure", record)
-    given = backend.tts(**arguments(OPTIONS))
-    await given.synthesize("Hi.", conn_options=NO_RETRY).collect()
-    updated = backend.tts()
-    await updated.synthesize("Hi.", conn_options=NO_RETRY).collect()
-    updated.update_options(**arguments(OPTIONS))
-    await updated.synthesize("Hi.", conn_options=NO_RETRY).collect()
-    updated.update_options(**arguments(dict.fromkeys(OPTIONS)))  # None: the session's again
-    await updated.synthesize("Hi.", conn_options=NO_RETRY).collect()
+    with mock.patch.object(MuxContext, "configure", autospec=True, side_effect=configure) as spy:
+        given = backend.tts(**arguments(OPTIONS))
+        await given.synthesize("Hi.", conn_options=NO_RETRY).collect()
+        updated = backend.tts()
+        await updated.synthesize("Hi.", conn_options=NO_RETRY).collect()
+        updated.update_options(**arguments(OPTIONS))
+        await updated.synthesize("Hi.", conn_options=NO_RETRY).collect()
+        updated.update_options(**arguments(dict.fromkeys(OPTIONS)))  # None: the session's
+        await updated.synthesize("Hi.", conn_options=NO_RETRY).collect()
+    sent = [{k: v for k, v in c.kwargs.items() if k in OPTION_NAMES} for c in spy.call_args_list]
     assert sent == [OPTIONS, {}, OPTIONS, {}]
 
 

@@ -14,6 +14,7 @@ import socket
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import httpx
 import pytest
@@ -631,22 +632,17 @@ def settings_of(options: dict[str, Any]) -> Any:
 
 
 async def test_every_option_of_the_model_reaches_the_session(
-    variant: Variant, monkeypatch: pytest.MonkeyPatch
+    variant: Variant,
 ) -> None:
     """The defaults are the model's; every option goes to the session from the settings
     and from an update: an option the model gains and the service lacks fails here."""
     assert set(OPTIONS) == set(OPTION_NAMES)
-    sent: list[dict[str, Any]] = []
     configure = SpeechMux.configure
-
-    async def record(self: SpeechMux, **fields: Any) -> None:
-        sent.append({k: v for k, v in fields.items() if k in OPTION_NAMES})
-        await configure(self, **fields)
-
-    monkeypatch.setattr(SpeechMux, "configure", record)
-    _, up = await run(variant.make(settings=settings_of(OPTIONS)), [TTSSpeakFrame("Hi.")])
-    tts = variant.make()
-    _, up2 = await run(tts, [TTSUpdateSettingsFrame(delta=settings_of(OPTIONS))])
+    with mock.patch.object(SpeechMux, "configure", autospec=True, side_effect=configure) as spy:
+        _, up = await run(variant.make(settings=settings_of(OPTIONS)), [TTSSpeakFrame("Hi.")])
+        tts = variant.make()
+        _, up2 = await run(tts, [TTSUpdateSettingsFrame(delta=settings_of(OPTIONS))])
+    sent = [{k: v for k, v in c.kwargs.items() if k in OPTION_NAMES} for c in spy.call_args_list]
     assert sent == [OPTIONS, SynthesisOptions().model_dump(exclude_none=True), OPTIONS]
     assert not errors(up) and not errors(up2)
     assert tts.settings.language == "ko" and tts.settings.emoji == "name"

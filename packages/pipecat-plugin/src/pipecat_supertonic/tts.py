@@ -372,10 +372,7 @@ class SupertonicBaseTTSService(TTSService):
         except Exception as exc:
             yield ErrorFrame(error=f"{self}: {exc}", exception=exc)
             if turn is None:  # nothing will come for this context: end it now
-                await self.append_to_audio_context(
-                    context_id, TTSStoppedFrame(context_id=context_id)
-                )
-                await self.remove_audio_context(context_id)
+                await self._end_audio_context(context_id)
             return
         yield None
 
@@ -414,16 +411,13 @@ class SupertonicBaseTTSService(TTSService):
         try:
             async for event in turn.ctx.utterance():
                 if isinstance(event, Error):
-                    await self.push_error(f"{self}: {event.message} ({event.code})")
+                    await self._on_session_error(event)
                     continue
                 if event.words:
                     words = [(w.word, w.start) for w in event.words]
                     await self.add_word_timestamps(words, context_id, spaces)
                 if event.sample_rate == self.sample_rate:
-                    frame = TTSAudioRawFrame(
-                        event.audio, self.sample_rate, 1, context_id=context_id
-                    )
-                    await self.append_to_audio_context(context_id, frame)
+                    await play(event.audio)
                     continue
                 path = path or AudioPath(event.sample_rate, Pcm16Encoder(self.sample_rate))
                 samples = np.frombuffer(event.audio, "<i2").astype(np.float32) / 32768
@@ -434,6 +428,9 @@ class SupertonicBaseTTSService(TTSService):
             await play(await path.finish())
         self._turns.pop(context_id, None)
         self._spawn(self._release(turn.ctx), "release")
+        await self._end_audio_context(context_id)
+
+    async def _end_audio_context(self, context_id: str) -> None:
         await self.append_to_audio_context(context_id, TTSStoppedFrame(context_id=context_id))
         await self.remove_audio_context(context_id)
 

@@ -258,8 +258,9 @@ class SynthesizeStream(tts.SynthesizeStream):
 
 
 def _updated(opts: SynthesisOverrides, args: dict[str, Any]) -> SynthesisOverrides:
-    """``opts`` with the request options among a signature's ``args`` that were given,
-    checked by the model (a bad value raises its ``InvalidOptionError``)."""
+    """``opts`` with the request options among ``args`` (the ``locals()`` of a signature
+    that names them, so that only the signature spells them) that were given, checked by
+    the model (a bad value raises its ``InvalidOptionError``)."""
     given = {_OPTION_OF.get(k, k): v for k, v in args.items() if is_given(v)}
     given = {k: v for k, v in given.items() if k in OPTION_NAMES}
     SynthesisOptions.checked(**given)

@@ -372,7 +372,7 @@ class SupertonicBaseTTSService(TTSService):
         except Exception as exc:
             yield ErrorFrame(error=f"{self}: {exc}", exception=exc)
             if turn is None:  # nothing will come for this context: end it now
-                await self._end_audio_context(context_id)
+                await self._stop_turn(context_id)
             return
         yield None
 
@@ -428,9 +428,9 @@ class SupertonicBaseTTSService(TTSService):
             await play(await path.finish())
         self._turns.pop(context_id, None)
         self._spawn(self._release(turn.ctx), "release")
-        await self._end_audio_context(context_id)
+        await self._stop_turn(context_id)
 
-    async def _end_audio_context(self, context_id: str) -> None:
+    async def _stop_turn(self, context_id: str) -> None:
         await self.append_to_audio_context(context_id, TTSStoppedFrame(context_id=context_id))
         await self.remove_audio_context(context_id)
 

@@ -10,12 +10,25 @@ from __future__ import annotations
 
 import asyncio
 import re
+from typing import Any, get_args
+from unittest import mock
 
 import pytest
 from livekit.agents import APIConnectOptions, APIError, APIStatusError, tts
 from livekit.agents.types import USERDATA_TIMED_TRANSCRIPT
 from livekit.plugins import supertonic
-from supertonic_core import Engine
+from supertonic_core import (
+    LANGUAGES,
+    MODELS,
+    OPENAI_VOICES,
+    PRESETS,
+    SAMPLE_RATES,
+    Engine,
+    InvalidOptionError,
+    SynthesisOptions,
+)
+from supertonic_core.mux import MuxContext
+from supertonic_core.options import OPTION_NAMES, SynthesisOverrides
 from supertonic_server.testing import submitted_steps, wait_for
 
 from .conftest import NO_RETRY, Backend, capture
@@ -300,3 +313,54 @@ async def test_a_cancel_the_stream_did_not_ask_for_is_an_error(engine: Engine) -
         async for _ in stream:
             pass
     await tts_.aclose()
+
+
+#: A value of every option of the request model, none of them its default.
+OPTIONS = {"voice": "M2", "lang": "ko", "speed": 1.5, "steps": 5, "first_chunk_steps": 2,
+           "seed": 7, "normalize": False, "emoji": "name"}  # fmt: skip
+
+
+def arguments(options: dict[str, Any]) -> dict[str, Any]:
+    """The plugin's arguments for the model's options (its ``language`` is ``lang``)."""
+    return {("language" if k == "lang" else k): v for k, v in options.items()}
+
+
+async def test_every_option_of_the_model_reaches_the_session(
+    backend: Backend,
+) -> None:
+    """Through the constructor and through ``update_options``: an option the model gains
+    and the plugin lacks fails here."""
+    assert set(OPTIONS) == set(OPTION_NAMES)
+    configure = MuxContext.configure
+    with mock.patch.object(MuxContext, "configure", autospec=True, side_effect=configure) as spy:
+        given = backend.tts(**arguments(OPTIONS))
+        await given.synthesize("Hi.", conn_options=NO_RETRY).collect()
+        updated = backend.tts()
+        await updated.synthesize("Hi.", conn_options=NO_RETRY).collect()
+        updated.update_options(**arguments(OPTIONS))
+        await updated.synthesize("Hi.", conn_options=NO_RETRY).collect()
+        updated.update_options(**arguments(dict.fromkeys(OPTIONS)))  # None: the session's
+        await updated.synthesize("Hi.", conn_options=NO_RETRY).collect()
+    sent = [{k: v for k, v in c.kwargs.items() if k in OPTION_NAMES} for c in spy.call_args_list]
+    assert sent == [OPTIONS, {}, OPTIONS, {}]
+
+
+@pytest.mark.parametrize(
+    "bad", [{"speed": 3.0}, {"steps": 0}, {"seed": -1}, {"emoji": "shout"}, {"voice": 3}]
+)
+def test_a_bad_option_raises_the_models_error(engine: Engine, bad: dict[str, Any]) -> None:
+    with pytest.raises(InvalidOptionError) as model:
+        SynthesisOptions.checked(**bad)
+    with pytest.raises(InvalidOptionError, match=re.escape(str(model.value))):
+        supertonic.TTS(engine=engine, **bad)
+    tts_ = supertonic.TTS(engine=engine, speed=1.2)
+    with pytest.raises(InvalidOptionError, match=re.escape(str(model.value))):
+        tts_.update_options(**{"normalize": False, **bad})  # all or nothing
+    assert tts_._opts == SynthesisOverrides(speed=1.2)  # nothing changed
+
+
+def test_the_type_aliases_list_what_the_core_accepts() -> None:
+    assert get_args(supertonic.TTSLanguages) == tuple(LANGUAGES)
+    assert set(get_args(supertonic.TTSVoices)) == {*PRESETS, *OPENAI_VOICES}
+    assert get_args(supertonic.TTSSampleRates) == SAMPLE_RATES
+    assert set(get_args(supertonic.TTSModels)) == set(MODELS)

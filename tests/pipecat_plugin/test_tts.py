@@ -14,6 +14,7 @@ import socket
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import httpx
 import pytest
@@ -48,7 +49,9 @@ from pipecat_supertonic import (
     SupertonicTTSService,
     language_to_supertonic_language,
 )
-from supertonic_core import LANGUAGES, Engine
+from supertonic_core import LANGUAGES, Engine, InvalidOptionError, SynthesisOptions
+from supertonic_core.mux import SpeechMux
+from supertonic_core.options import OPTION_NAMES
 from supertonic_server.testing import LiveServer, submitted_steps
 
 from .conftest import Variant, eventually
@@ -612,3 +615,48 @@ async def test_an_over_long_input_is_an_error_frame_once_and_the_service_goes_on
     assert len(ours) == 1 and "input_too_long" in ours[0], errors(up)
     started = [f for f in down if isinstance(f, TTSStartedFrame)]
     assert audio_of(down, started[-1].context_id)
+
+
+# ----------------------------------------------------------------------------- the request model
+
+#: A value of every option of the request model, none of them its default.
+OPTIONS = {"voice": "M2", "lang": "ko", "speed": 1.5, "steps": 5, "first_chunk_steps": 2,
+           "seed": 7, "normalize": False, "emoji": "name"}  # fmt: skip
+
+
+def settings_of(options: dict[str, Any]) -> Any:
+    """The service's settings for the model's options (Pipecat's ``language`` is ``lang``)."""
+    return SupertonicTTSService.Settings(
+        **{("language" if k == "lang" else k): v for k, v in options.items()}
+    )
+
+
+async def test_every_option_of_the_model_reaches_the_session(
+    variant: Variant,
+) -> None:
+    """The defaults are the model's; every option goes to the session from the settings
+    and from an update: an option the model gains and the service lacks fails here."""
+    assert set(OPTIONS) == set(OPTION_NAMES)
+    configure = SpeechMux.configure
+    with mock.patch.object(SpeechMux, "configure", autospec=True, side_effect=configure) as spy:
+        _, up = await run(variant.make(settings=settings_of(OPTIONS)), [TTSSpeakFrame("Hi.")])
+        tts = variant.make()
+        _, up2 = await run(tts, [TTSUpdateSettingsFrame(delta=settings_of(OPTIONS))])
+    sent = [{k: v for k, v in c.kwargs.items() if k in OPTION_NAMES} for c in spy.call_args_list]
+    assert sent == [OPTIONS, SynthesisOptions().model_dump(exclude_none=True), OPTIONS]
+    assert not errors(up) and not errors(up2)
+    assert tts.settings.language == "ko" and tts.settings.emoji == "name"
+
+
+@pytest.mark.parametrize(
+    "bad", [{"speed": 3.0}, {"steps": 0}, {"seed": -1}, {"emoji": "shout"}, {"voice": 3}]
+)
+async def test_a_bad_option_raises_the_models_error(engine: Engine, bad: dict[str, Any]) -> None:
+    with pytest.raises(InvalidOptionError) as model:
+        SynthesisOptions.checked(**bad)
+    with pytest.raises(InvalidOptionError, match=re.escape(str(model.value))):
+        SupertonicTTSService(engine=engine, settings=settings_of(bad))
+    tts = SupertonicTTSService(engine=engine)
+    _, up = await run(tts, [TTSUpdateSettingsFrame(delta=settings_of({"normalize": False, **bad}))])
+    assert [e for e in errors(up) if str(model.value) in e and "rejected" in e], errors(up)
+    assert tts.settings.normalize is True  # all or nothing

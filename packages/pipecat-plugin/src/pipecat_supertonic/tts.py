@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -34,10 +34,16 @@ from pipecat.services.tts_service import TTSService
 from pipecat.transcriptions.language import Language, resolve_language
 from pipecat.utils.time import seconds_to_nanoseconds
 from pipecat.utils.tracing.service_decorators import traced_tts
-from pipecat.utils.types import NOT_GIVEN, NotGiven
+from pipecat.utils.types import NOT_GIVEN, NotGiven, is_given
 
 try:
-    from supertonic_core import LANGUAGES, Engine, RuntimeOptions, SynthesisOptions
+    from supertonic_core import (
+        LANGUAGES,
+        Engine,
+        InvalidOptionError,
+        RuntimeOptions,
+        SynthesisOptions,
+    )
     from supertonic_core.audio import SAMPLE_RATES
     from supertonic_core.audio_path import AudioPath, Pcm16Encoder
     from supertonic_core.connect import (
@@ -49,6 +55,7 @@ try:
     )
     from supertonic_core.languages import SCRIPT_CONTINUOUS
     from supertonic_core.mux import ConnectionLost, MuxContext, SessionError, SpeechMux
+    from supertonic_core.options import ALIASES, OPTION_NAMES, Emoji
     from supertonic_core.protocol import Error
 except ModuleNotFoundError as e:
     logger.error(f"Exception: {e}")
@@ -57,17 +64,9 @@ except ModuleNotFoundError as e:
 
 #: Seconds without audio before Pipecat gives up on an audio context (its default is 3).
 STOP_FRAME_TIMEOUT_S = 10.0
-_CORE_DEFAULTS = SynthesisOptions()
-#: Protocol ``config`` fields by Pipecat setting. The optional ones are sent only when
-#: set: the protocol cannot set ``seed`` back to "random", nor ``first_chunk_steps`` (or
-#: ``normalize``, ``emoji``) back to "the session's default".
-SESSION_FIELDS = {"voice": "voice", "language": "lang", "speed": "speed", "steps": "steps"}
-OPTIONAL_FIELDS = {
-    "seed": "seed",
-    "first_chunk_steps": "first_chunk_steps",
-    "normalize": "normalize",
-    "emoji": "emoji",
-}
+#: Settings that the request model (:class:`~supertonic_core.SynthesisOptions`) names
+#: otherwise; every other setting it has is its option of the same name.
+_OPTION_OF = {"language": "lang"}
 
 #: Every language the model speaks, as Pipecat names it. Regional variants (``en-US``,
 #: ``pt-BR``) resolve through their base language. ``na`` ("no specific language") has no
@@ -101,25 +100,19 @@ def language_to_supertonic_language(language: Language) -> str | None:
 class SupertonicTTSSettings(TTSSettings):
     """Runtime-updatable settings for the Supertonic services.
 
+    One field per option of the core's request model,
+    :class:`~supertonic_core.SynthesisOptions`: its defaults, ranges and error wording
+    are theirs. ``language`` is the model's ``lang``, as a Pipecat ``Language`` (or one of
+    the model's codes, ``"na"`` included). None leaves an option to the session.
+
     Parameters:
-        voice: Preset (``F1``..``F5``, ``M1``..``M5``), OpenAI voice name, custom voice, or a
-            blend such as ``"F1*0.7+M2*0.3"``.
-        language: A Pipecat ``Language`` (or one of the model's codes, ``"na"`` included).
-        speed: Speaking rate, 0.5 to 2.0; 1.0 is the model's natural pace.
-        steps: Flow-matching denoising steps, 1 to 32; fewer is faster.
-        first_chunk_steps: Steps for the first chunk of a turn only ("fast start"), 1 to
-            32: the first audio comes sooner (about 40 % less compute for that chunk at 4 of
-            8 steps), the first phrase is slightly less expressive. None uses the session's
-            default: the engine's in-process, the server's ``--first-chunk-steps``
-            remotely.
-            Once set, it cannot be set back to None at runtime.
-        seed: Makes the audio reproducible; None draws a fresh one per turn. Once set,
-            it cannot be set back to None at runtime (the session keeps the last seed).
-        normalize: Read numbers, currency, dates, units, markdown, URLs and pause tags the
-            way a person would (the core's normaliser); False sends the text as written.
-            None uses the session's default (on in-process, the server's ``--normalize``).
-        emoji: ``"remove"`` or ``"name"`` (read emoji names) when normalising; None uses
-            the session's default.
+        speed: Speaking rate; 1.0 is the model's natural pace.
+        steps: Flow-matching denoising steps; fewer is faster.
+        first_chunk_steps: Steps for the first chunk of a turn only ("fast start").
+        seed: Makes the audio reproducible; None draws a fresh one per turn.
+        normalize: Read numbers, dates, units, markdown and pause tags the way a person
+            would; False sends the text as written.
+        emoji: ``"remove"`` or ``"name"`` (read emoji names) when normalising.
     """
 
     speed: float | NotGiven | None = field(default_factory=lambda: NOT_GIVEN)
@@ -127,13 +120,24 @@ class SupertonicTTSSettings(TTSSettings):
     first_chunk_steps: int | NotGiven | None = field(default_factory=lambda: NOT_GIVEN)
     seed: int | NotGiven | None = field(default_factory=lambda: NOT_GIVEN)
     normalize: bool | NotGiven | None = field(default_factory=lambda: NOT_GIVEN)
-    emoji: str | NotGiven | None = field(default_factory=lambda: NOT_GIVEN)
+    emoji: Emoji | NotGiven | None = field(default_factory=lambda: NOT_GIVEN)
 
     _aliases: ClassVar[dict[str, str]] = {
-        "voice_id": "voice",
-        "lang": "language",
-        "total_steps": "steps",
+        **TTSSettings._aliases,
+        **{option: name for name, option in _OPTION_OF.items()},
+        **{alias: name for name, alias in ALIASES.items()},
     }
+
+
+def _options(settings: SupertonicTTSSettings, names: Iterable[str] | None = None) -> dict[str, Any]:
+    """The request model's options among the named settings (all that are given unless
+    named) that hold a value, as the model names them."""
+    options: dict[str, Any] = {}
+    for name in settings.given_fields() if names is None else names:
+        option, value = _OPTION_OF.get(name, name), getattr(settings, name, None)
+        if option in OPTION_NAMES and value is not None and is_given(value):
+            options[option] = str(value) if option == "lang" else value
+    return options
 
 
 @dataclass(eq=False)
@@ -186,20 +190,12 @@ class SupertonicBaseTTSService(TTSService):
             settings: Runtime-updatable settings; its values win over the defaults.
             **kwargs: Passed to Pipecat's ``TTSService`` (``sample_rate``, ``name``, ...).
         """
-        # The core's defaults, so in-process and remote start the same.
-        default_settings = self.Settings(
-            model=model,
-            voice=_CORE_DEFAULTS.voice,
-            language=Language(_CORE_DEFAULTS.lang),
-            speed=_CORE_DEFAULTS.speed,
-            steps=_CORE_DEFAULTS.steps,
-            first_chunk_steps=_CORE_DEFAULTS.first_chunk_steps,
-            seed=None,
-            normalize=None,
-            emoji=None,
-        )
+        # The request model's defaults, so in-process and remote start the same.
+        defaults = SynthesisOptions().model_dump()
+        default_settings = self.Settings(model=model, language=defaults.pop("lang"), **defaults)
         if settings is not None:
             default_settings.apply_update(settings)
+        SynthesisOptions.checked(**_options(default_settings))  # or InvalidOptionError
         # A turn's audio context is ended by its ``audio_end``; Pipecat's idle timeout is
         # only a fallback, and its 3 s default is shorter than a first chunk can take on a
         # small CPU.
@@ -329,30 +325,29 @@ class SupertonicBaseTTSService(TTSService):
         await super().start_word_timestamps()
 
     async def _update_settings(self, delta: Settings) -> dict[str, Any]:
-        """Apply a settings delta; voice, language, speed, steps, first_chunk_steps and seed
-        apply from the next turn on. A value the model rejects is reported as an error
-        and rolled back."""
+        """Apply a settings delta from the next turn on. A value the request model or the
+        session rejects is reported as an error (and rolled back); None is not sent."""
+        try:
+            SynthesisOptions.checked(**_options(delta))
+        except InvalidOptionError as exc:
+            await self._settings_rejected(delta.given_fields(), str(exc))
+            return {}
         changed = await super()._update_settings(delta)
-        if not changed:
-            return changed
-        applied = [
-            k
-            for k in changed
-            if k in SESSION_FIELDS
-            or (k in OPTIONAL_FIELDS and getattr(self._settings, k) is not None)
-        ]
+        applied = [k for k in changed if _options(self._settings, [k])]
         if applied and (mux := self._link.current) is not None:
             try:
-                await mux.configure(**self._config_fields(applied))
+                await mux.configure(**_options(self._settings, applied))
             except (SessionError, TimeoutError, ConnectionError) as exc:
                 for name in applied:
                     setattr(self._settings, name, changed[name])
-                reason = str(exc) or "no answer in time"
-                await self.push_error(
-                    f"{self}: settings update ({', '.join(sorted(applied))}) rejected: {reason}"
-                )
+                await self._settings_rejected(applied, str(exc) or "no answer in time")
         self._warn_unhandled_updated_settings(set(changed) - set(applied))
         return changed
+
+    async def _settings_rejected(self, names: Iterable[str], reason: str) -> None:
+        await self.push_error(
+            f"{self}: settings update ({', '.join(sorted(names))}) rejected: {reason}"
+        )
 
     # ------------------------------------------------------------------ synthesis
 
@@ -377,10 +372,7 @@ class SupertonicBaseTTSService(TTSService):
         except Exception as exc:
             yield ErrorFrame(error=f"{self}: {exc}", exception=exc)
             if turn is None:  # nothing will come for this context: end it now
-                await self.append_to_audio_context(
-                    context_id, TTSStoppedFrame(context_id=context_id)
-                )
-                await self.remove_audio_context(context_id)
+                await self._stop_turn(context_id)
             return
         yield None
 
@@ -419,16 +411,13 @@ class SupertonicBaseTTSService(TTSService):
         try:
             async for event in turn.ctx.utterance():
                 if isinstance(event, Error):
-                    await self.push_error(f"{self}: {event.message} ({event.code})")
+                    await self._on_session_error(event)
                     continue
                 if event.words:
                     words = [(w.word, w.start) for w in event.words]
                     await self.add_word_timestamps(words, context_id, spaces)
                 if event.sample_rate == self.sample_rate:
-                    frame = TTSAudioRawFrame(
-                        event.audio, self.sample_rate, 1, context_id=context_id
-                    )
-                    await self.append_to_audio_context(context_id, frame)
+                    await play(event.audio)
                     continue
                 path = path or AudioPath(event.sample_rate, Pcm16Encoder(self.sample_rate))
                 samples = np.frombuffer(event.audio, "<i2").astype(np.float32) / 32768
@@ -439,6 +428,9 @@ class SupertonicBaseTTSService(TTSService):
             await play(await path.finish())
         self._turns.pop(context_id, None)
         self._spawn(self._release(turn.ctx), "release")
+        await self._stop_turn(context_id)
+
+    async def _stop_turn(self, context_id: str) -> None:
         await self.append_to_audio_context(context_id, TTSStoppedFrame(context_id=context_id))
         await self.remove_audio_context(context_id)
 
@@ -458,9 +450,8 @@ class SupertonicBaseTTSService(TTSService):
     async def _configure_session(self, mux: SpeechMux, opened: Opened) -> None:
         """Send the settings to a new connection, in audio the pipeline can take."""
         rate = self.sample_rate if self.sample_rate in SAMPLE_RATES else opened.sample_rate
-        fields = self._config_fields([*SESSION_FIELDS, *OPTIONAL_FIELDS])
         try:
-            await mux.configure(sample_rate=rate, encoding="pcm_s16le", **fields)
+            await mux.configure(sample_rate=rate, encoding="pcm_s16le", **_options(self._settings))
         except (SessionError, TimeoutError) as exc:
             raise ValueError(f"the Supertonic session rejected the settings: {exc}") from exc
         if opened.model and self._settings.model != opened.model:
@@ -468,12 +459,6 @@ class SupertonicBaseTTSService(TTSService):
             self._sync_model_name_to_metrics()
         logger.debug(f"{self}: connected ({opened.model}, {rate} Hz session audio)")
         await self._call_event_handler("on_connected")
-
-    def _config_fields(self, names: list[str]) -> dict[str, Any]:
-        """Protocol ``config`` fields for the named settings (None values are left out)."""
-        mapping = {**SESSION_FIELDS, **OPTIONAL_FIELDS}
-        values = {mapping[n]: getattr(self._settings, n) for n in names}
-        return {k: (str(v) if k == "lang" else v) for k, v in values.items() if v is not None}
 
     async def _on_session_error(self, event: Error) -> None:
         await self.push_error(f"{self}: {event.message} ({event.code})")
@@ -548,8 +533,7 @@ class SupertonicTTSService(SupertonicBaseTTSService):
             phrase_cache: Entries of the engine's phrase cache (repeated short chunks, such
                 as "Sure." or "One moment, please.", served at once without synthesis);
                 0 (the default) turns it off. For an engine passed in, set it there.
-            settings: Runtime-updatable settings (voice, language, speed, steps,
-                first_chunk_steps, seed).
+            settings: Runtime-updatable settings (see :class:`SupertonicTTSSettings`).
             **kwargs: Passed to Pipecat's ``TTSService`` (``sample_rate``, ``name``, ...).
         """
         connector = EngineConnector(
@@ -608,8 +592,7 @@ class SupertonicServerTTSService(SupertonicBaseTTSService):
             reconnect_backoff_s: Delay before the second attempt; doubles up to 8 s.
             keepalive_interval_s: Seconds between pings on an idle socket (the server closes
                 silent ones after 60 s by default); None disables them.
-            settings: Runtime-updatable settings (voice, language, speed, steps,
-                first_chunk_steps, seed).
+            settings: Runtime-updatable settings (see :class:`SupertonicTTSSettings`).
             **kwargs: Passed to Pipecat's ``TTSService`` (``sample_rate``, ``name``, ...).
         """
         connector = ServerConnector(

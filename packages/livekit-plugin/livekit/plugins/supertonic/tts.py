@@ -18,7 +18,6 @@ import os
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,10 @@ from livekit.agents import APIConnectOptions, APIError, APITimeoutError, tts, ut
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, NotGivenOr
 from livekit.agents.utils import is_given
 from livekit.agents.voice.io import TimedString
-from supertonic_core import SAMPLE_RATES, Engine, RuntimeOptions, SynthesisOptions
+from supertonic_core import Engine, RuntimeOptions, SynthesisOptions
+from supertonic_core.audio import check_sample_rate
 from supertonic_core.mux import MuxContext
+from supertonic_core.options import OPTION_NAMES, Emoji, SynthesisOverrides
 from supertonic_core.protocol import Audio, Error
 
 from .backends import Backend, InProcessBackend, RemoteBackend, api_error_from_event
@@ -36,32 +37,23 @@ from .models import TTSLanguages, TTSModels, TTSSampleRates, TTSVoices
 NUM_CHANNELS = 1
 DEFAULT_MODEL = "supertonic-3"
 DEFAULT_SAMPLE_RATE = 44100
-#: Voice, language, speed and steps default to the core's.
-_CORE = SynthesisOptions()
-
-
-@dataclass
-class _TTSOptions:
-    model: TTSModels | str
-    voice: TTSVoices | str
-    language: TTSLanguages | str
-    speed: float
-    steps: int
-    first_chunk_steps: int | None
-    sample_rate: int
-    normalize: bool | None = None
-    emoji: str | None = None
+#: Arguments that the request model (:class:`~supertonic_core.SynthesisOptions`) names
+#: otherwise; every other argument it has is its option of the same name.
+_OPTION_OF = {"language": "lang"}
 
 
 class TTS(tts.TTS):
     def __init__(
         self,
         *,
-        voice: TTSVoices | str = _CORE.voice,
-        language: TTSLanguages | str = _CORE.lang,
-        speed: float = _CORE.speed,
-        steps: int = _CORE.steps,
+        voice: TTSVoices | str | None = None,
+        language: TTSLanguages | str | None = None,
+        speed: float | None = None,
+        steps: int | None = None,
         first_chunk_steps: int | None = None,
+        seed: int | None = None,
+        normalize: bool | None = None,
+        emoji: Emoji | None = None,
         sample_rate: TTSSampleRates | int = DEFAULT_SAMPLE_RATE,
         model: NotGivenOr[TTSModels | str] = NOT_GIVEN,
         base_url: NotGivenOr[str] = NOT_GIVEN,
@@ -70,23 +62,26 @@ class TTS(tts.TTS):
         engine: Engine | None = None,
         runtime: RuntimeOptions | None = None,
         phrase_cache: int = 0,
-        normalize: bool | None = None,
-        emoji: str | None = None,
     ) -> None:
         """Create a Supertonic TTS, in-process (default) or against a Supertonic server.
 
+        The options ``voice`` to ``emoji`` are those of the core's request model,
+        :class:`~supertonic_core.SynthesisOptions` (``language`` is its ``lang``), which
+        gives their ranges and checks them: a bad value raises its ``InvalidOptionError``.
+        None (the default) leaves an option to the session: the model's default
+        in-process, the server's setting remotely.
+
         Args:
             voice: preset ``F1``..``F5``/``M1``..``M5``, an OpenAI voice name, a custom
-                voice or a blend such as ``"F1*0.7+M2*0.3"``. Defaults to the core's.
-            language: one of the model's language codes (see ``TTSLanguages``), the core's
-                default unless given. Supertonic reads text in the language it is told.
-            speed: 0.5..2.0; 1.0 is the model's natural pace. Defaults to the core's.
-            steps: flow-matching steps, 1..32; fewer is faster. Defaults to the core's.
-            first_chunk_steps: steps for the first chunk of each stream only ("fast
-                start"), 1..32: the first audio comes sooner (about 40 % less compute for that
-                chunk at 4 of 8 steps), the first phrase is slightly less expressive. None
-                (the default) uses the session's default: the engine's in-process, the
-                server's ``--first-chunk-steps`` remotely.
+                voice or a blend such as ``"F1*0.7+M2*0.3"``.
+            language: one of the model's language codes (see ``TTSLanguages``).
+            speed: speaking rate; 1.0 is the model's natural pace.
+            steps: flow-matching steps; fewer is faster.
+            first_chunk_steps: steps for the first chunk of each stream only ("fast start").
+            seed: makes the audio reproducible.
+            normalize: read numbers, dates, units, markdown and pause tags the way a person
+                would; False sends the text as written.
+            emoji: ``"remove"`` or ``"name"`` (read emoji names) when normalising.
             sample_rate: output rate in Hz, one of 8000, 16000, 22050, 24000, 44100 (the
                 model's native rate, the default) or 48000.
             model: ``supertonic-3`` (default), ``supertonic-2`` or ``supertonic``; defaults
@@ -106,18 +101,9 @@ class TTS(tts.TTS):
                 at once, without synthesis); 0 (the default) turns it off. In-process only,
                 for the engine the TTS loads (build a shared ``engine`` with
                 ``Engine.load(..., phrase_cache=N)``); a server has ``--phrase-cache``.
-            normalize: read numbers, currency, dates, units, markdown, URLs and pause tags
-                the way a person would; False sends the text as written. None (the default)
-                uses the session's default: on in-process, the server's ``--normalize``.
-            emoji: ``"remove"`` or ``"name"`` (read emoji names) when normalising; None uses
-                the session's default.
         """
-        if sample_rate not in SAMPLE_RATES:
-            raise ValueError(
-                f"sample_rate must be one of {', '.join(map(str, SAMPLE_RATES))}, "
-                f"got {sample_rate!r}"
-            )
-        _check_numbers(speed=speed, steps=steps, first_chunk_steps=first_chunk_steps)
+        self._opts = _updated(SynthesisOverrides(), locals())
+        check_sample_rate(sample_rate)
         if not is_given(model):
             model = os.environ.get("SUPERTONIC_MODEL") or DEFAULT_MODEL
         super().__init__(
@@ -125,17 +111,7 @@ class TTS(tts.TTS):
             sample_rate=sample_rate,
             num_channels=NUM_CHANNELS,
         )
-        self._opts = _TTSOptions(
-            model=model,
-            voice=voice,
-            language=language,
-            speed=speed,
-            steps=steps,
-            first_chunk_steps=first_chunk_steps,
-            sample_rate=sample_rate,
-            normalize=normalize,
-            emoji=emoji,
-        )
+        self._model = model
         self._backend: Backend
         if is_given(base_url):
             if engine is not None or is_given(model_dir) or runtime is not None or phrase_cache:
@@ -158,7 +134,7 @@ class TTS(tts.TTS):
 
     @property
     def model(self) -> str:
-        return self._opts.model
+        return self._model
 
     @property
     def provider(self) -> str:
@@ -172,44 +148,21 @@ class TTS(tts.TTS):
     def update_options(
         self,
         *,
-        voice: NotGivenOr[TTSVoices | str] = NOT_GIVEN,
-        language: NotGivenOr[TTSLanguages | str] = NOT_GIVEN,
-        speed: NotGivenOr[float] = NOT_GIVEN,
-        steps: NotGivenOr[int] = NOT_GIVEN,
+        voice: NotGivenOr[TTSVoices | str | None] = NOT_GIVEN,
+        language: NotGivenOr[TTSLanguages | str | None] = NOT_GIVEN,
+        speed: NotGivenOr[float | None] = NOT_GIVEN,
+        steps: NotGivenOr[int | None] = NOT_GIVEN,
         first_chunk_steps: NotGivenOr[int | None] = NOT_GIVEN,
+        seed: NotGivenOr[int | None] = NOT_GIVEN,
         normalize: NotGivenOr[bool | None] = NOT_GIVEN,
+        emoji: NotGivenOr[Emoji | None] = NOT_GIVEN,
     ) -> None:
-        """Change settings for the streams created from now on (running ones keep theirs).
+        """Change options for the streams created from now on (running ones keep theirs).
 
-        Args:
-            voice: voice name, custom voice or blend.
-            language: language code.
-            speed: 0.5..2.0.
-            steps: flow-matching steps, 1..32.
-            first_chunk_steps: steps for each stream's first chunk, 1..32; None goes back to
-                the session's default.
-            normalize: read text the way a person would (True), as written (False), or
-                the session's default (None).
+        The arguments are the constructor's; None goes back to the session's default. A
+        bad value raises the request model's ``InvalidOptionError`` and changes nothing.
         """
-        _check_numbers(
-            speed=speed if is_given(speed) else self._opts.speed,
-            steps=steps if is_given(steps) else self._opts.steps,
-            first_chunk_steps=(
-                first_chunk_steps if is_given(first_chunk_steps) else self._opts.first_chunk_steps
-            ),
-        )
-        if is_given(voice):
-            self._opts.voice = voice
-        if is_given(language):
-            self._opts.language = language
-        if is_given(speed):
-            self._opts.speed = speed
-        if is_given(steps):
-            self._opts.steps = steps
-        if is_given(first_chunk_steps):
-            self._opts.first_chunk_steps = first_chunk_steps
-        if is_given(normalize):
-            self._opts.normalize = normalize
+        self._opts = _updated(self._opts, locals())
 
     def synthesize(
         self, text: str, *, conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS
@@ -243,7 +196,7 @@ class ChunkedStream(tts.ChunkedStream):
     def __init__(self, *, tts: TTS, input_text: str, conn_options: APIConnectOptions) -> None:
         super().__init__(tts=tts, input_text=input_text, conn_options=conn_options)
         self._tts: TTS = tts
-        self._opts = replace(tts._opts)
+        self._opts = tts._opts  # frozen: update_options replaces it, this one stays
 
     async def _run(self, output_emitter: tts.AudioEmitter) -> None:
         async with _speech_context(
@@ -251,7 +204,7 @@ class ChunkedStream(tts.ChunkedStream):
         ) as ctx:
             await ctx.send_text(self._input_text)
             await ctx.close()
-            await _play(ctx, output_emitter, self._opts, self._conn_options.timeout)
+            await _play(ctx, output_emitter, self._tts.sample_rate, self._conn_options.timeout)
         output_emitter.flush()
 
 
@@ -266,7 +219,7 @@ class SynthesizeStream(tts.SynthesizeStream):
     def __init__(self, *, tts: TTS, conn_options: APIConnectOptions) -> None:
         super().__init__(tts=tts, conn_options=conn_options)
         self._tts: TTS = tts
-        self._opts = replace(tts._opts)
+        self._opts = tts._opts  # frozen: update_options replaces it, this one stays
 
     async def _run(self, output_emitter: tts.AudioEmitter) -> None:
         async with _speech_context(
@@ -289,7 +242,11 @@ class SynthesizeStream(tts.SynthesizeStream):
                 asyncio.create_task(send_input(), name="supertonic-send"),
                 asyncio.create_task(
                     _play(
-                        ctx, output_emitter, self._opts, self._conn_options.timeout, segment=ctx.id
+                        ctx,
+                        output_emitter,
+                        self._tts.sample_rate,
+                        self._conn_options.timeout,
+                        segment=ctx.id,
                     ),
                     name="supertonic-receive",
                 ),
@@ -300,51 +257,45 @@ class SynthesizeStream(tts.SynthesizeStream):
                 await utils.aio.cancel_and_wait(*tasks)
 
 
+def _updated(opts: SynthesisOverrides, args: dict[str, Any]) -> SynthesisOverrides:
+    """``opts`` with the request options among ``args`` (the ``locals()`` of a signature
+    that names them, so that only the signature spells them) that were given, checked by
+    the model (a bad value raises its ``InvalidOptionError``)."""
+    given = {_OPTION_OF.get(k, k): v for k, v in args.items() if is_given(v)}
+    given = {k: v for k, v in given.items() if k in OPTION_NAMES}
+    SynthesisOptions.checked(**given)
+    return opts.model_copy(update=given)
+
+
 @asynccontextmanager
 async def _speech_context(
     tts_: TTS,
-    opts: _TTSOptions,
+    opts: SynthesisOverrides,
     timeout: float,
     output_emitter: tts.AudioEmitter,
     *,
     stream: bool,
 ) -> AsyncIterator[MuxContext]:
-    """Start ``output_emitter`` (mono 16-bit PCM at ``opts.sample_rate``; ``stream``: one
-    segment fed as text comes), then open one context on the backend, configured by ``opts``."""
+    """Start ``output_emitter`` (mono 16-bit PCM at the TTS's rate; ``stream``: one segment
+    fed as text comes), then open one context on the backend, configured by ``opts`` (the
+    options not given are the session's)."""
     output_emitter.initialize(
         request_id=utils.shortuuid(),
-        sample_rate=opts.sample_rate,
+        sample_rate=tts_.sample_rate,
         num_channels=NUM_CHANNELS,
         mime_type="audio/pcm",
         stream=stream,
     )
     async with tts_._backend.context(timeout=timeout) as ctx:
-        await ctx.configure(**_context_config(opts))
+        options = opts.model_dump(exclude_none=True)
+        await ctx.configure(**options, sample_rate=tts_.sample_rate, encoding="pcm_s16le")
         yield ctx
-
-
-def _context_config(opts: _TTSOptions) -> dict[str, Any]:
-    """The speech session's ``config`` fields for one stream (``first_chunk_steps``,
-    ``normalize`` and ``emoji`` only when set: the context then keeps the session's
-    default)."""
-    config: dict[str, Any] = {
-        "voice": opts.voice,
-        "lang": opts.language,
-        "speed": opts.speed,
-        "steps": opts.steps,
-        "sample_rate": opts.sample_rate,
-        "encoding": "pcm_s16le",
-    }
-    for name in ("first_chunk_steps", "normalize", "emoji"):
-        if getattr(opts, name) is not None:
-            config[name] = getattr(opts, name)
-    return config
 
 
 async def _play(
     ctx: MuxContext,
     output_emitter: tts.AudioEmitter,
-    opts: _TTSOptions,
+    sample_rate: int,
     timeout: float,
     *,
     segment: str | None = None,
@@ -360,10 +311,10 @@ async def _play(
         async for event in ctx.utterance(timeout):
             if isinstance(event, Error):
                 raise api_error_from_event(event)
-            if event.sample_rate != opts.sample_rate or event.encoding != "pcm_s16le":
+            if event.sample_rate != sample_rate or event.encoding != "pcm_s16le":
                 raise APIError(
                     f"Supertonic sent {event.encoding} at {event.sample_rate} Hz, "
-                    f"expected pcm_s16le at {opts.sample_rate} Hz",
+                    f"expected pcm_s16le at {sample_rate} Hz",
                     retryable=False,
                 )
             if segment is not None and not started:
@@ -388,8 +339,3 @@ def _timed_words(event: Audio) -> list[TimedString]:
         end = event.offset_s + event.duration_s
         return [TimedString(f"{event.text} ", start_time=event.offset_s, end_time=end)]
     return []
-
-
-def _check_numbers(*, speed: float, steps: int, first_chunk_steps: int | None) -> None:
-    """Fail fast on a speed or step count the model refuses (the messages name the range)."""
-    SynthesisOptions.checked(speed=speed, steps=steps, first_chunk_steps=first_chunk_steps)

@@ -92,9 +92,9 @@ async def test_first_chunk_steps_reach_the_first_chunk_only(
     steps: list[int] = []
     submit = session.engine.scheduler.submit
 
-    def spy(job, stream=None):
-        steps.append(job.steps)
-        return submit(job, stream)
+    def spy(request):
+        steps.append(request.steps)
+        return submit(request)
 
     monkeypatch.setattr(session.engine.scheduler, "submit", spy)
     reader = Reader(session)

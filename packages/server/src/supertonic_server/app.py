@@ -94,7 +94,6 @@ def load_engine(settings: Settings) -> Engine:
             normalize=settings.normalize,
             emoji=settings.emoji,
         ),
-        policy=settings.policy,
         max_streams=settings.max_concurrent,
         max_queue=settings.max_queue,
         phrase_cache=settings.phrase_cache,

@@ -141,9 +141,6 @@ class SupertonicCollector:
                 "Underruns (listener ran dry) among the streams open now",
                 value=float(state["underruns"]),  # type: ignore[arg-type]
             )  # type: ignore[arg-type]
-        info = GaugeMetricFamily(s + "info", "Scheduling policy (always 1)", labels=["policy"])
-        info.add_metric([str(state.get("policy", ""))], 1)
-        yield info
         for key, name, doc in (
             ("calls", "calls", "Model calls made"),
             ("streams_total", "streams", "Streams opened"),

@@ -70,7 +70,7 @@ async def speak(engine: Engine, text: str, **options: object) -> Run:
             chunks += 1
         wall = time.perf_counter() - started
         assert first is not None and place is not None, "no audio"
-        playback = engine.scheduler.playback(place)
+        playback = engine.scheduler.listener(place)
     return Run(first, playback.underruns, playback.underrun_s, chunks, playback.audio_s, wall)
 
 

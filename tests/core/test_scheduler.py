@@ -9,8 +9,9 @@ import time
 import numpy as np
 import pytest
 from supertonic_core import CapacityError, Engine, InvalidOptionError, SynthesisCancelledError
-from supertonic_core.chunk_request import CancelToken, ChunkRequest
-from supertonic_core.scheduler import Playback, Scheduler, _Job
+from supertonic_core.chunk_request import CancelToken, ChunkRequest, Place
+from supertonic_core.jobs import Job, Listener
+from supertonic_core.scheduler import Scheduler
 from supertonic_core.synthesis import Stage
 from supertonic_core.voices import VoiceStyle
 
@@ -58,6 +59,10 @@ def _first_calls(sched: Scheduler) -> list[ChunkRequest]:
 
     sched._execute = execute  # type: ignore[method-assign]
     return seen
+
+
+def _candidates(sched: Scheduler, now: float) -> list[Job]:
+    return sched.urgency.candidates(sched._jobs, sched._streams, now)
 
 
 def test_first_chunks_and_earliest_deadline_go_first(engine: Engine) -> None:
@@ -167,7 +172,7 @@ def test_state_reports_for_metrics(engine: Engine) -> None:
 
 
 def test_listener_clock_counts_underruns() -> None:
-    s = Playback()
+    s = Listener(Place(1))
     s.delivered(1.0, now=10.0)  # plays 10..11
     s.delivered(1.0, now=10.5)  # arrives early: plays 11..12
     assert s.underruns == 0 and s.lead(now=10.5) == pytest.approx(1.5)
@@ -270,21 +275,21 @@ def test_a_first_chunk_goes_first_only_while_playing_streams_can_pay_for_it(
         for stage in (Stage.PREPARE, Stage.DENOISE, Stage.VOCODE):
             sched.costs.record(stage, 1, 1, 0.005)  # seconds per frame
         playing = sched.open_stream()
-        clock = sched._streams[playing.id].playback
-        later = _Job(_job(engine, "A later chunk of a playing stream.", stream=playing.id, index=1))
-        first = _Job(_job(engine, "A first chunk.", seed=1, stream=sched.open_stream().id))
+        clock = sched._streams[playing.id]
+        later = Job(_job(engine, "A later chunk of a playing stream.", stream=playing.id, index=1))
+        first = Job(_job(engine, "A first chunk.", seed=1, stream=sched.open_stream().id))
         first.submitted = 99.0
         with sched._cond:  # the worker stays out while the queue is set by hand
             sched._jobs[:] = [later, first]
-            assert 0.1 < sched._remaining_cost(first) < 1.0  # what it costs to run it now
+            assert 0.1 < sched.urgency.remaining_cost(first) < 1.0  # what it costs to run it now
             clock.delivered(0.5, now=100.0)  # its listener runs dry at 100.5
-            assert sched._candidates(100.0)[0] is later
+            assert _candidates(sched, 100.0)[0] is later
             clock.delivered(30.0, now=100.0)  # 30 s more buffered: it can wait
-            assert sched._candidates(100.0)[0] is first
+            assert _candidates(sched, 100.0)[0] is first
             clock.first_audio_at, clock.play_end = 100.0, 100.5  # again 0.5 s left
-            assert sched._candidates(100.0)[0] is later
+            assert _candidates(sched, 100.0)[0] is later
             # streams that stay behind hold a newcomer back for a bounded time only
-            assert sched._candidates(105.0)[0] is first
+            assert _candidates(sched, 105.0)[0] is first
             sched._jobs.clear()
     finally:
         sched.close()
@@ -353,7 +358,7 @@ def test_a_streams_own_chunks_run_in_order_first_chunk_first(engine: Engine) -> 
         )
         futures = [sched.submit(first), sched.submit(second)]
         with sched._cond:
-            candidates = [j.request for j in sched._candidates(time.monotonic())]
+            candidates = [j.request for j in _candidates(sched, time.monotonic())]
             assert first in candidates and second not in candidates
         gated.gate.set()
         for f in [f0, *futures]:
@@ -371,19 +376,17 @@ def test_a_first_chunk_waits_when_a_chunk_behind_a_head_would_run_late(engine: E
         for stage in (Stage.PREPARE, Stage.DENOISE, Stage.VOCODE):
             sched.costs.record(stage, 1, 1, 0.005)  # seconds per frame
         playing = sched.open_stream()
-        head = _Job(_job(engine, "A short later chunk.", stream=playing.id, index=1), duration=1.0)
-        behind = _Job(
+        head = Job(_job(engine, "A short later chunk.", stream=playing.id, index=1), duration=1.0)
+        behind = Job(
             _job(engine, "A long chunk queued behind it.", seed=1, stream=playing.id, index=2),
             duration=20.0,
         )
-        first = _Job(_job(engine, "A first chunk.", seed=2, stream=sched.open_stream().id))
+        first = Job(_job(engine, "A first chunk.", seed=2, stream=sched.open_stream().id))
         first.submitted = 99.0
         with sched._cond:
             sched._jobs[:] = [head, behind, first]
-            sched._streams[playing.id].playback.delivered(
-                3.0, now=100.0
-            )  # the head could wait 2.5 s
-            assert sched._candidates(100.0)[0] is head
+            sched._streams[playing.id].delivered(3.0, now=100.0)  # the head could wait 2.5 s
+            assert _candidates(sched, 100.0)[0] is head
             sched._jobs.clear()
     finally:
         sched.close()
@@ -433,9 +436,9 @@ def test_delivery_is_recorded_under_the_schedulers_lock(engine: Engine) -> None:
         with sched._cond:
             delivery.start()
             delivery.join(0.2)
-            assert delivery.is_alive() and sched.playback(stream).first_audio_at is None
+            assert delivery.is_alive() and sched.listener(stream).first_audio_at is None
         delivery.join(10)
-        clock = sched.playback(stream)
+        clock = sched.listener(stream)
         assert clock.audio_s == 2.0 and clock.first_audio_at is not None
     finally:
         sched.close()

@@ -47,15 +47,13 @@ def test_environment_then_flags_win() -> None:
         "--api-key",
         "sk-d,sk-e",
         "--no-ui",
-        "--policy",
-        "fifo",
     ]
     s = load_settings(argv, env)
     assert s.port == 9002 and s.max_queue == 3 and s.speed == 1.2
     assert not s.warmup and not s.ws_enabled and not s.ui_enabled
     assert s.api_keys == ("sk-c", "sk-d", "sk-e")  # the flag replaces the variable
     assert s.cors_origins == ("http://x", "http://y")
-    assert s.synthetic == "tiny" and s.policy == "fifo"
+    assert s.synthetic == "tiny"
     assert "sk-" not in str(s.public())
 
 

@@ -31,7 +31,6 @@ import time
 from collections import Counter, deque
 from collections.abc import Sequence
 from concurrent.futures import Future, InvalidStateError
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import numpy as np
@@ -40,6 +39,7 @@ from . import synthesis
 from .chunk_request import ChunkRequest, Place
 from .costs import CostModel
 from .errors import CapacityError, EngineClosedError, InvalidOptionError, SynthesisCancelledError
+from .jobs import TYPICAL_SPEECH_S, Job, Listener, Urgency
 from .phrase_cache import MAX_PHRASE_IDS, PhraseCache, PhraseKey, style_digest
 from .runtime import Runtime
 from .synthesis import Row, Stage
@@ -49,11 +49,7 @@ logger = logging.getLogger("supertonic_core")
 #: Transitional: the server's settings still import it for ``--policy``, which goes with
 #: their rewrite (issue 23); the deadline scheduler is the only one.
 POLICIES = ("deadline",)
-_FIRST_WAIT_BOUND_S = 5.0  # longest a first chunk waits for playing streams' slack
-_MARGIN_S = 0.2  # slack kept for misestimated costs before a listener would run dry
 _BATCH_CALL_BOUND = 1.5  # a batched call may cost at most this many single calls
-_TYPICAL_SPEECH_S = 4.0  # chunk length at which capacity is quoted
-_BUDGET_SAFETY = 0.75  # share of a stream's time left that its next chunk may plan to use
 _STAGES = (Stage.PREPARE, Stage.DENOISE, Stage.VOCODE)
 _R = TypeVar("_R", bound=Row)
 
@@ -72,61 +68,6 @@ def _settle(future: Future[Any], result: Any = None, *, exc: BaseException | Non
             future.set_result(result)
     except InvalidStateError:
         pass
-
-
-@dataclass(eq=False)
-class Playback:
-    """A stream's listener, as the scheduler models it: playing in real time from the first
-    audio delivered. Kept under the scheduler's lock (see :meth:`Scheduler.delivered`)."""
-
-    first_audio_at: float | None = None
-    play_end: float = 0.0  # when the listener runs out of the audio delivered so far
-    audio_s: float = 0.0
-    underruns: int = 0
-    underrun_s: float = 0.0
-
-    def delivered(self, seconds: float, now: float | None = None) -> None:
-        """Record audio handed to the listener; an empty buffer before it counts as underrun."""
-        now = time.monotonic() if now is None else now
-        if self.first_audio_at is None:
-            self.first_audio_at = now
-            self.play_end = now
-        elif now > self.play_end:
-            self.underruns += 1
-            self.underrun_s += now - self.play_end
-            self.play_end = now
-        self.play_end += seconds
-        self.audio_s += seconds
-
-    def lead(self, now: float | None = None) -> float:
-        """Seconds of audio buffered ahead of real-time playback (0 before the first byte)."""
-        if self.first_audio_at is None:
-            return 0.0
-        return max(0.0, self.play_end - (time.monotonic() if now is None else now))
-
-
-@dataclass(eq=False)
-class _Stream:
-    place: Place
-    playback: Playback = field(default_factory=Playback)
-
-
-@dataclass(eq=False)
-class _Job(Row):
-    """A submitted chunk: its synthesis state and its place in the queue (the worker's own)."""
-
-    seq: int = 0
-    submitted: float = 0.0
-    future: Future[np.ndarray] = field(default_factory=Future)
-    cache_key: PhraseKey | None = None
-
-    @property
-    def stream(self) -> int:
-        return self.request.stream
-
-    @property
-    def index(self) -> int:
-        return self.request.index
 
 
 class Scheduler:
@@ -172,6 +113,7 @@ class Scheduler:
         self._max_batch = max_batch
         self._max_streams = max_streams
         self.costs = CostModel()
+        self.urgency = Urgency(self.costs, sample_rate=sample_rate, frame=frame)
         self.batch_sizes: Counter[int] = Counter()
         self.calls = 0
         self.streams_total = 0
@@ -179,8 +121,8 @@ class Scheduler:
         self.underruns_total = 0  # of closed streams; open ones are added in state()
         self.underrun_s_total = 0.0
         self._cond = threading.Condition()
-        self._jobs: list[_Job] = []
-        self._streams: dict[int, _Stream] = {}
+        self._jobs: list[Job] = []
+        self._streams: dict[int, Listener] = {}
         self._waiting: deque[Place] = deque()
         self._ids = itertools.count(1)
         self._seq = itertools.count()
@@ -205,7 +147,7 @@ class Scheduler:
     def capacity(self, steps: int = 8) -> float | None:
         """Estimated audio-seconds produced per wall-second at ``steps`` steps, for chunks of
         typical length, or None if unmeasured."""
-        frames = self._typical_frames
+        frames = self.urgency.typical_frames
         per_row = []
         with self._cond:
             for rows in sorted({1, self.max_batch}):
@@ -213,7 +155,7 @@ class Scheduler:
                 if all(c is not None for c in costs):
                     prepare, denoise, vocode = costs
                     per_row.append((prepare + steps * denoise + vocode) / rows)  # type: ignore[operator]
-        return _TYPICAL_SPEECH_S / min(per_row) if per_row else None
+        return TYPICAL_SPEECH_S / min(per_row) if per_row else None
 
     def open_stream(self) -> Place:
         """A place for a stream: admitted at once, or waiting its turn (``admitted`` resolves
@@ -233,17 +175,17 @@ class Scheduler:
                 )
             else:
                 self._waiting.append(place)
-            self._streams[place.id] = _Stream(place)
+            self._streams[place.id] = Listener(place)
             self.streams_total += 1
             return place
 
     def close_stream(self, place: Place) -> None:
         """Forget a stream and let the next waiting one start."""
         with self._cond:
-            stream = self._streams.pop(place.id, None)
-            if stream is not None:
-                self.underruns_total += stream.playback.underruns
-                self.underrun_s_total += stream.playback.underrun_s
+            listener = self._streams.pop(place.id, None)
+            if listener is not None:
+                self.underruns_total += listener.underruns
+                self.underrun_s_total += listener.underrun_s
             if place in self._waiting:
                 self._waiting.remove(place)
             if not place.admitted.done():
@@ -262,7 +204,7 @@ class Scheduler:
         with self._cond:
             if self._closed:
                 raise EngineClosedError("the engine is closed")
-            job = _Job(request, seq=next(self._seq), submitted=time.monotonic(), cache_key=key)
+            job = Job(request, seq=next(self._seq), submitted=time.monotonic(), cache_key=key)
             self._jobs.append(job)
             self._cond.notify_all()
         return job.future
@@ -270,14 +212,13 @@ class Scheduler:
     def delivered(self, place: Place, seconds: float) -> None:
         """Record ``seconds`` of a stream's audio handed to its listener (from any thread)."""
         with self._cond:
-            if (stream := self._streams.get(place.id)) is not None:
-                stream.playback.delivered(seconds)
+            if (listener := self._streams.get(place.id)) is not None:
+                listener.delivered(seconds)
 
-    def playback(self, place: Place) -> Playback:
+    def listener(self, place: Place) -> Listener:
         """A copy of the stream's playback clock: audio delivered, underruns."""
         with self._cond:
-            stream = self._streams.get(place.id)
-            return dataclasses.replace(stream.playback) if stream else Playback()
+            return dataclasses.replace(self._streams.get(place.id) or Listener(place))
 
     @property
     def seconds_per_symbol(self) -> float:
@@ -292,32 +233,22 @@ class Scheduler:
         listener runs dry, after the stream's chunks ``ahead`` (the futures of those
         submitted and not delivered yet).
 
-        The time left is the audio buffered and queued ahead minus the compute still owed
-        for it; the chunk gets what its share of the device (split evenly among the admitted
-        streams: one between two chunks will want its share back) produces in that time,
-        after the fixed cost of its calls, with room for misestimates and streams that
-        arrive meanwhile. None until costs are measured.
+        See :meth:`.Urgency.speech_budget`; None until costs are measured.
         """
         with self._cond:
             if any(self.costs.call(st, 1.0) is None for st in _STAGES):
                 return None
-            now = time.monotonic()
             running = {id(j.future): j for j in self._jobs if j.stream == place.id}
             owing = [running[id(f)] for f in ahead if id(f) in running]
             ready = [f.result() for f in ahead if id(f) not in running and _succeeded(f)]
-            owed = sum(self._remaining_cost(j) for j in owing)
-            stream = self._streams.get(place.id)
-            if stream is not None and stream.playback.first_audio_at is not None:
-                runs_dry = max(now, stream.playback.play_end)
-            else:  # starts playing when its first chunk is ready
-                runs_dry = now + sum(self._remaining_cost(j) for j in owing if j.index == 0)
-            runs_dry += sum(self._speech_seconds(j) for j in owing)
-            runs_dry += sum(len(wav) for wav in ready) / self.sample_rate
-            share = max(1, self._active())
-            fixed = self._cost(0.0, steps)
-            per_second = (self._cost(self._typical_frames, steps) - fixed) / _TYPICAL_SPEECH_S
-            left = _BUDGET_SAFETY * (runs_dry - now - _MARGIN_S) / share - owed - fixed
-            return max(0.0, left) / max(per_second, 1e-6)
+            return self.urgency.speech_budget(
+                self._streams.get(place.id) or Listener(place),
+                owing,
+                ready_s=sum(len(wav) for wav in ready) / self.sample_rate,
+                share=max(1, self._active()),
+                steps=steps,
+                now=time.monotonic(),
+            )
 
     def ready_in(self, future: Future[np.ndarray]) -> float:
         """Predicted seconds until the chunk of ``future`` is done: its own compute and that
@@ -326,13 +257,7 @@ class Scheduler:
             job = next((j for j in self._jobs if j.future is future), None)
             if job is None:
                 return 0.0
-            deadlines = self._deadlines(time.monotonic())
-            due = deadlines[id(job)]
-            return sum(
-                self._remaining_cost(j)
-                for j in self._jobs
-                if j is job or (j.index > 0 and deadlines[id(j)] <= due)
-            )
+            return self.urgency.ready_in(job, self._jobs, self._streams, time.monotonic())
 
     def predict_seconds(self, requests: Sequence[ChunkRequest]) -> list[float]:
         """Seconds of audio each request will make, from the duration predictor alone (run
@@ -345,7 +270,7 @@ class Scheduler:
         """Numbers for metrics: queue depth, streams, batch sizes, capacity, leads, underruns."""
         now = time.monotonic()
         with self._cond:
-            clocks = {i: s.playback for i, s in self._streams.items()}
+            clocks = self._streams
             return {
                 "queued_jobs": len(self._jobs),
                 "active_streams": self._active(),
@@ -363,7 +288,7 @@ class Scheduler:
                 ),
                 "streams_total": self.streams_total,
                 "rejected_total": self.rejected_total,
-                "costs_s_per_frame": self.costs.snapshot(self._typical_frames),
+                "costs_s_per_frame": self.costs.snapshot(self.urgency.typical_frames),
             }
 
     def close(self) -> None:
@@ -418,11 +343,6 @@ class Scheduler:
 
     # ------------------------------------------------------------------ internals
 
-    @property
-    def _typical_frames(self) -> float:
-        """Latent frames of a chunk of typical length, where capacity is quoted."""
-        return _TYPICAL_SPEECH_S * self.sample_rate / self.frame
-
     def _cache_key(self, request: ChunkRequest) -> PhraseKey | None:
         """Where the phrase cache keeps the request's audio; None if it is not kept."""
         if self.phrase_cache is None or len(request.ids) > MAX_PHRASE_IDS:
@@ -458,96 +378,7 @@ class Scheduler:
             _settle(self._waiting.popleft().admitted, None)
             active += 1
 
-    def _candidates(self, now: float) -> list[_Job]:
-        """The jobs of the class that runs next, most urgent first.
-
-        Only each stream's earliest pending chunk is a candidate. Later chunks run
-        earliest deadline first (the deadline is when the listener runs out of audio). A
-        first chunk goes ahead of them while they have the slack to pay for it, so a
-        caller's first words never cost a playing stream a gap; first chunks
-        run in arrival order. One that has waited ``_FIRST_WAIT_BOUND_S`` goes anyway:
-        streams that are already behind (more admitted than the device sustains) must not
-        hold a newcomer back for as long as they keep talking.
-        """
-        deadlines = self._deadlines(now)
-        heads = self._heads()
-        firsts = sorted((j for j in heads if j.index == 0), key=lambda j: j.seq)
-        later = sorted((j for j in heads if j.index > 0), key=lambda j: deadlines[id(j)])
-        if firsts:
-            # The slack is that of every later chunk of the other streams, not only their
-            # heads: a chunk waiting behind its stream's head may be the one that runs late.
-            owed = sorted(
-                (j for j in self._jobs if j.index > 0 and j.stream != firsts[0].stream),
-                key=lambda j: deadlines[id(j)],
-            )
-            if now - firsts[0].submitted >= _FIRST_WAIT_BOUND_S or self._slack(
-                owed, deadlines, now
-            ) >= self._remaining_cost(firsts[0]):
-                return firsts
-        return later or firsts
-
-    def _heads(self) -> list[_Job]:
-        """Each stream's earliest pending chunk: a stream's chunks run in order, since a
-        later one cannot play before the earlier ones, and running it first would only
-        delay the stream's own audio (its first words most of all)."""
-        heads: dict[int, _Job] = {}
-        for job in self._jobs:
-            key = job.stream or -id(job)  # a job of no stream is a stream of its own
-            if key not in heads or job.index < heads[key].index:
-                heads[key] = job
-        return list(heads.values())
-
-    def _deadlines(self, now: float) -> dict[int, float]:
-        """When each later chunk (by id) must be ready for its listener not to run dry.
-
-        That is when the audio before it runs out: what the listener has buffered plus the
-        stream's earlier chunks still pending. A stream not playing yet starts at the
-        earliest moment its first chunk could be ready.
-        """
-        by_stream: dict[int, list[_Job]] = {}
-        for job in self._jobs:
-            by_stream.setdefault(job.stream, []).append(job)
-        deadlines: dict[int, float] = {}
-        for stream, jobs in by_stream.items():
-            jobs.sort(key=lambda j: j.index)
-            known = self._streams.get(stream)
-            if known is not None and known.playback.first_audio_at is not None:
-                at = known.playback.play_end
-            else:
-                at = now + sum(self._remaining_cost(j) for j in jobs if j.index == 0)
-            for job in jobs:
-                deadlines[id(job)] = at
-                at += self._speech_seconds(job)
-        return deadlines
-
-    def _slack(self, jobs: list[_Job], deadlines: dict[int, float], now: float) -> float:
-        """Seconds of compute free before the first of ``jobs`` (in deadline order) runs late."""
-        busy, slack = 0.0, math.inf
-        for job in jobs:
-            busy += self._remaining_cost(job)
-            slack = min(slack, deadlines[id(job)] - now - busy)
-        return slack - _MARGIN_S
-
-    def _speech_seconds(self, job: _Job) -> float:
-        """The job's duration, predicted once prepared, estimated from its text before."""
-        return job.duration or len(job.request.ids) * self.costs.seconds_per_id
-
-    def _remaining_cost(self, job: _Job) -> float:
-        """Seconds of compute the job still needs, from the measured costs."""
-        frames = job.frames or self._speech_seconds(job) * self.sample_rate / self.frame
-        return self._cost(
-            frames, job.request.steps - job.step, prepared=job.stage is not Stage.PREPARE
-        )
-
-    def _cost(self, frames: float, steps: int, *, prepared: bool = False) -> float:
-        """Seconds of compute for a chunk of ``frames`` frames with ``steps`` steps to go."""
-        cost = steps * (self.costs.call(Stage.DENOISE, frames) or 0.0)
-        cost += self.costs.call(Stage.VOCODE, frames) or 0.0
-        if not prepared:
-            cost += self.costs.call(Stage.PREPARE, frames) or 0.0
-        return cost
-
-    def _pick(self) -> tuple[Stage, list[_Job]] | None:
+    def _pick(self) -> tuple[Stage, list[Job]] | None:
         """Choose the next call: the most urgent job's stage, plus rows that can share it."""
         for job in [j for j in self._jobs if j.request.token.cancelled]:
             self._jobs.remove(job)
@@ -556,7 +387,7 @@ class Scheduler:
             return None
         # A first chunk shares its call only with other first chunks: a batch costs more
         # than one row, and that time would come out of its listener's wait.
-        lead, *rest = self._candidates(time.monotonic())
+        lead, *rest = self.urgency.candidates(self._jobs, self._streams, time.monotonic())
         batch = [lead]
         for job in rest:
             if len(batch) >= self.max_batch:
@@ -565,7 +396,7 @@ class Scheduler:
                 batch.append(job)
         return lead.stage, batch
 
-    def _fits(self, batch: list[_Job], job: _Job, stage: Stage) -> bool:
+    def _fits(self, batch: list[Job], job: Job, stage: Stage) -> bool:
         if stage is Stage.VOCODE:
             return job.frames == batch[0].frames
         rows = [*batch, job]
@@ -585,6 +416,9 @@ class Scheduler:
                     return
                 stage, batch = picked  # type: ignore[misc]
             results, failed = self._execute_rows(stage, batch)
+            for job, wav in results:  # cached before its waiter hears, who may ask again
+                if job.cache_key is not None and self.phrase_cache is not None:
+                    self.phrase_cache.put(job.cache_key, wav)
             with self._cond:
                 for job, exc in failed:  # a failed row fails its request, never the worker
                     self._jobs.remove(job)
@@ -592,13 +426,10 @@ class Scheduler:
                 for job, wav in results:
                     self._jobs.remove(job)
                     _settle(job.future, wav)
-            for job, wav in results:
-                if job.cache_key is not None and self.phrase_cache is not None:
-                    self.phrase_cache.put(job.cache_key, wav)
 
     def _execute_rows(
-        self, stage: Stage, batch: list[_Job]
-    ) -> tuple[list[tuple[_Job, np.ndarray]], list[tuple[_Job, Exception]]]:
+        self, stage: Stage, batch: list[Job]
+    ) -> tuple[list[tuple[Job, np.ndarray]], list[tuple[Job, Exception]]]:
         """Run one call; if a batched call fails, run its rows one by one, so a row that
         fails on its own (other clients' chunks share its call) fails alone.
 
@@ -613,8 +444,8 @@ class Scheduler:
             logger.exception("synthesis call failed (%s, %d rows)", stage.value, len(batch))
             if len(batch) == 1:
                 return [], [(batch[0], exc)]
-        results: list[tuple[_Job, np.ndarray]] = []
-        failed: list[tuple[_Job, Exception]] = []
+        results: list[tuple[Job, np.ndarray]] = []
+        failed: list[tuple[Job, Exception]] = []
         for job in batch:
             done, lost = self._execute_rows(stage, [job])
             results += done

@@ -13,9 +13,11 @@ PACKAGES = Path(__file__).parents[2] / "packages"
 
 
 def _modules() -> dict[str, tuple[Path, bool]]:
-    """Every module under ``packages/*/src``: dotted name → (file, is a package)."""
+    """Every module of every package (``src/``, or the package's own folder for the LiveKit
+    plugin's namespace layout): dotted name → (file, is a package)."""
     found = {}
-    for src in PACKAGES.glob("*/src"):
+    for package in PACKAGES.iterdir():
+        src = package / "src" if (package / "src").is_dir() else package
         for path in src.rglob("*.py"):
             parts = list(path.relative_to(src).with_suffix("").parts)
             package = parts[-1] == "__init__"

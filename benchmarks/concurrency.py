@@ -1,6 +1,6 @@
-"""Many concurrent streams through the real server: deadline scheduler against arrival order.
+"""Many concurrent streams through the real server: latency, throughput and underruns.
 
-For each policy, starts ``supertonic-server`` on the ``full`` synthetic bundle (real
+For each configuration, starts ``supertonic-server`` on the ``full`` synthetic bundle (real
 dimensions, random weights) on 127.0.0.1, then runs 1, 2, 4, 8 and 16 closed-loop streams
 (each sends its next request as soon as the previous one has arrived) of mixed-length
 English text with ``response_format=pcm``. Every byte's arrival time is recorded, and each
@@ -8,6 +8,7 @@ stream is played back in real time from its first byte to count underruns. A req
 refused with 429 is retried after its ``Retry-After``, as the OpenAI SDK does; TTFB is
 measured on the attempt that was served, and "first audio" from the first attempt.
 Bounded: each level runs for ``--seconds`` of wall time (requests in flight then finish).
+The peers' arrival-order servers are measured by ``vs_peers.py`` directly.
 
     uv run python benchmarks/concurrency.py [--levels 1,2,4,8,16] [--seconds 30]
 """
@@ -137,23 +138,22 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8931)
     parser.add_argument(
         "--configs",
-        default="deadline,fifo",
-        help="comma list of policy[:extra server flags separated by +], e.g. deadline:--max-concurrent+64",
+        default="default",
+        help="comma list of configurations: 'default', or extra server flags joined by +, "
+        "e.g. default,--max-queue+0",
     )
     args = parser.parse_args()
     synthetic_bundle("full")
     levels = [int(x) for x in args.levels.split(",")]
     results: dict[str, list[dict[str, float]]] = {}
     for config in args.configs.split(","):
-        policy, _, extra = config.partition(":")
-        server = start_server(
-            args.port, "--policy", policy, *(extra.split("+") if extra else []), timeout=300
-        )
+        flags = [] if config == "default" else config.split("+")
+        server = start_server(args.port, *flags, timeout=300)
         try:
             base = server.url
             state = httpx.get(f"{base}/metrics/summary", timeout=10).json().get("scheduler", {})
             print(
-                f"{config}: scheduler {state.get('policy')} max_streams={state.get('max_streams')} "
+                f"{config}: scheduler max_streams={state.get('max_streams')} "
                 f"max_batch={state.get('max_batch')} capacity={state.get('capacity_audio_s_per_s')}",
                 flush=True,
             )
@@ -169,7 +169,7 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores; {args.seconds:g} s per level; pcm 24 kHz; closed loop")
     print()
     print(
-        "| policy | streams | requests | refused (429) | TTFB p50 (s) | TTFB p95 (s) | first audio p50 / p95 (s) | audio-s / wall-s | underruns | underrun s | streams without underrun |"
+        "| config | streams | requests | refused (429) | TTFB p50 (s) | TTFB p95 (s) | first audio p50 / p95 (s) | audio-s / wall-s | underruns | underrun s | streams without underrun |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for config, rows in results.items():

@@ -18,7 +18,8 @@ from collections import defaultdict
 
 from supertonic_core import Engine, RuntimeOptions
 from supertonic_core.bundle import synthetic_dir, verify_bundle
-from supertonic_core.synthesis import ChunkJob, Stage, denoise, prepare, vocode
+from supertonic_core.chunk_request import ChunkRequest
+from supertonic_core.synthesis import Row, Stage, denoise, prepare, vocode
 from supertonic_core.synthetic import make_synthetic_bundle
 
 TEXTS = [
@@ -50,19 +51,22 @@ class TimedRuntime:
         return out
 
 
-def make_jobs(engine: Engine, texts: list[str], steps: int) -> list[ChunkJob]:
+def make_jobs(engine: Engine, texts: list[str], steps: int) -> list[Row]:
     opts = engine.options(steps=steps)
     style = engine.style(opts.voice)
-    return [engine.make_job(t, style, opts, seed=i) for i, t in enumerate(texts)]
+    return [
+        Row(ChunkRequest(engine.front_end.encode(t, opts.lang), style, opts.speed, steps, seed=i))
+        for i, t in enumerate(texts)
+    ]
 
 
-def run_batch(engine: Engine, rt, jobs: list[ChunkJob]) -> float:
+def run_batch(engine: Engine, rt, jobs: list[Row]) -> float:
     """Synthesize ``jobs`` as one batch (vocoder rows grouped by length); return audio seconds."""
     rate, frame = engine.sample_rate, engine.bundle.samples_per_frame
     prepare(rt, jobs, sample_rate=rate, frame=frame)
     while jobs[0].stage is Stage.DENOISE:
         denoise(rt, jobs)
-    by_len: dict[int, list[ChunkJob]] = defaultdict(list)
+    by_len: dict[int, list[Row]] = defaultdict(list)
     for job in jobs:
         by_len[job.frames].append(job)
     audio = 0.0

@@ -3,10 +3,10 @@
 For each reply (short openers followed by long sentences, as agents answer), one stream on
 the ``full`` synthetic bundle: time to the first chunk, underruns and seconds of silence
 when played in real time from the first chunk, chunk count and audio-seconds per
-wall-second. Four arrangements: the fixed split with every step (an explicit seed: short first chunk,
-then sentences; the stream before issue 11), chunks sized by the listener's lead with every
-step, the default (lead-sized, fast start: ``first_chunk_steps`` 4), and a phrase-cache hit
-(the same reply again, cache on).
+wall-second. Three arrangements: chunks sized by the listener's lead with every step, the
+default (lead-sized, fast start: ``first_chunk_steps`` 4), and a phrase-cache hit (the same
+reply again, cache on). (Until issue 23 an explicit seed kept a fixed split, short first
+chunk then sentences, measured here as "fixed split"; a seed no longer changes the split.)
 
     uv run python benchmarks/first_audio.py [--steps 8] [--first-chunk-steps 4] [--repeats 3]
 """
@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 from common import machine_and_bundle, pct
 from supertonic_core import Engine
-from supertonic_core.phrase_cache import PhraseCache
 
 OPENER_REPLIES = [
     "Sure. I found three flights that match: one leaves at seven in the morning, one at "
@@ -67,17 +66,12 @@ async def speak(engine: Engine, text: str, **options: object) -> Run:
         async for _chunk in stream:
             if first is None:
                 first = time.perf_counter() - started
-                state = stream.state  # the scheduler's record of its playout; gone at close
+                place = stream.place  # the scheduler's record of its playout: gone at close
             chunks += 1
-    assert first is not None and state is not None, "no audio"
-    return Run(
-        first,
-        state.underruns,
-        state.underrun_s,
-        chunks,
-        state.audio_s,
-        time.perf_counter() - started,
-    )
+        wall = time.perf_counter() - started
+        assert first is not None and place is not None, "no audio"
+        playback = engine.scheduler.listener(place)
+    return Run(first, playback.underruns, playback.underrun_s, chunks, playback.audio_s, wall)
 
 
 def main() -> None:
@@ -91,7 +85,6 @@ def main() -> None:
     engine.warmup()
     every_step = {"steps": args.steps, "first_chunk_steps": args.steps}
     arrangements = {
-        "fixed split": {**every_step, "seed": 1},  # what the stream did before issue 11
         "lead-sized": every_step,
         "fast start (default)": {"steps": args.steps, "first_chunk_steps": args.first_chunk_steps},
         "cache hit": {"steps": args.steps, "first_chunk_steps": args.first_chunk_steps},
@@ -102,7 +95,7 @@ def main() -> None:
         for _ in range(args.repeats):
             for text in REPLIES:
                 for name, options in arrangements.items():
-                    engine.phrase_cache = PhraseCache(256)  # empty: only "cache hit" hits
+                    engine.phrase_cache.clear()  # empty: only "cache hit" hits
                     if name == "cache hit":
                         await speak(engine, text, **options)  # fills the cache
                     runs[name].setdefault(text, []).append(await speak(engine, text, **options))

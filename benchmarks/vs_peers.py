@@ -32,8 +32,8 @@ start; the default is 4), ``ours-no-fast``
 (``--first-chunk-steps`` = ``--steps``: every chunk at full steps, as supertonic-server does),
 ``ours-cache`` (ours with ``--phrase-cache 256``: only the opener replies, twice, at 1 stream,
 to time the second pass's cache hits), or ``ours:FLAGS`` with extra server flags joined by
-``+`` (``ours:--policy+fifo``). A config whose flag our server does not have is skipped with a
-note.
+``+`` (``ours:--max-queue+0``). A config whose flag our server does not have is skipped with
+a note.
 
     uv run python benchmarks/vs_peers.py [--levels 1,2,4] [--configs ours,supertonic-server,...]
                                          [--steps 8] [--quick] [--wait-quiet 600]

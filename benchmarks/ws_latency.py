@@ -80,7 +80,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--port", type=int, default=8932)
     args = parser.parse_args()
-    server = start_server(args.port, "--policy", "deadline", timeout=300)
+    server = start_server(args.port, timeout=300)
     url = f"ws://127.0.0.1:{args.port}"
     try:
         firsts = [

@@ -17,8 +17,9 @@ from supertonic_core import (
     UnknownVoiceError,
     UnsupportedCharactersError,
 )
+from supertonic_core.chunk_request import CancelToken, ChunkRequest
 from supertonic_core.scheduler import Scheduler
-from supertonic_core.synthesis import CancelToken, Stage
+from supertonic_core.synthesis import Stage
 
 TEXT = "Hello there, my friend. This is a second sentence, somewhat longer. And a third one!"
 
@@ -105,7 +106,8 @@ def test_only_unsupported_characters(engine: Engine) -> None:
         engine.check_text("∑∑ €", "en")
 
 
-def test_seed_makes_output_reproducible(engine: Engine) -> None:
+def test_seed_makes_output_reproducible(released_split: Engine) -> None:
+    engine = released_split
     opts = engine.options(seed=42)
     a = engine.synthesize(TEXT, opts)
     b = engine.synthesize(TEXT, opts)
@@ -126,9 +128,11 @@ def test_output_is_bounded_float32(engine: Engine) -> None:
     assert np.all(np.isfinite(wav)) and np.abs(wav).max() <= 1.0
 
 
-def _job(engine: Engine, text: str, voice: str, speed: float, steps: int, seed: int):
-    opts = engine.options(voice=voice, speed=speed, steps=steps)
-    return engine.make_job(text, engine.style(voice), opts, seed)
+def _job(
+    engine: Engine, text: str, voice: str, speed: float, steps: int, seed: int, **kwargs
+) -> ChunkRequest:
+    ids = engine.front_end.encode(text, "en")
+    return ChunkRequest(ids, engine.style(voice), speed, steps, seed, **kwargs)
 
 
 def test_batched_rows_equal_solo_rows(engine: Engine, tiny_bundle) -> None:
@@ -178,9 +182,8 @@ def test_cancellation_stops_between_steps(engine: Engine, tiny_bundle) -> None:
 
     sched = Scheduler(SlowRuntime(), sample_rate=44100, frame=3072)  # type: ignore[arg-type]
     try:
-        job = _job(engine, TEXT, "F1", 1.0, 32, 0)
         token = CancelToken()
-        job.token = token
+        request = _job(engine, TEXT, "F1", 1.0, 32, 0, token=token)
         original = sched._execute
 
         def execute(stage, batch):
@@ -190,7 +193,9 @@ def test_cancellation_stops_between_steps(engine: Engine, tiny_bundle) -> None:
             return result
 
         sched._execute = execute  # type: ignore[method-assign]
-        future = sched.submit(job)
+        future = sched.submit(request)
+        with sched._cond:
+            job = sched._jobs[-1]
         with pytest.raises(Exception) as info:
             future.result(timeout=30)
         assert type(info.value).__name__ == "SynthesisCancelledError"
@@ -200,7 +205,8 @@ def test_cancellation_stops_between_steps(engine: Engine, tiny_bundle) -> None:
         sched.close()
 
 
-async def test_stream_metadata_and_word_timings(engine: Engine) -> None:
+async def test_stream_metadata_and_word_timings(released_split: Engine) -> None:
+    engine = released_split
     chunks = [c async for c in engine.stream(TEXT, engine.options(seed=5))]
     assert len(chunks) >= 3
     assert chunks[0].offset == 0.0
@@ -325,7 +331,8 @@ async def _collect(chunks) -> list:
     return [chunk async for chunk in chunks]
 
 
-def test_blocking_iteration_matches_async(engine: Engine) -> None:
+def test_blocking_iteration_matches_async(released_split: Engine) -> None:
+    engine = released_split
     opts = engine.options(seed=9)
     blocking = [c.samples for c in engine.iter_chunks(TEXT, opts)]
 
@@ -385,8 +392,11 @@ def test_options_defaults_are_validated(tiny_bundle) -> None:
         "I have 42 apples. [pause:500ms] Then 3 more.",  # normalised, with a pause asked for
     ],
 )
-def test_predict_duration_is_the_length_of_a_fixed_seed_stream(engine: Engine, text: str) -> None:
-    opts = engine.options(voice="M1", seed=3, speed=1.2)
+def test_predict_duration_is_the_length_of_a_stream_split_as_released(
+    released_split: Engine, text: str
+) -> None:
+    engine = released_split
+    opts = engine.options(voice="M1", speed=1.2)
     audio = engine.synthesize(text, opts)
     assert engine.predict_duration(text, opts) == pytest.approx(len(audio) / engine.sample_rate)
 

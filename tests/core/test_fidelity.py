@@ -36,10 +36,11 @@ import supertonic.loader
 from supertonic.core import Style, Supertonic, UnicodeProcessor
 from supertonic_core import Engine
 from supertonic_core.audio import fade_edges
+from supertonic_core.chunk_request import ChunkRequest
 from supertonic_core.errors import UnsupportedCharactersError
 from supertonic_core.languages import LANGUAGES
 from supertonic_core.normalize import speak
-from supertonic_core.synthesis import latent_frames
+from supertonic_core.synthesis import Row, Stage, latent_frames
 from supertonic_core.text import normalize_text
 
 SAMPLE_RATE = 44100
@@ -451,8 +452,7 @@ def official_accepts(processor: UnicodeProcessor, text: str, lang: str) -> bool:
 
 
 def our_ids(engine: Engine, text: str, lang: str) -> list[int]:
-    opts = engine.options(lang=lang)
-    return engine.make_job(text, engine.style("F1"), opts, seed=0).ids.tolist()
+    return engine.front_end.encode(text, engine.options(lang=lang).lang).tolist()
 
 
 def test_importing_the_official_package_loads_no_hub_client() -> None:
@@ -502,7 +502,7 @@ def test_characters_the_indexer_refuses_are_dropped(
 
 def test_characters_nothing_can_rescue_are_named(engine: Engine) -> None:
     with pytest.raises(UnsupportedCharactersError, match="U\\+20AC"):
-        engine.make_job("It costs 5€.", engine.style("F1"), engine.options(), seed=0)
+        engine.front_end.encode("It costs 5€.", "en")
 
 
 # ------------------------------------------------------------------ the latent length
@@ -591,10 +591,19 @@ def test_each_chunk_sounds_like_the_officials(
     engine: Engine, official: Supertonic, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Same text, voice, speed, steps and starting noise: the same samples, every one."""
+    prepared: list[Row] = []
+    execute = engine.scheduler._execute
+
+    def spy(stage: Stage, rows: list[Row]) -> object:
+        prepared.extend(rows if stage is Stage.PREPARE else [])
+        return execute(stage, rows)
+
+    monkeypatch.setattr(engine.scheduler, "_execute", spy)
     for i, (text, voice, speed, steps, lang) in enumerate(SYNTH_CASES):
-        opts = engine.options(voice=voice, speed=speed, steps=steps, lang=lang)
-        job = engine.make_job(text, engine.style(voice), opts, seed=100 + i)
-        ours = engine.scheduler.submit(job).result()
+        ids = engine.front_end.encode(text, engine.options(lang=lang).lang)
+        request = ChunkRequest(ids, engine.style(voice), speed, steps, seed=100 + i)
+        ours = engine.scheduler.submit(request).result()
+        (job,) = [row for row in prepared if row.request is request]
         monkeypatch.setattr(supertonic.core.np.random, "randn", NoiseFrom([100 + i]))
         wav, duration = official([text], official_style(engine, voice), steps, speed, lang)
         assert ours.shape == wav[0].shape, text
@@ -603,10 +612,11 @@ def test_each_chunk_sounds_like_the_officials(
 
 
 async def test_a_stream_speaks_each_sentence_like_the_official(
-    engine: Engine, official: Supertonic, monkeypatch: pytest.MonkeyPatch
+    released_split: Engine, official: Supertonic, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Whole sentences through the stream (chunking, scheduler, joins): the official's
     audio for each, with our 5 ms fades at the edges; the silence between them follows."""
+    engine = released_split
     text = "First sentence here. Then a second, longer one follows it! Is this the third?"
     assert speak(text) == text  # normalisation (on by default) leaves this text as it is
     seed = 40

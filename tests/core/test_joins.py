@@ -33,10 +33,10 @@ def test_a_chunk_cut_inside_a_sentence_does_not_end_in_a_period(engine: Engine) 
     stream = engine.open_stream(engine.options(seed=1))
     stream.add_text(LONG)
     stream.end()
-    first, rest = stream._pending[0], stream._pending[1]
+    first, rest = stream._plan.items[0], stream._plan.items[1]
     assert first.text == "Well, as I was saying to the committee yesterday"
-    assert spoken(engine, first.job.ids) == f"<en>{first.text},</en>"  # a comma, not a period
-    assert spoken(engine, rest.job.ids) == f"<en>{rest.text}</en>"  # the sentence's own end
+    assert spoken(engine, first.ids) == f"<en>{first.text},</en>"  # a comma, not a period
+    assert spoken(engine, rest.ids) == f"<en>{rest.text}</en>"  # the sentence's own end
     stream.close()
 
 
@@ -59,7 +59,8 @@ def test_a_paragraph_end_is_known_after_whitespace_collapses() -> None:
     assert (first.end, rest.end) == (Boundary.CUT, Boundary.SENTENCE)
 
 
-async def test_a_paragraph_is_followed_by_the_paragraph_pause(engine: Engine) -> None:
+async def test_a_paragraph_is_followed_by_the_paragraph_pause(released_split: Engine) -> None:
+    engine = released_split
     text = "The first paragraph ends right here.\n\nThe second one starts here. It goes on."
     chunks = [c async for c in engine.stream(text, engine.options(seed=3))]
     assert [c.text for c in chunks] == [
@@ -83,7 +84,7 @@ async def test_sentences_are_never_packed_across_a_paragraph(
         "Short opener here.\n\nSecond paragraph, sentence one. Sentence two of it.\n\n"
         "Third paragraph now."
     )
-    stream = engine.open_stream(engine.options())  # no seed: chunks sized by the lead
+    stream = engine.open_stream(engine.options())
     stream.add_text(text)
     stream.end()
     async with stream:
@@ -147,12 +148,12 @@ async def test_a_cut_made_for_a_thin_lead_gets_no_period_either(
     sent: list[str] = []
     submit = engine.scheduler.submit
 
-    def record(job, *args, **kwargs):
-        sent.append(spoken(engine, job.ids))
-        return submit(job, *args, **kwargs)
+    def record(request):
+        sent.append(spoken(engine, request.ids))
+        return submit(request)
 
     monkeypatch.setattr(engine.scheduler, "submit", record)
-    stream = engine.open_stream(engine.options())  # no seed: chunks sized by the lead
+    stream = engine.open_stream(engine.options())
     stream.add_text("Sure thing. " + LONG)
     stream.end()
     async with stream:
@@ -174,7 +175,7 @@ async def test_packed_japanese_sentences_keep_their_spacing(
     sends a Japanese paragraph whole, as written)."""
     monkeypatch.setattr(engine.scheduler, "speech_budget", lambda *args: 1000.0)
     text = "はい、わかりました。今日はとても良い天気ですね。明日も晴れるでしょう。"
-    stream = engine.open_stream(engine.options(lang="ja").model_copy(update={"seed": None}))
+    stream = engine.open_stream(engine.options(lang="ja"))
     stream.add_text(text)
     stream.end()
     async with stream:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 
 import numpy as np
 import pytest
 from supertonic_core import CapacityError, Engine, InvalidOptionError, SynthesisCancelledError
+from supertonic_core.chunk_request import CancelToken, ChunkRequest, Place
+from supertonic_core.jobs import Job, Listener
 from supertonic_core.scheduler import Scheduler
-from supertonic_core.synthesis import CancelToken, Stage
+from supertonic_core.synthesis import Stage
 from supertonic_core.voices import VoiceStyle
 
 
@@ -31,9 +34,10 @@ class GatedRuntime:
         return self.runtime.run(graph, feeds)
 
 
-def _job(engine: Engine, text: str, seed: int = 0, steps: int = 2):
-    opts = engine.options(steps=steps)
-    return engine.make_job(text, engine.style("F1"), opts, seed)
+def _job(engine: Engine, text: str, seed: int = 0, steps: int = 2, **place: object) -> ChunkRequest:
+    """A chunk request; ``place``: its ``stream``, ``index`` or ``token``."""
+    ids = engine.front_end.encode(text, "en")
+    return ChunkRequest(ids, engine.style("F1"), 1.05, steps, seed, **place)  # type: ignore[arg-type]
 
 
 def _scheduler(engine: Engine, runtime=None, **kwargs) -> Scheduler:
@@ -42,19 +46,23 @@ def _scheduler(engine: Engine, runtime=None, **kwargs) -> Scheduler:
     )
 
 
-def _first_calls(sched: Scheduler) -> list[int]:
-    """Order in which jobs (by seq) first took part in a call."""
-    seen: list[int] = []
+def _first_calls(sched: Scheduler) -> list[ChunkRequest]:
+    """Order in which requests first took part in a call."""
+    seen: list[ChunkRequest] = []
     original = sched._execute
 
     def execute(stage, batch):
         for job in batch:
-            if job.seq not in seen:
-                seen.append(job.seq)
+            if job.request not in seen:
+                seen.append(job.request)
         return original(stage, batch)
 
     sched._execute = execute  # type: ignore[method-assign]
     return seen
+
+
+def _candidates(sched: Scheduler, now: float) -> list[Job]:
+    return sched.urgency.candidates(sched._jobs, sched._streams, now)
 
 
 def test_first_chunks_and_earliest_deadline_go_first(engine: Engine) -> None:
@@ -62,47 +70,25 @@ def test_first_chunks_and_earliest_deadline_go_first(engine: Engine) -> None:
     sched = _scheduler(engine, gated, max_batch=1)
     seen = _first_calls(sched)
     try:
-        blocker = sched.open_stream()
-        f0 = sched.submit(_job(engine, "Blocking first chunk."), blocker)
+        blocker = _job(engine, "Blocking first chunk.", stream=sched.open_stream().id)
+        f0 = sched.submit(blocker)
         assert gated.entered.wait(10)
         buffered_long = sched.open_stream()
-        buffered_long.delivered(30.0)  # 30 s of audio ahead of its listener
+        sched.delivered(buffered_long, 30.0)  # 30 s of audio ahead of its listener
         buffered_short = sched.open_stream()
-        buffered_short.delivered(20.0)
+        sched.delivered(buffered_short, 20.0)
         newcomer = sched.open_stream()
-        jobs = [
-            (_job(engine, "Later chunk, long buffer."), buffered_long),
-            (_job(engine, "Later chunk, shorter buffer."), buffered_short),
-            (_job(engine, "A new stream's first chunk."), newcomer),
+        jobs = [  # the first two are later chunks of their streams
+            _job(engine, "Later chunk, long buffer.", stream=buffered_long.id, index=3),
+            _job(engine, "Later chunk, shorter buffer.", stream=buffered_short.id, index=3),
+            _job(engine, "A new stream's first chunk.", stream=newcomer.id),
         ]
-        jobs[0][0].index = jobs[1][0].index = 3  # later chunks of their streams
-        futures = [sched.submit(j, s) for j, s in jobs]
+        futures = [sched.submit(j) for j in jobs]
         gated.gate.set()
         for f in [f0, *futures]:
             f.result(timeout=30)
-        long_seq, short_seq, new_seq = (j.seq for j, _ in jobs)
-        assert seen == [0, new_seq, short_seq, long_seq]
-    finally:
-        sched.close()
-
-
-def test_fifo_policy_keeps_arrival_order(engine: Engine) -> None:
-    gated = GatedRuntime(engine.runtime)
-    sched = _scheduler(engine, gated, policy="fifo")
-    seen = _first_calls(sched)
-    try:
-        first = sched.submit(_job(engine, "Blocking first chunk."))
-        assert gated.entered.wait(10)
-        streams = [sched.open_stream() for _ in range(3)]
-        streams[0].delivered(30.0)
-        futures = [
-            sched.submit(_job(engine, f"Chunk number {i}."), s) for i, s in enumerate(streams)
-        ]
-        gated.gate.set()
-        for f in [first, *futures]:
-            f.result(timeout=30)
-        assert seen == [0, 1, 2, 3]
-        assert sched.max_batch == 1
+        long, short, new = jobs
+        assert seen == [blocker, new, short, long]
     finally:
         sched.close()
 
@@ -128,11 +114,15 @@ def test_cancelled_row_leaves_and_frees_its_place(engine: Engine) -> None:
     sched = _scheduler(engine, gated)
     try:
         stream = sched.open_stream()
-        job = _job(engine, "This row will be cancelled.", steps=8)
-        job.token = CancelToken()
-        future = sched.submit(job, stream)
+        token = CancelToken()
+        request = _job(
+            engine, "This row will be cancelled.", steps=8, stream=stream.id, token=token
+        )
+        future = sched.submit(request)
+        with sched._cond:
+            job = sched._jobs[-1]
         assert gated.entered.wait(10)
-        job.token.cancel()
+        token.cancel()
         gated.gate.set()
         with pytest.raises(SynthesisCancelledError):
             future.result(timeout=30)
@@ -152,10 +142,11 @@ def test_no_stream_starves_under_mixed_load(engine: Engine) -> None:
         for i in range(12):
             stream = sched.open_stream()
             if i % 3 == 0:
-                stream.delivered(5.0 * i)
+                sched.delivered(stream, 5.0 * i)
             for k in range(3):
                 text = "Short." if (i + k) % 2 else "A much longer chunk of text for this stream."
-                futures.append(sched.submit(_job(engine, text, seed=i * 10 + k), stream))
+                request = _job(engine, text, seed=i * 10 + k, stream=stream.id, index=k)
+                futures.append(sched.submit(request))
         deadline = time.monotonic() + 60
         for f in futures:
             f.result(timeout=max(0.1, deadline - time.monotonic()))
@@ -181,9 +172,7 @@ def test_state_reports_for_metrics(engine: Engine) -> None:
 
 
 def test_listener_clock_counts_underruns() -> None:
-    from supertonic_core.scheduler import StreamState
-
-    s = StreamState(id=1)
+    s = Listener(Place(1))
     s.delivered(1.0, now=10.0)  # plays 10..11
     s.delivered(1.0, now=10.5)  # arrives early: plays 11..12
     assert s.underruns == 0 and s.lead(now=10.5) == pytest.approx(1.5)
@@ -195,7 +184,6 @@ def test_listener_clock_counts_underruns() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "name"),
     [
-        ({"policy": "lifo"}, "policy"),
         ({"max_batch": 0}, "max_batch"),
         ({"max_queue": -1}, "max_queue"),
     ],
@@ -216,7 +204,7 @@ async def test_cancel_while_waiting_for_admission(tiny_bundle) -> None:
         waiting = engine.open_stream(engine.options(seed=1))
         waiting.add_text("Waiting for a slot.")
         waiting.end()
-        assert not waiting.state.admitted.done()
+        assert not waiting.place.admitted.done()
         reader = asyncio.create_task(_drain(waiting))
         await asyncio.sleep(0)
         waiting.cancel()
@@ -239,7 +227,7 @@ def test_a_waiting_stream_runs_nothing_until_admitted(tiny_bundle) -> None:
         waiting.add_text("The first sentence is here. The second sentence follows it. And a third.")
         waiting.end()
         waiting._next_ready()  # what iterating does first
-        assert not waiting.state.admitted.done()
+        assert not waiting.place.admitted.done()
         assert engine.scheduler.state()["queued_jobs"] == 0
         playing.close()
         chunks = list(waiting)
@@ -262,12 +250,11 @@ def test_a_first_chunk_is_not_batched_with_later_chunks(engine: Engine) -> None:
         blocker = sched.submit(_job(engine, "Blocking."))
         assert gated.entered.wait(10)
         later = sched.open_stream()
-        later.delivered(10.0)
-        second = _job(engine, "A later chunk of a playing stream.")
-        second.index = 1
+        sched.delivered(later, 10.0)
+        second = _job(engine, "A later chunk of a playing stream.", stream=later.id, index=1)
         futures = [
-            sched.submit(second, later),
-            sched.submit(_job(engine, "A first chunk."), sched.open_stream()),
+            sched.submit(second),
+            sched.submit(_job(engine, "A first chunk.", stream=sched.open_stream().id)),
         ]
         gated.gate.set()
         for f in [blocker, *futures]:
@@ -288,22 +275,21 @@ def test_a_first_chunk_goes_first_only_while_playing_streams_can_pay_for_it(
         for stage in (Stage.PREPARE, Stage.DENOISE, Stage.VOCODE):
             sched.costs.record(stage, 1, 1, 0.005)  # seconds per frame
         playing = sched.open_stream()
-        later = _job(engine, "A later chunk of a playing stream.")
-        later.index, later.stream_id = 1, playing.id
-        first = _job(engine, "A first chunk.", seed=1)
-        first.stream_id = sched.open_stream().id
+        clock = sched._streams[playing.id]
+        later = Job(_job(engine, "A later chunk of a playing stream.", stream=playing.id, index=1))
+        first = Job(_job(engine, "A first chunk.", seed=1, stream=sched.open_stream().id))
         first.submitted = 99.0
         with sched._cond:  # the worker stays out while the queue is set by hand
             sched._jobs[:] = [later, first]
-            assert 0.1 < sched._remaining_cost(first) < 1.0  # what it costs to run it now
-            playing.delivered(0.5, now=100.0)  # its listener runs dry at 100.5
-            assert sched._candidates(100.0)[0] is later
-            playing.delivered(30.0, now=100.0)  # 30 s more buffered: it can wait
-            assert sched._candidates(100.0)[0] is first
-            playing.first_audio_at, playing.play_end = 100.0, 100.5  # again 0.5 s left
-            assert sched._candidates(100.0)[0] is later
+            assert 0.1 < sched.urgency.remaining_cost(first) < 1.0  # what it costs to run it now
+            clock.delivered(0.5, now=100.0)  # its listener runs dry at 100.5
+            assert _candidates(sched, 100.0)[0] is later
+            clock.delivered(30.0, now=100.0)  # 30 s more buffered: it can wait
+            assert _candidates(sched, 100.0)[0] is first
+            clock.first_audio_at, clock.play_end = 100.0, 100.5  # again 0.5 s left
+            assert _candidates(sched, 100.0)[0] is later
             # streams that stay behind hold a newcomer back for a bounded time only
-            assert sched._candidates(105.0)[0] is first
+            assert _candidates(sched, 105.0)[0] is first
             sched._jobs.clear()
     finally:
         sched.close()
@@ -332,11 +318,21 @@ def test_calibration_batches_only_where_a_call_stays_cheap(
 def test_speech_per_symbol_is_learned_from_prepared_chunks(engine: Engine) -> None:
     """Deadlines of chunks not prepared yet come from their text length and this rate."""
     sched = _scheduler(engine)
+    prepared: list = []
+    original = sched._execute
+
+    def execute(stage, batch):
+        prepared.extend(batch if stage is Stage.PREPARE else [])
+        return original(stage, batch)
+
+    sched._execute = execute  # type: ignore[method-assign]
     try:
         before = sched.costs.seconds_per_id
-        job = _job(engine, "A sentence long enough to measure its spoken length.")
-        sched.submit(job).result(timeout=30)
-        measured = job.duration / len(job.ids)
+        sched.submit(_job(engine, "A sentence long enough to measure its spoken length.")).result(
+            timeout=30
+        )
+        (job,) = prepared
+        measured = job.duration / len(job.request.ids)
         after = sched.costs.seconds_per_id
         assert abs(after - measured) < abs(before - measured) or before == measured
     finally:
@@ -350,23 +346,24 @@ def test_a_streams_own_chunks_run_in_order_first_chunk_first(engine: Engine) -> 
     sched = _scheduler(engine, gated, max_batch=1)
     seen = _first_calls(sched)
     try:
-        blocker = sched.open_stream()
-        f0 = sched.submit(_job(engine, "Blocking first chunk."), blocker)
+        blocker = _job(engine, "Blocking first chunk.", stream=sched.open_stream().id)
+        f0 = sched.submit(blocker)
         assert gated.entered.wait(10)
         for stage in (Stage.PREPARE, Stage.DENOISE, Stage.VOCODE):
             sched.costs.record(stage, 1, 1, 0.02)  # seconds per frame: a slow device
-        reply = sched.open_stream()
-        first = _job(engine, "Sure.")
-        second = _job(engine, "I found three flights that match: " * 6, seed=1)
-        second.index = 1
-        futures = [sched.submit(first, reply), sched.submit(second, reply)]
+        reply = sched.open_stream().id
+        first = _job(engine, "Sure.", stream=reply)
+        second = _job(
+            engine, "I found three flights that match: " * 6, seed=1, stream=reply, index=1
+        )
+        futures = [sched.submit(first), sched.submit(second)]
         with sched._cond:
-            candidates = sched._candidates(time.monotonic())
+            candidates = [j.request for j in _candidates(sched, time.monotonic())]
             assert first in candidates and second not in candidates
         gated.gate.set()
         for f in [f0, *futures]:
             f.result(timeout=30)
-        assert seen == [0, first.seq, second.seq]
+        assert seen == [blocker, first, second]
     finally:
         sched.close()
 
@@ -379,17 +376,17 @@ def test_a_first_chunk_waits_when_a_chunk_behind_a_head_would_run_late(engine: E
         for stage in (Stage.PREPARE, Stage.DENOISE, Stage.VOCODE):
             sched.costs.record(stage, 1, 1, 0.005)  # seconds per frame
         playing = sched.open_stream()
-        head = _job(engine, "A short later chunk.")
-        behind = _job(engine, "A long chunk queued behind it.", seed=1)
-        head.index, head.stream_id, head.duration = 1, playing.id, 1.0
-        behind.index, behind.stream_id, behind.duration = 2, playing.id, 20.0
-        first = _job(engine, "A first chunk.", seed=2)
-        first.stream_id = sched.open_stream().id
+        head = Job(_job(engine, "A short later chunk.", stream=playing.id, index=1), duration=1.0)
+        behind = Job(
+            _job(engine, "A long chunk queued behind it.", seed=1, stream=playing.id, index=2),
+            duration=20.0,
+        )
+        first = Job(_job(engine, "A first chunk.", seed=2, stream=sched.open_stream().id))
         first.submitted = 99.0
         with sched._cond:
             sched._jobs[:] = [head, behind, first]
-            playing.delivered(3.0, now=100.0)  # the head alone could wait 2.5 s
-            assert sched._candidates(100.0)[0] is head
+            sched._streams[playing.id].delivered(3.0, now=100.0)  # the head could wait 2.5 s
+            assert _candidates(sched, 100.0)[0] is head
             sched._jobs.clear()
     finally:
         sched.close()
@@ -412,11 +409,11 @@ def test_a_failing_row_fails_alone_not_its_batch(engine: Engine) -> None:
         blocker = sched.submit(_job(engine, "Blocking."))
         assert gated.entered.wait(10)
         good = [_job(engine, "A good row.", seed=s) for s in (1, 2)]
-        bad = _job(engine, "A bad row.", seed=3)
-        style = bad.style
-        bad.style = VoiceStyle(
+        style = engine.style("F1")
+        broken = VoiceStyle(
             "broken", np.full_like(style.ttl, np.nan), np.full_like(style.dp, np.nan)
         )
+        bad = dataclasses.replace(_job(engine, "A bad row.", seed=3), style=broken)
         futures = [sched.submit(job) for job in (good[0], bad, good[1])]
         gated.gate.set()
         blocker.result(timeout=30)
@@ -439,8 +436,9 @@ def test_delivery_is_recorded_under_the_schedulers_lock(engine: Engine) -> None:
         with sched._cond:
             delivery.start()
             delivery.join(0.2)
-            assert delivery.is_alive() and stream.first_audio_at is None
+            assert delivery.is_alive() and sched.listener(stream).first_audio_at is None
         delivery.join(10)
-        assert stream.audio_s == 2.0 and stream.first_audio_at is not None
+        clock = sched.listener(stream)
+        assert clock.audio_s == 2.0 and clock.first_audio_at is not None
     finally:
         sched.close()

@@ -93,9 +93,9 @@ async def test_first_chunk_steps_reach_the_first_chunk_only(
     steps: list[int] = []
     submit = session.engine.scheduler.submit
 
-    def spy(job, stream=None):
-        steps.append(job.steps)
-        return submit(job, stream)
+    def spy(request):
+        steps.append(request.steps)
+        return submit(request)
 
     monkeypatch.setattr(session.engine.scheduler, "submit", spy)
     reader = Reader(session)
@@ -337,10 +337,11 @@ async def test_ping(session: SpeechSession) -> None:
     await reader.wait_for(lambda e: isinstance(e, Pong))
 
 
-async def test_slow_reader_bounds_the_queue(engine: Engine) -> None:
+async def test_slow_reader_bounds_the_queue(released_split: Engine) -> None:
     """Nobody reads: once two audio events wait, the session waits too, and so does
     synthesis (the scheduler runs dry with the reply unfinished); the reader's return
     resumes it. No clock: the test waits for the session to find its queue full."""
+    engine = released_split  # a chunk per sentence
     session = SpeechSession(engine, max_queued_audio=2)
     found_full = asyncio.Event()
     outbox = session._out
@@ -354,7 +355,6 @@ async def test_slow_reader_bounds_the_queue(engine: Engine) -> None:
 
     outbox._full = watched  # type: ignore[method-assign]
     try:
-        await session.configure(seed=1)  # the fixed split: a chunk per sentence
         await session.send_text(" ".join(f"This is sentence number {n}." for n in range(12)))
         await session.flush()
         await asyncio.wait_for(found_full.wait(), 20)

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from supertonic_core import Engine, InvalidOptionError
 from supertonic_core import stream as stream_module
-from supertonic_core.scheduler import CostModel
+from supertonic_core.chunking import split_text
+from supertonic_core.costs import CostModel
 from supertonic_core.stream import SynthesisStream
 from supertonic_core.synthesis import Stage
 
@@ -56,7 +57,10 @@ def test_a_device_that_is_behind_keeps_later_chunks_as_released(
     per-call costs to it; but the chunk right after the first is still the smallest
     clause, since the first chunk's short audio is all the listener has."""
     _budget(fresh, 0.0, monkeypatch)
-    texts, fixed = _texts(fresh, REPLY), _texts(fresh, REPLY, seed=3)
+    texts, fixed = (
+        _texts(fresh, REPLY),
+        split_text(REPLY, first_chunk_chars=fresh.first_chunk_chars),
+    )
     assert texts[:2] == ["Sure.", "I found three flights that match:"]
     assert texts[2:] == [fixed[1].removeprefix("I found three flights that match: "), *fixed[2:]]
 
@@ -70,16 +74,16 @@ def test_the_first_audio_waits_for_a_second_chunk_that_would_come_late(
     real_finish = SynthesisStream._finish
 
     def finish(self: SynthesisStream, item, wav):
-        if self._index == 0 and len(self._pending) > 1:
-            seen.append(self._pending[1].future.done())
+        if self._index == 0 and len(self._plan.items) > 1:
+            seen.append(self._plan.items[1].future.done())
         return real_finish(self, item, wav)
 
     monkeypatch.setattr(SynthesisStream, "_finish", finish)
     monkeypatch.setattr(stream_module, "FIRST_HOLD_BOUND_S", 60.0)
-    monkeypatch.setattr(fresh.scheduler, "ready_in", lambda job: 0.0 if job.future.done() else 60.0)
+    monkeypatch.setattr(fresh.scheduler, "ready_in", lambda future: 0.0 if future.done() else 60.0)
     _texts(fresh, REPLY)
     assert seen == [True]
-    monkeypatch.setattr(fresh.scheduler, "ready_in", lambda job: 0.0)  # predicted in time
+    monkeypatch.setattr(fresh.scheduler, "ready_in", lambda future: 0.0)  # predicted in time
     seen.clear()
     _texts(fresh, REPLY)
     assert len(seen) == 1  # delivered at once, whether or not the second was done
@@ -88,7 +92,7 @@ def test_the_first_audio_waits_for_a_second_chunk_that_would_come_late(
 async def test_the_hold_is_bounded_and_ends_when_the_second_chunk_is_ready(
     fresh: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(fresh.scheduler, "ready_in", lambda job: 60.0)  # never in time
+    monkeypatch.setattr(fresh.scheduler, "ready_in", lambda future: 60.0)  # never in time
     monkeypatch.setattr(stream_module, "FIRST_HOLD_BOUND_S", 0.05)
     chunks = [c.text async for c in fresh.stream(REPLY, fresh.options())]
     assert " ".join(chunks).split() == REPLY.split()
@@ -104,16 +108,18 @@ def test_a_growing_lead_packs_sentences_up_to_the_model_limit(
     assert " ".join(texts).split() == (REPLY * 3).split()
 
 
-def test_an_explicit_seed_keeps_the_fixed_split(
+def test_a_seed_fixes_the_noise_not_the_split(
     fresh: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The same text and seed give the same audio whatever the machine's speed."""
+    """A seeded stream is sized by the lead like any other; the same text, seed and split
+    give the same audio."""
     _budget(fresh, 60.0, monkeypatch)
-    packed = _texts(fresh, REPLY)
-    fixed = _texts(fresh, REPLY, seed=3)
-    assert len(fixed) > len(packed)
+    packed = list(fresh.iter_chunks(REPLY, fresh.options(seed=3)))
+    assert [c.text for c in packed] == _texts(fresh, REPLY)
+    again = list(fresh.iter_chunks(REPLY, fresh.options(seed=3)))
+    assert [c.samples.tobytes() for c in again] == [c.samples.tobytes() for c in packed]
     _budget(fresh, 0.5, monkeypatch)
-    assert _texts(fresh, REPLY, seed=3) == fixed
+    assert len(_texts(fresh, REPLY, seed=3)) > len(packed)
 
 
 def test_the_budget_follows_the_lead_and_the_costs() -> None:
@@ -135,9 +141,9 @@ def test_the_budget_follows_the_lead_and_the_costs() -> None:
             sched.costs.record(stage, 1, 100, fixed + 100 * per_frame)
         stream = sched.open_stream()
         assert sched.speech_budget(stream, [], 8) == 0.0  # nothing buffered, nothing queued
-        stream.delivered(2.0)
+        sched.delivered(stream, 2.0)
         thin = sched.speech_budget(stream, [], 8)
-        stream.delivered(10.0)
+        sched.delivered(stream, 10.0)
         thick = sched.speech_budget(stream, [], 8)
         assert thin is not None and thick is not None and 0 < thin < thick
         # per second of speech ~0.21 s of compute, after ~0.46 s fixed per chunk, planning on
@@ -163,9 +169,9 @@ def test_first_chunk_steps_apply_to_the_first_chunk_only(fresh: Engine) -> None:
     steps: list[int] = []
     submit = fresh.scheduler.submit
 
-    def spy(job, stream=None):
-        steps.append(job.steps)
-        return submit(job, stream)
+    def spy(request):
+        steps.append(request.steps)
+        return submit(request)
 
     fresh.scheduler.submit = spy  # type: ignore[method-assign]
     _texts(fresh, "Hello there! How can I help you today? Tell me.", first_chunk_steps=2, steps=6)

@@ -314,7 +314,7 @@ async def test_a_frame_far_over_the_message_limit_is_not_read_whole(live: LiveSe
         await ws.send(json.dumps({"type": "text", "text": "x" * 100_000}))
         error = await recv_json(ws)
         assert error["code"] == "message_too_large" and not error["fatal"]
-        await ws.send("x" * (4 * WS_MAX_FRAME_BYTES))
-        with pytest.raises(websockets.ConnectionClosed) as closed:
+        with pytest.raises(websockets.ConnectionClosed) as closed:  # while sending, or after
+            await ws.send("x" * (4 * WS_MAX_FRAME_BYTES))
             await asyncio.wait_for(ws.recv(), 10)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009

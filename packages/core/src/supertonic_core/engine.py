@@ -8,29 +8,24 @@ cancellation and scheduling.
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .bundle import Bundle, resolve_bundle
-from .errors import (
-    EmptyTextError,
-    UnsupportedCharactersError,
-    quote_value,
-)
+from .chunk_request import ChunkRequest
+from .errors import EmptyTextError, UnsupportedCharactersError, quote_value
+from .frontend import FrontEnd
 from .languages import check_language
 from .normalize import Pause, StreamNormalizer
 from .options import SynthesisOptions
 from .phrase_cache import PhraseCache
 from .runtime import Runtime, RuntimeOptions
-from .scheduler import Scheduler, StreamState
+from .scheduler import Scheduler
 from .stream import AudioChunk, SynthesisStream
-from .synthesis import ChunkJob, predict_audio_seconds
-from .text import TextIndexer, is_speakable, prepare_text, refused_characters
+from .text import TextIndexer, is_speakable, refused_characters
 from .voices import VoiceLibrary, VoiceStyle
 
 logger = logging.getLogger("supertonic_core")
@@ -46,8 +41,9 @@ class Engine:
         runtime: how to run the graphs (device, threads, optimisation).
         voices_dir: optional folder of custom voice-style JSON files.
         defaults: options used where a request gives none.
-        policy, max_batch, max_streams, max_queue: passed to the :class:`Scheduler`.
-        first_chunk_chars: length the first chunk of a stream is kept under (time to first audio).
+        max_batch, max_streams, max_queue: passed to the :class:`Scheduler`.
+        first_chunk_chars: length the first chunk of a stream is kept under (time to first
+            audio); None: no short first chunk.
         phrase_cache: entries of the phrase cache (short chunks served again without
             synthesis, see :mod:`.phrase_cache`); 0 turns it off.
     """
@@ -59,7 +55,6 @@ class Engine:
         runtime: RuntimeOptions | None = None,
         voices_dir: str | Path | None = None,
         defaults: SynthesisOptions | None = None,
-        policy: str = "deadline",
         max_batch: int | None = None,
         max_streams: int | None = None,
         max_queue: int = 64,
@@ -71,19 +66,18 @@ class Engine:
         self.languages: tuple[str, ...] = bundle.spec.languages
         self.defaults = self._resolved(defaults or SynthesisOptions())
         self.first_chunk_chars = first_chunk_chars
-        self.phrase_cache = PhraseCache(phrase_cache) if phrase_cache else None
         self.indexer = TextIndexer.from_file(bundle.indexer_path)
+        self.front_end = FrontEnd(self.indexer, self.voices, tagged=bundle.spec.tagged)
         self.runtime = Runtime(bundle, runtime)
         self.scheduler = Scheduler(
             self.runtime,
             sample_rate=bundle.sample_rate,
             frame=bundle.samples_per_frame,
-            policy=policy,
             max_batch=max_batch,
             max_streams=max_streams,
             max_queue=max_queue,
+            phrase_cache=PhraseCache(phrase_cache) if phrase_cache else None,
         )
-        self._stream_services = _StreamServices(self)
         if self.synthetic:
             logger.warning(
                 "serving a SYNTHETIC bundle (%s profile, random weights): output is noise, "
@@ -117,6 +111,12 @@ class Engine:
         return self.bundle.synthetic
 
     @property
+    def phrase_cache(self) -> PhraseCache | None:
+        """Audio of short chunks, served again without synthesis (the scheduler's); None
+        when off."""
+        return self.scheduler.phrase_cache
+
+    @property
     def providers(self) -> list[str]:
         return self.runtime.providers
 
@@ -139,7 +139,7 @@ class Engine:
         return self._resolved(self.defaults.merged(overrides))
 
     def style(self, voice: str) -> VoiceStyle:
-        return self.voices.resolve(voice)
+        return self.front_end.style(voice)
 
     def check_text(self, text: str, lang: str, *, normalize: bool = True) -> None:
         """Raise before any audio is produced if ``text`` cannot be spoken at all
@@ -161,33 +161,14 @@ class Engine:
                 f"nothing to speak in {quote_value(text)}: only punctuation, symbols or emoji"
             )
 
-    def make_job(
-        self, chunk: str, style: VoiceStyle, opts: SynthesisOptions, seed: int, *, cut: bool = False
-    ) -> ChunkJob:
-        """One chunk's synthesis job: the text as the model was trained to read it, encoded.
-
-        ``cut``: the chunk ends inside a sentence, so it gets no final period (see
-        :func:`~supertonic_core.text.normalize_text`).
-        """
-        model_text = prepare_text(
-            chunk, opts.lang, self.indexer, cut=cut, tagged=self.bundle.spec.tagged
-        )
-        ids, _ = self.indexer.encode([model_text])
-        return ChunkJob(ids=ids[0], style=style, speed=opts.speed, steps=opts.steps, seed=seed)
-
-    def open_stream(
-        self, options: SynthesisOptions | None = None, *, first_chunk_chars: int | None = -1
-    ) -> SynthesisStream:
+    def open_stream(self, options: SynthesisOptions | None = None) -> SynthesisStream:
         """A stream to push chunk texts into and read audio chunks from (see SynthesisStream)."""
-        opts = options or self.options()
-        seed = opts.seed if opts.seed is not None else secrets.randbelow(2**31)
         return SynthesisStream(
-            self._stream_services,
-            opts.model_copy(update={"seed": seed}),
-            first_chunk_chars=self.first_chunk_chars
-            if first_chunk_chars == -1
-            else first_chunk_chars,
-            explicit_seed=opts.seed is not None,
+            self.scheduler,
+            self.front_end,
+            options or self.options(),
+            first_chunk_chars=self.first_chunk_chars,
+            synthetic=self.synthetic is not None,
         )
 
     async def stream(
@@ -221,14 +202,14 @@ class Engine:
 
         Only the duration predictor runs (the smallest graph, off the scheduler's batches).
         The text goes through a stream that is never iterated, so it is normalised, split
-        and paused exactly as a stream with a fixed seed does it, and the figure is that
-        stream's length; a stream sized by the lead may pack chunks differently and differ
-        by a few pauses. The stream takes a place in the scheduler for that instant only
-        (a full queue answers :class:`CapacityError`, as for any stream).
+        and paused exactly as a stream does it before the listener's lead sizes its
+        chunks; a stream that then packs or cuts chunks differs by a few pauses. The stream
+        takes a place in the scheduler for that instant only (a full queue answers
+        :class:`CapacityError`, as for any stream).
         """
         opts = options or self.options()
         self.check_text(text, opts.lang, normalize=opts.normalize)
-        stream = self.open_stream(opts.model_copy(update={"seed": opts.seed or 0}))
+        stream = self.open_stream(opts)
         try:
             stream.add_text(text)
             stream.end()
@@ -239,8 +220,10 @@ class Engine:
     def warmup(self, text: str = WARMUP_TEXT) -> None:
         """One real synthesis (so the first request pays no graph set-up) and cost calibration."""
         opts = self.options()
-        style = self.style(opts.voice)
-        self.scheduler.calibrate(self.make_job(text, style, opts, seed=0))
+        ids = self.front_end.encode(text, opts.lang)
+        self.scheduler.calibrate(
+            ChunkRequest(ids, self.style(opts.voice), opts.speed, opts.steps, seed=0)
+        )
         self.synthesize(text, opts.model_copy(update={"seed": 0}))
 
     def close(self) -> None:
@@ -259,63 +242,3 @@ class Engine:
         lang = check_language(opts.lang, self.languages)
         self.voices.resolve(opts.voice)
         return opts.model_copy(update={"lang": lang})
-
-
-class _StreamServices:
-    """The engine's side of its streams (:class:`~.stream.StreamServices`): each operation
-    a stream may use, mapped onto the engine's voices, front end, runtime, scheduler and
-    phrase cache."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._scheduler = engine.scheduler
-
-    @property
-    def sample_rate(self) -> int:
-        return self._engine.sample_rate
-
-    @property
-    def synthetic(self) -> bool:
-        return self._engine.synthetic is not None
-
-    @property
-    def phrase_cache(self) -> PhraseCache | None:
-        return self._engine.phrase_cache
-
-    def style(self, voice: str) -> VoiceStyle:
-        return self._engine.style(voice)
-
-    def make_job(
-        self, chunk: str, style: VoiceStyle, options: SynthesisOptions, seed: int, *, cut: bool
-    ) -> ChunkJob:
-        return self._engine.make_job(chunk, style, options, seed, cut=cut)
-
-    def predict_seconds(self, jobs: list[ChunkJob]) -> list[float]:
-        engine = self._engine
-        return predict_audio_seconds(
-            engine.runtime,
-            jobs,
-            sample_rate=engine.sample_rate,
-            frame=engine.bundle.samples_per_frame,
-        )
-
-    def open_place(self) -> StreamState:
-        return self._scheduler.open_stream()
-
-    def close_place(self, state: StreamState) -> None:
-        self._scheduler.close_stream(state)
-
-    def submit(self, job: ChunkJob, state: StreamState) -> Future[np.ndarray]:
-        return self._scheduler.submit(job, state)
-
-    def delivered(self, state: StreamState, seconds: float) -> None:
-        self._scheduler.delivered(state, seconds)
-
-    def speech_budget(self, state: StreamState, ahead: list[ChunkJob], steps: int) -> float | None:
-        return self._scheduler.speech_budget(state, ahead, steps)
-
-    def seconds_per_char(self) -> float:
-        return self._scheduler.costs.seconds_per_id
-
-    def ready_in(self, job: ChunkJob) -> float:
-        return self._scheduler.ready_in(job)

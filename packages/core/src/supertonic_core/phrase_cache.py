@@ -8,7 +8,8 @@ The key is everything that decides the audio: the text as the model receives it 
 ids, so language tags and preprocessing are included), the voice's style arrays (a blend
 or a custom voice hashes by value), speed, steps and the noise seed. A request without a
 seed asks for any draw of the model's output, so its chunks are keyed with no seed and a
-cached draw serves it; a request with a seed gets exactly that seed's audio.
+cached draw serves it; a request with a seed gets exactly that seed's audio. The
+scheduler consults the cache when a chunk is submitted and fills it when one is done.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ import numpy as np
 from .errors import InvalidOptionError
 from .voices import VoiceStyle
 
-#: Chunks longer than this (characters) are not cached: they rarely repeat word for word.
-MAX_PHRASE_CHARS = 80
+#: Chunks of more token ids than this (about 80 characters, with the language tags) are not
+#: cached: they rarely repeat word for word.
+MAX_PHRASE_IDS = 90
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,12 @@ class PhraseCache:
             while len(self._entries) > self.capacity:
                 _, evicted = self._entries.popitem(last=False)
                 self._bytes -= evicted.nbytes
+
+    def clear(self) -> None:
+        """Forget every entry (the hit and miss counts stay)."""
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
 
     def stats(self) -> dict[str, int]:
         """Hits, misses, entries and bytes held, for metrics."""

@@ -82,9 +82,6 @@ def _scheduler(state: dict[str, Any]) -> Iterator[Metric]:
     for key, (name, doc) in COUNTERS.items():
         if key in state:
             yield CounterMetricFamily(name, doc, value=state[key])
-    info = GaugeMetricFamily(S + "info", "Scheduling policy (always 1)", labels=["policy"])
-    info.add_metric([str(state.get("policy", ""))], 1)
-    yield info
     batches = CounterMetricFamily(
         S + "batch_calls", "Model calls, by how many rows they carried", labels=["size"]
     )

@@ -15,7 +15,9 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, InvalidStateError
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import uvicorn
@@ -86,20 +88,21 @@ class ChunkGate:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._held: list[tuple[Any, Any]] = []
-        self._submit: Callable[..., Any] | None = None
+        self._held: list[tuple[Any, Future[Any]]] = []
+        self._submit: Callable[..., Future[Any]] | None = None
         self.is_open = False
 
     def hold(self, engine: Engine) -> Engine:
         """Put ``engine``'s scheduler behind the gate (for the engine's life); returns it."""
         submit = self._submit = engine.scheduler.submit
 
-        def gated(job: Any, stream: Any = None) -> Any:
+        def gated(request: Any) -> Future[Any]:
             with self._lock:
-                if not self.is_open and job.index > 0:
-                    self._held.append((job, stream))
-                    return job.future
-            return submit(job, stream)
+                if not self.is_open and request.index > 0:
+                    waiting: Future[Any] = Future()
+                    self._held.append((request, waiting))
+                    return waiting
+            return submit(request)
 
         engine.scheduler.submit = gated  # type: ignore[method-assign]
         return engine
@@ -110,10 +113,20 @@ class ChunkGate:
             self.is_open = True
             held, self._held = self._held, []
         assert self._submit is not None or not held
-        for job, stream in held:
-            if not job.future.done():
-                with contextlib.suppress(EngineClosedError):
-                    self._submit(job, stream)  # type: ignore[misc]
+        for request, waiting in held:
+            if waiting.done():
+                continue
+            with contextlib.suppress(EngineClosedError):
+                self._submit(request).add_done_callback(partial(_pass_on, waiting))
+
+
+def _pass_on(waiting: Future[Any], done: Future[Any]) -> None:
+    """Settle ``waiting`` as ``done`` was (unless its stream settled it meanwhile)."""
+    with contextlib.suppress(InvalidStateError):
+        if done.exception() is not None:
+            waiting.set_exception(done.exception())  # type: ignore[arg-type]
+        else:
+            waiting.set_result(done.result())
 
 
 class LiveServer:

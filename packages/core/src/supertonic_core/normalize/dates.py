@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from . import say
 
 if TYPE_CHECKING:
-    from .rewrite import Context
+    from .context import Context
 
 _KO_MONTHS = {6: "유월", 10: "시월"}
 

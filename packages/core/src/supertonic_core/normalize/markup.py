@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import emoji as emoji_lib
 
 if TYPE_CHECKING:
-    from .rewrite import Context
+    from .context import Context
 
 _TLDS = "com|org|net|io|ai|dev|app|edu|gov|co|uk|de|fr|es|it|ru|jp|kr|info|me|tv"
 

@@ -17,7 +17,7 @@ from . import say
 from .lexicon import Lexicon
 
 if TYPE_CHECKING:
-    from .rewrite import Context
+    from .context import Context
 
 _SYMBOLS = {
     "R$": "BRL",

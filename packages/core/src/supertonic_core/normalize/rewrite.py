@@ -10,51 +10,15 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from . import dates, markup, numbers, pauses
-from .lexicon import LEXICONS, Lexicon
-from .mapping import Pause, SpokenText
+from .context import Context
+from .lexicon import LEXICONS
+from .mapping import Pause
 
 _PLAIN = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*[.,;:!?]?")
 
 Handler = Callable[[re.Match[str], "Context"], None]
-
-
-@dataclass
-class Context:
-    """What a rule handler writes to, and the text it reads (offsets are local to
-    ``text``; ``base`` makes them absolute in the stream)."""
-
-    lang: str
-    lex: Lexicon
-    name_emoji: bool
-    text: str
-    base: int
-    out: SpokenText
-    rules: Rules
-    pauses: list[tuple[int, Pause]] = field(default_factory=list)
-
-    def say(self, spoken: str, start: int, end: int) -> None:
-        """Speak ``spoken`` for ``text[start:end]`` (Japanese number words run together)."""
-        if self.lang == "ja":
-            spoken = spoken.replace(" ", "")
-        self.out.replace(spoken, self.base + start, self.base + end)
-
-    def copy(self, start: int, end: int) -> None:
-        """Keep ``text[start:end]`` as it is."""
-        self.out.copy(self.text[start:end], self.base + start)
-
-    def say_or_copy(self, spoken: str | None, m: re.Match[str]) -> None:
-        """Speak ``spoken`` for the match, or keep the match as written when None."""
-        if spoken is None:
-            self.copy(m.start(), m.end())
-        else:
-            self.say(spoken, m.start(), m.end())
-
-    def recurse(self, start: int, end: int) -> None:
-        """Normalise ``text[start:end]`` (a link label, a heading, a table cell)."""
-        self.rules.run(self, start, end)
 
 
 class Rules:

@@ -15,8 +15,9 @@ import itertools
 import re
 
 from ..timing import WordTiming
+from .context import Context
 from .mapping import Pause, SpokenText
-from .rewrite import Context, Rules, rules_for
+from .rewrite import Rules, rules_for
 
 _TOKEN = re.compile(r"\S+")
 _CJK_STOP = "。！？"

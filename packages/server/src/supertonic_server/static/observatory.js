@@ -120,7 +120,6 @@ function renderScheduler(state) {
     box.replaceChildren(el("dt", {}, "state"), el("dd", {}, "model loading"));
     return;
   }
-  $("sched-policy").textContent = `policy ${state.policy}`;
   const batches = Object.entries(state.batch_sizes || {})
     .sort((a, b) => Number(a[0]) - Number(b[0]))
     .map(([size, n]) => `${size}×${n}`)

@@ -1,0 +1,81 @@
+"""What synthesis costs on this device, measured: seconds of each stage's calls by batch size
+and length, and seconds of speech per text symbol (moving averages).
+
+The scheduler records every call here and plans with the predictions: deadlines, the
+slack a new stream's first chunk may use, how much speech a stream's next chunk may hold,
+and the capacity that admission control quotes.
+"""
+
+from __future__ import annotations
+
+from .synthesis import Stage
+
+_EMA = 0.2
+
+
+class _CostLine:
+    """Seconds of one call as ``fixed + per_frame * frames``, fitted by least squares over
+    recent calls (exponentially weighted). A denoising call on a tiny chunk still costs
+    most of a short one (the weights stream through the cores whatever the length), so a
+    cost per frame alone would misjudge short chunks several-fold."""
+
+    _WEIGHT = 0.05  # each call's weight in the running means
+
+    def __init__(self, frames: float, seconds: float) -> None:
+        self.x, self.y = frames, seconds
+        self.xx, self.xy = frames * frames, frames * seconds
+
+    def add(self, frames: float, seconds: float) -> None:
+        w = self._WEIGHT
+        self.x += w * (frames - self.x)
+        self.y += w * (seconds - self.y)
+        self.xx += w * (frames * frames - self.xx)
+        self.xy += w * (frames * seconds - self.xy)
+
+    def fit(self) -> tuple[float, float]:
+        """(fixed seconds, seconds per frame); proportional until lengths have varied."""
+        var = self.xx - self.x * self.x
+        if var > 0.01 * self.x * self.x:  # lengths spread by over ~10 %
+            slope = (self.xy - self.x * self.y) / var
+            fixed = self.y - slope * self.x
+            if slope >= 0 and 0 <= fixed <= self.y:
+                return fixed, slope
+        return 0.0, self.y / max(self.x, 1e-9)
+
+    def cost(self, frames: float) -> float:
+        fixed, slope = self.fit()
+        return fixed + slope * frames
+
+
+class CostModel:
+    """Measured cost of each stage's calls by batch size and length, and seconds of speech
+    per text symbol (moving averages)."""
+
+    def __init__(self) -> None:
+        self._lines: dict[tuple[Stage, int], _CostLine] = {}
+        # until chunks are measured: about English speech; scripts differ several-fold
+        self.seconds_per_id = 0.07
+
+    def record_speech(self, symbols: int, seconds: float) -> None:
+        """One chunk's predicted duration: what a chunk not prepared yet will likely hold."""
+        self.seconds_per_id += _EMA * (seconds / max(1, symbols) - self.seconds_per_id)
+
+    def record(self, stage: Stage, rows: int, frames: int, seconds: float) -> None:
+        """One call of ``rows`` rows of ``frames`` frames each took ``seconds``."""
+        line = self._lines.get((stage, rows))
+        if line is None:
+            self._lines[(stage, rows)] = _CostLine(frames, seconds)
+        else:
+            line.add(frames, seconds)
+
+    def call(self, stage: Stage, frames: float, rows: int = 1) -> float | None:
+        """Predicted seconds of one call of ``rows`` rows of ``frames`` frames, or None."""
+        line = self._lines.get((stage, rows))
+        return None if line is None else line.cost(frames)
+
+    def snapshot(self, frames: float) -> dict[str, float]:
+        """Seconds per frame of one row, for chunks of ``frames`` frames."""
+        return {
+            f"{s.value}@{b}": line.cost(frames) / (b * frames)
+            for (s, b), line in sorted(self._lines.items(), key=str)
+        }

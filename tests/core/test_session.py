@@ -600,3 +600,41 @@ async def _many(session: SpeechSession, raw: str, count: int) -> None:
 async def _until(predicate: Callable[[], bool]) -> None:
     while not predicate():
         await asyncio.sleep(0.02)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hello there. This is the second sentence, with a comma. And a third one!",
+        "It costs **$12.50** today. The meeting is at 3:30 pm, in room 4. See you there.",
+        "The the the word repeats: the end. The last the.",
+    ],
+)
+async def test_audio_says_how_far_it_has_spoken_in_the_text_as_sent(
+    released_split: Engine, text: str
+) -> None:
+    """``text_end`` of each audio message: where its chunk's words end in the utterance's
+    text, as the client sent it (in pieces, normalised or not). A client resuming elsewhere
+    sends what follows: nothing lost, nothing twice."""
+    session = SpeechSession(released_split)
+    reader = Reader(session)
+    try:
+        for start in range(0, len(text), 7):  # token-sized pieces
+            await session.send_text(text[start : start + 7])
+        await session.flush()
+        await reader.wait_for(lambda e: isinstance(e, AudioEnd))
+        ends = [(a.text, a.text_end) for a in reader.of(Audio)]
+        spoken = [(t, end) for t, end in ends if t]
+        assert len(spoken) > 1
+        assert [end for _, end in ends] == sorted(end for _, end in ends)
+        previous = 0
+        for chunk_text, end in spoken:
+            said = text[previous:end]
+            assert said.split()[-1].strip("*") == chunk_text.split()[-1].strip("*"), (
+                said,
+                chunk_text,
+            )
+            previous = end
+        assert text[previous:].strip(" *") == ""
+    finally:
+        await session.aclose()

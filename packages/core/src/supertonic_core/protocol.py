@@ -264,7 +264,9 @@ class AudioStart:
 class Audio:
     """One chunk of encoded audio with the text it speaks and its timings. On the wire the
     audio is ``chunk`` (base64), or, in binary mode, ``bytes`` (its length) and a binary
-    frame after the message."""
+    frame after the message. ``text_end``: how many characters of the utterance's text, as
+    the client sent it (its ``text`` messages since the utterance began, joined), this and
+    the earlier audio speak: to resume elsewhere, send what follows."""
 
     context_id: str
     seq: int
@@ -276,6 +278,7 @@ class Audio:
     text: str = ""
     words: Annotated[tuple[WordTiming, ...], PlainSerializer(_words)] = ()
     size: Annotated[int | None, Field(alias="bytes")] = None
+    text_end: int | None = None
     type: Literal["audio"] = "audio"
 
 

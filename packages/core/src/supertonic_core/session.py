@@ -71,6 +71,37 @@ logger = logging.getLogger("supertonic_core")
 _WHITESPACE = re.compile(r"\s+")
 
 
+class _Transcript:
+    """An utterance's text as the client sent it, and how far the audio sent has got in it.
+
+    Why: a client whose connection drops mid-utterance (a replica killed, a shutdown) sends
+    the rest of its text to another replica, from where the last audio it received ended
+    (the ``text_end`` of each ``audio`` message): no word lost, none twice. The chunks'
+    words are the original text's (normalisation keeps an offset map), so each is found in
+    order from where the last one ended; one that is not (read from a rewrite that kept no
+    word) leaves the end where it was, so a resume says a little again rather than skip.
+    """
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._text = ""
+        self.end = 0
+
+    def add(self, delta: str) -> None:
+        self._parts.append(delta)
+
+    def through(self, words: tuple[WordTiming, ...]) -> int:
+        """The end of ``words`` (a chunk's, in order) in the text; stays put without any."""
+        if (words and len(self._parts) > 1) or not self._text:
+            self._text = "".join(self._parts)
+            self._parts = [self._text]
+        for word in words:
+            found = self._text.find(word.word, self.end)
+            if found >= 0:
+                self.end = found + len(word.word)
+        return self.end
+
+
 @dataclass(eq=False)
 class _Utterance:
     stream: SynthesisStream
@@ -80,6 +111,7 @@ class _Utterance:
     chars: int = 0  # received
     counted: int = 0  # received, each run of whitespace as one (as chunks are)
     spoken: int = 0  # delivered as audio
+    transcript: _Transcript = field(default_factory=_Transcript)
 
     @property
     def waiting_chars(self) -> int:
@@ -243,6 +275,7 @@ class SpeechSession(SpeechConnection):
         utterance = ctx.current
         utterance.chars += len(text)
         utterance.counted += counted
+        utterance.transcript.add(text)
         ctx.last_text = time.monotonic()
         self._release_on_busy(ctx, utterance.stream.add_text, text)
         ctx.wake.set()
@@ -544,7 +577,10 @@ class SpeechSession(SpeechConnection):
                     )
                 )
             utterance.spoken += len(chunk.text)
-            await self._send_audio(ctx, path, chunk.text, chunk.offset, chunk.words, chunk.samples)
+            text_end = utterance.transcript.through(chunk.words)
+            await self._send_audio(
+                ctx, path, chunk.text, chunk.offset, chunk.words, text_end, chunk.samples
+            )
             audio_s += chunk.duration
             chunks += 1
             last = chunk
@@ -553,7 +589,8 @@ class SpeechSession(SpeechConnection):
                 return
             first_audio = time.monotonic()
         end = last.offset + last.duration if last else 0.0
-        await self._send_audio(ctx, path, "", end, ())  # the resampler's tail, if any
+        # the resampler's tail, if any
+        await self._send_audio(ctx, path, "", end, (), utterance.transcript.end)
         wall = time.monotonic() - utterance.started
         stats = {
             "ttfb_ms": round((first_audio - utterance.started) * 1000, 1),
@@ -573,6 +610,7 @@ class SpeechSession(SpeechConnection):
         text: str,
         offset: float,
         words: tuple[WordTiming, ...],
+        text_end: int,
         samples: np.ndarray | None = None,
     ) -> None:
         """One ``audio`` event: ``samples`` through the audio path, or with none, the path's
@@ -591,6 +629,7 @@ class SpeechSession(SpeechConnection):
             duration_s=(path.samples_out - before) / path.sample_rate,
             text=text,
             words=words,
+            text_end=text_end,
         )
         ctx.seq += 1
         await self._emit(event, audio=True)

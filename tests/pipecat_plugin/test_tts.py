@@ -488,6 +488,25 @@ async def test_a_dropped_connection_is_reopened(pipecat_server: LiveServer) -> N
     assert not errors(up)
 
 
+async def test_a_connection_dropped_mid_turn_is_resumed_without_losing_a_word(
+    pipecat_server: LiveServer,
+) -> None:
+    """The socket dies after the turn's first audio: the service reconnects, sends only the
+    text not yet spoken, and the turn goes on: every word once, no error (issue 24)."""
+    tts = SupertonicServerTTSService(url=pipecat_server.base_url, reconnect_backoff_s=0.05)
+    text = " ".join(f"Sentence {n} takes a while to say." for n in range(1, 13))
+
+    async def drop() -> None:
+        tts._link.current.conn._ws.transport.abort()  # a replica dies under the service
+
+    observer = WhenFirst(tts, TTSAudioRawFrame, drop)
+    down, up = await run(tts, [TTSSpeakFrame(text)], observers=[observer])
+    assert observer.fired and observer.failure is None, observer.failure
+    assert not errors(up), errors(up)
+    assert [f.text for f in down if isinstance(f, TTSTextFrame)] == text.split()
+    assert lifecycle(down) == [TTSStartedFrame, TTSAudioRawFrame, TTSStoppedFrame]
+
+
 async def test_the_stock_openai_service_speaks_through_our_server(
     pipecat_server: LiveServer,
 ) -> None:

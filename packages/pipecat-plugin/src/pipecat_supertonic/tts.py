@@ -57,6 +57,7 @@ try:
     from supertonic_core.mux import ConnectionLost, MuxContext, SessionError, SpeechMux
     from supertonic_core.options import ALIASES, OPTION_NAMES, Emoji
     from supertonic_core.protocol import Error
+    from supertonic_core.resume import ResumableContext
 except ModuleNotFoundError as e:
     logger.error(f"Exception: {e}")
     logger.error('In order to use Supertonic, you need to `uv add "pipecat-supertonic-stack"`.')
@@ -144,7 +145,7 @@ def _options(settings: SupertonicTTSSettings, names: Iterable[str] | None = None
 class _Turn:
     """One Pipecat turn (audio context): its session context and the task reading it."""
 
-    ctx: MuxContext
+    ctx: ResumableContext
     task: asyncio.Task[None] | None = None
     sent_text: bool = False
     ends_with_space: bool = True
@@ -393,8 +394,12 @@ class SupertonicBaseTTSService(TTSService):
         return text
 
     async def _open_turn(self, context_id: str) -> _Turn:
-        mux = await self._connection()
-        turn = self._turns[context_id] = _Turn(mux.open(context_id))
+        async def open_context() -> MuxContext:
+            return (await self._connection()).open(context_id)
+
+        # a lost connection (a replica killed or restarted) resumes on a new one
+        ctx = await ResumableContext(open_context, self._link.release).start()
+        turn = self._turns[context_id] = _Turn(ctx)
         turn.task = self.create_task(self._receive(context_id, turn), f"{self}::receive")
         return turn
 
@@ -434,8 +439,8 @@ class SupertonicBaseTTSService(TTSService):
         await self.append_to_audio_context(context_id, TTSStoppedFrame(context_id=context_id))
         await self.remove_audio_context(context_id)
 
-    async def _release(self, ctx: MuxContext) -> None:
-        if not await self._link.release(ctx):
+    async def _release(self, ctx: ResumableContext) -> None:
+        if not await ctx.release():
             logger.warning(f"{self}: context {ctx.id} did not end cleanly; using a new connection")
 
     # ------------------------------------------------------------------ connection

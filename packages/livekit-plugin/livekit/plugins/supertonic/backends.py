@@ -40,6 +40,7 @@ from supertonic_core.connect import EngineConnector, ServerConnector, SharedMux
 from supertonic_core.errors import ErrorCode
 from supertonic_core.mux import ConnectionLost, MuxContext, SpeechMux
 from supertonic_core.protocol import Error
+from supertonic_core.resume import ResumableContext
 
 from .log import logger
 
@@ -114,20 +115,26 @@ class Backend(ABC):
     secret: str | None = None
 
     @asynccontextmanager
-    async def context(self, *, timeout: float) -> AsyncIterator[MuxContext]:
+    async def context(self, *, timeout: float) -> AsyncIterator[ResumableContext]:
         """A fresh context, released (cancelled if unfinished) when the block exits; any
-        failure inside leaves as an ``APIError``."""
+        failure inside leaves as an ``APIError``. A connection lost mid-utterance (a
+        replica killed or restarted) is resumed on a new one (see the core's
+        :mod:`~supertonic_core.resume`)."""
+        context_id = utils.shortuuid("lk-")
+
+        async def open_context() -> MuxContext:
+            return (await self._acquire(timeout)).open(context_id)
+
         try:
-            mux = await self._acquire(timeout)
+            ctx = await ResumableContext(open_context, self._give_back).start()
         except Exception as exc:
             raise api_error(exc, secret=self.secret) from None  # the cause may quote the key
-        ctx = mux.open(utils.shortuuid("lk-"))
         try:
             yield ctx
         except Exception as exc:
             raise api_error(exc, secret=self.secret) from None
         finally:
-            await self._give_back(ctx)
+            await ctx.release()
 
     @abstractmethod
     async def _acquire(self, timeout: float) -> SpeechMux: ...

@@ -27,9 +27,9 @@ from livekit.agents.utils import is_given
 from livekit.agents.voice.io import TimedString
 from supertonic_core import Engine, RuntimeOptions, SynthesisOptions
 from supertonic_core.audio import check_sample_rate
-from supertonic_core.mux import MuxContext
 from supertonic_core.options import OPTION_NAMES, Emoji, SynthesisOverrides
 from supertonic_core.protocol import Audio, Error
+from supertonic_core.resume import ResumableContext
 
 from .backends import Backend, InProcessBackend, RemoteBackend, api_error_from_event
 from .models import TTSLanguages, TTSModels, TTSSampleRates, TTSVoices
@@ -275,7 +275,7 @@ async def _speech_context(
     output_emitter: tts.AudioEmitter,
     *,
     stream: bool,
-) -> AsyncIterator[MuxContext]:
+) -> AsyncIterator[ResumableContext]:
     """Start ``output_emitter`` (mono 16-bit PCM at the TTS's rate; ``stream``: one segment
     fed as text comes), then open one context on the backend, configured by ``opts`` (the
     options not given are the session's)."""
@@ -293,7 +293,7 @@ async def _speech_context(
 
 
 async def _play(
-    ctx: MuxContext,
+    ctx: ResumableContext,
     output_emitter: tts.AudioEmitter,
     sample_rate: int,
     timeout: float,

@@ -226,7 +226,11 @@ class RemoteBackend(Backend):
         self, *, base_url: str, api_key: str | None = None, max_session_duration: float = 300.0
     ) -> None:
         self.secret = api_key
-        self._connector = ServerConnector(base_url, api_key=api_key, config={"binary": True})
+        # A replica that is draining or restarting refuses with a code that may pass: the
+        # next attempt, through the same URL, reaches a healthy one behind the balancer.
+        self._connector = ServerConnector(
+            base_url, api_key=api_key, config={"binary": True}, attempts=3, backoff_s=0.25
+        )
         self._pool = utils.ConnectionPool[SpeechMux](
             connect_cb=self._connect,
             close_cb=self._disconnect,

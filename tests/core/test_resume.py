@@ -78,3 +78,21 @@ async def test_a_refusal_a_retry_cannot_fix_is_not_resumed(released_split: Engin
         assert len(replicas.muxes) == 1
     finally:
         await replicas.aclose()
+
+
+async def test_a_connection_lost_before_the_first_audio_is_resumed_too(
+    released_split: Engine,
+) -> None:
+    """Lost between opening and the first word (a replica that began to drain): the
+    settings and text sent into the dead connection are sent again on the new one."""
+    replicas = Replicas(released_split)
+    ctx = await ResumableContext(replicas.open_context, replicas.give_back).start()
+    try:
+        await replicas.muxes[0].aclose()
+        await ctx.configure(voice="M2")
+        await ctx.send_text(TEXT)
+        await ctx.close()
+        audio = [event async for event in ctx.utterance(idle_timeout=30)]
+        assert [w.word for a in audio for w in a.words] == TEXT.split()
+    finally:
+        await replicas.aclose()

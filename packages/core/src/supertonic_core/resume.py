@@ -84,7 +84,8 @@ class ResumableContext:
 
     async def configure(self, **fields: Any) -> None:
         self._config.update(fields)
-        await self.ctx.configure(**fields)
+        with contextlib.suppress(ConnectionError):  # kept: a resume sends it again
+            await self.ctx.configure(**fields)
 
     async def send_text(self, text: str) -> None:
         self._text.append(text)

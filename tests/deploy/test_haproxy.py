@@ -13,12 +13,16 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from livekit.agents import APIConnectOptions
+from livekit.agents.types import USERDATA_TIMED_TRANSCRIPT
+from livekit.plugins import supertonic
 from openai import OpenAI
 from supertonic_core.client import SpeechClient
 from supertonic_core.protocol import AudioEnd
@@ -26,6 +30,7 @@ from supertonic_core.protocol import AudioEnd
 from .conftest import DEPLOY
 
 CONFIG = DEPLOY / "haproxy" / "haproxy.cfg"
+GATED = DEPLOY.parent / "tests" / "server" / "gated_server.py"
 SERVER = Path(os.environ.get("VIRTUAL_ENV", ".venv")) / "bin" / "supertonic-server"
 
 pytestmark = pytest.mark.skipif(shutil.which("haproxy") is None, reason="haproxy not installed")
@@ -47,14 +52,29 @@ def poll(predicate, what: str, timeout: float = 60.0):
 
 
 class Replica:
-    def __init__(self, bundle: Path, logs: Path, name: str) -> None:
+    """A real server process; ``gated``: behind a chunk gate (tests/server/gated_server.py):
+    each stream sends its first chunk, then waits for :meth:`open_gate`."""
+
+    def __init__(self, bundle: Path, logs: Path, name: str, *, gated: bool = False) -> None:
         self.port = port()
         self.log = (logs / f"{name}.log").open("w")
         env = {**os.environ, "SUPERTONIC_MODEL_DIR": str(bundle)}
         args = ["--port", str(self.port), "--no-warmup", "--shutdown-grace", "30"]
+        self.gate: int | None = None
+        command = [str(SERVER)]
+        fds: tuple[int, ...] = ()
+        if gated:
+            read, self.gate = os.pipe()
+            command, fds = [sys.executable, str(GATED), str(read)], (read,)
         self.proc = subprocess.Popen(
-            [str(SERVER), *args], env=env, stdout=self.log, stderr=subprocess.STDOUT
+            [*command, *args], env=env, stdout=self.log, stderr=subprocess.STDOUT, pass_fds=fds
         )
+        if fds:
+            os.close(fds[0])
+
+    def open_gate(self) -> None:
+        assert self.gate is not None
+        os.write(self.gate, b"o")
 
     def ready(self) -> bool:
         try:
@@ -66,6 +86,8 @@ class Replica:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        if self.gate is not None:
+            os.close(self.gate)
         self.log.close()
 
 
@@ -89,9 +111,10 @@ class Balancer:
             ["haproxy", "-f", str(cfg)], stdout=self.log, stderr=subprocess.STDOUT
         )
         self.url = f"http://127.0.0.1:{self.port}"
+        self.ports = [replica.port for replica in replicas]
 
-    def states(self) -> dict[str, str]:
-        """``{"r1": "UP", ...}`` from HAProxy's own view."""
+    def stats(self) -> dict[str, list[str]]:
+        """HAProxy's ``show stat`` row of each replica (``r1``...), from its stats socket."""
         if self.proc.poll() is not None:
             raise AssertionError("haproxy exited; see haproxy.log")
         try:
@@ -103,10 +126,17 @@ class Balancer:
                     data += chunk
         except OSError:
             return {}
-        rows = [
-            line.split(",") for line in data.decode().splitlines() if line.startswith("replicas,")
-        ]
-        return {row[1]: row[17].split(" ")[0] for row in rows if row[1].startswith("r")}
+        rows = [line.split(",") for line in data.decode().splitlines()]
+        return {row[1]: row for row in rows if row[0] == "replicas" and row[1].startswith("r")}
+
+    def states(self) -> dict[str, str]:
+        """``{"r1": "UP", ...}`` from HAProxy's own view."""
+        return {name: row[17].split(" ")[0] for name, row in self.stats().items()}
+
+    def sessions(self, replica: Replica) -> int:
+        """Connections HAProxy holds open to ``replica`` now (``scur``)."""
+        name = f"r{self.ports.index(replica.port) + 1}"
+        return int(self.stats().get(name, ["0"] * 5)[4] or 0)
 
     def stop(self) -> None:
         self.proc.kill()
@@ -115,8 +145,11 @@ class Balancer:
 
 
 @pytest.fixture
-def fleet(tiny_bundle_dir: Path, tmp_path: Path) -> Iterator[tuple[Balancer, list[Replica]]]:
-    replicas = [Replica(tiny_bundle_dir, tmp_path, f"r{n}") for n in (1, 2)]
+def fleet(
+    tiny_bundle_dir: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[tuple[Balancer, list[Replica]]]:
+    gated = getattr(request, "param", False)
+    replicas = [Replica(tiny_bundle_dir, tmp_path, f"r{n}", gated=gated) for n in (1, 2)]
     balancer = None
     try:
         for replica in replicas:
@@ -186,3 +219,32 @@ def test_a_draining_replica_gets_no_new_connection(fleet: tuple[Balancer, list[R
             assert r1.proc.poll() is None  # still draining, its stream still open
             for _ in range(4):
                 assert speak(balancer.url)[:4] == b"RIFF"
+
+
+@pytest.mark.parametrize("fleet", [True], indirect=True)
+async def test_a_replica_killed_mid_utterance_is_resumed_on_the_other(
+    fleet: tuple[Balancer, list[Replica]],
+) -> None:
+    """Both replicas hold every stream after its first chunk. A LiveKit stream through the
+    balancer gets its first audio; the replica serving it is SIGKILLed; the stream goes on
+    on the other replica (its gate opened) with only the text not yet spoken: every word of
+    the transcript once, and no error (issue 24)."""
+    balancer, replicas = fleet
+    text = " ".join(f"Sentence {n} is said exactly once." for n in range(1, 9))
+    tts_ = supertonic.TTS(base_url=balancer.url)
+    try:
+        stream = tts_.stream(conn_options=APIConnectOptions(max_retry=0, timeout=30))
+        stream.push_text(text)
+        stream.end_input()
+        events = [await asyncio.wait_for(anext(stream), 30)]
+        serving = poll(lambda: [r for r in replicas if balancer.sessions(r) > 0], "a session")
+        (victim,) = serving
+        (other,) = [r for r in replicas if r is not victim]
+        victim.proc.send_signal(signal.SIGKILL)
+        other.open_gate()
+        events += [event async for event in stream]
+        words = [t for e in events for t in e.frame.userdata.get(USERDATA_TIMED_TRANSCRIPT, [])]
+        assert "".join(words).split() == text.split()
+        await stream.aclose()
+    finally:
+        await tts_.aclose()

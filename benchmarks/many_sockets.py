@@ -2,7 +2,7 @@
 
 Voice platforms keep a socket open per call. For each count of idle sockets (``--idle``,
 default ``0,1000``) this starts a fresh ``supertonic-server`` on 127.0.0.1 (``full``
-synthetic bundle), opens the idle sockets from a separate process (each greets, then sends
+synthetic bundle, or ``--profile tiny``), opens the idle sockets from a separate process (each greets, then sends
 a keep-alive ``ping`` every ``--ping-s`` seconds and reads the ``pong``), and measures:
 
 - the server's resident memory before and after they open, per idle socket;
@@ -162,8 +162,14 @@ def main() -> int:
     parser.add_argument("--idle", default="0,1000", help="comma list of idle socket counts")
     parser.add_argument("--rounds", type=int, default=6, help="replies per speaker")
     parser.add_argument("--ping-s", type=float, default=20.0, help="keep-alive interval")
+    parser.add_argument(
+        "--profile",
+        choices=("tiny", "full"),
+        default="full",
+        help="tiny: the model costs little, so what the idle sockets cost shows",
+    )
     args = parser.parse_args()
-    bundle = machine_and_bundle("full")
+    bundle = machine_and_bundle(args.profile)
     results = [run(int(n), args, bundle) for n in args.idle.split(",")]
     print(
         "\n| idle sockets | RSS before → open | per idle socket | threads | first audio p50 / p95 | loop lag p50 / p99 |"

@@ -211,15 +211,25 @@ def test_bad_uploads_get_the_sdks_typed_errors(sdk: SdkClient, tmp_path: Path):
     assert long_name["status_code"] == 400 and "100" in long_name["message"]
 
 
-def create_from_sdk(sdk_python: str, server: LiveServer, style: Path) -> tuple[dict, dict]:
-    """List the custom voices, then create one from ``style``, through the real SDK."""
-    return SdkClient(sdk_python, server).run(
-        {"op": "custom_voices.list_custom_voices"},
-        {
-            "op": "custom_voices.create_cloned_voice",
-            "kwargs": {"files": {"file_name": "v.json", "$file": str(style)}, "name": "X"},
-        },
-    )
+def clone_in_data_dir(
+    sdk_python: str, settings: Settings, data_dir: Path, tmp_path: Path, env: pytest.MonkeyPatch
+) -> tuple[dict, dict]:
+    """Start a server with ``SUPERTONIC_DATA_DIR=data_dir`` and no --voices-dir, then list
+    the custom voices and create one, through the real SDK."""
+    env.setenv("SUPERTONIC_DATA_DIR", str(data_dir))
+    server = LiveServer(settings.model_copy(update={"warmup": False})).start()
+    try:
+        style = tmp_path / "v.json"
+        style.write_text((server.engine.bundle.voices_dir / "F1.json").read_text())
+        return SdkClient(sdk_python, server).run(
+            {"op": "custom_voices.list_custom_voices"},
+            {
+                "op": "custom_voices.create_cloned_voice",
+                "kwargs": {"files": {"file_name": "v.json", "$file": str(style)}, "name": "X"},
+            },
+        )
+    finally:
+        server.stop()
 
 
 def test_custom_voices_work_out_of_the_box_in_the_per_user_data_folder(
@@ -227,17 +237,10 @@ def test_custom_voices_work_out_of_the_box_in_the_per_user_data_folder(
 ):
     """A server started as the README says (no --voices-dir) keeps custom voices in the
     per-user data folder: the SDK's cloned-voice calls work (they were 403 before)."""
-    monkeypatch.setenv("SUPERTONIC_DATA_DIR", str(tmp_path / "data"))
-    server = LiveServer(base_settings.model_copy(update={"warmup": False})).start()
-    try:
-        style = tmp_path / "v.json"
-        style.write_text((server.engine.bundle.voices_dir / "F1.json").read_text())
-        listed, created = create_from_sdk(sdk_python, server, style)
-        assert listed["value"]["items"] == []
-        voice_id = created["value"]["voice_id"]
-        assert (tmp_path / "data" / "voices" / f"{voice_id}.json").is_file()
-    finally:
-        server.stop()
+    data = tmp_path / "data"
+    listed, created = clone_in_data_dir(sdk_python, base_settings, data, tmp_path, monkeypatch)
+    assert listed["value"]["items"] == []
+    assert (data / "voices" / f"{created['value']['voice_id']}.json").is_file()
 
 
 def test_a_data_folder_that_cannot_be_made_leaves_custom_voices_off_and_says_why(
@@ -245,14 +248,7 @@ def test_a_data_folder_that_cannot_be_made_leaves_custom_voices_off_and_says_why
 ):
     blocked = tmp_path / "a-file"
     blocked.write_text("")
-    monkeypatch.setenv("SUPERTONIC_DATA_DIR", str(blocked))
-    server = LiveServer(base_settings.model_copy(update={"warmup": False})).start()
-    try:
-        style = tmp_path / "v.json"
-        style.write_text((server.engine.bundle.voices_dir / "F1.json").read_text())
-        listed, created = create_from_sdk(sdk_python, server, style)
-        assert listed["value"]["items"] == []
-        assert (created["class"], created["status_code"]) == ("ForbiddenErrorResponse", 403)
-        assert "--voices-dir" in created["message"] and str(blocked) in created["message"]
-    finally:
-        server.stop()
+    listed, created = clone_in_data_dir(sdk_python, base_settings, blocked, tmp_path, monkeypatch)
+    assert listed["value"]["items"] == []
+    assert (created["class"], created["status_code"]) == ("ForbiddenErrorResponse", 403)
+    assert "--voices-dir" in created["message"] and str(blocked) in created["message"]

@@ -9,6 +9,8 @@ Each class also inherits the builtin that fits, so generic handlers keep working
     │   ├── UnknownVoiceError                   voice name not known; lists the valid ones
     │   ├── UnknownLanguageError                language code not known; lists the valid ones
     │   ├── InvalidOptionError                  speed, steps, seed, ... out of range
+    │   ├── UnknownLexiconError                 dictionary name not loaded; lists the loaded ones
+    │   ├── LexiconError                        a pronunciation dictionary that cannot be used
     │   └── VoiceStyleError                     a style JSON file that is not a valid style
     ├── BundleError                             a model bundle that cannot be used
     │   ├── BundleNotFoundError (FileNotFoundError)
@@ -220,6 +222,31 @@ class InvalidOptionError(InvalidInputError):
         self.value = value
         message = message or f"{name} must be {expected}, got {quote_value(value)}"
         super().__init__(message, param=name)
+
+
+class UnknownLexiconError(InvalidInputError):
+    """Example: ``unknown pronunciation dictionary 'medical'; loaded: brands, names``"""
+
+    def __init__(self, name: str, loaded: Iterable[str]) -> None:
+        self.lexicon = name
+        self.loaded = list(loaded)
+        known = ", ".join(self.loaded) if self.loaded else "none (the server has no --lexicon)"
+        super().__init__(
+            f"unknown pronunciation dictionary {quote_value(name)}; loaded: {known}",
+            param="lexicons",
+        )
+
+
+class LexiconError(InvalidInputError):
+    """A pronunciation dictionary (a PLS or JSON file) that cannot be used; names the source
+    and the problem.
+
+    Example: ``pronunciation dictionary brands.pls: line 3: <alias> is empty``
+    """
+
+    def __init__(self, source: str, problem: str) -> None:
+        self.source = source
+        super().__init__(f"pronunciation dictionary {source}: {problem}", param="lexicons")
 
 
 class VoiceStyleError(InvalidInputError):

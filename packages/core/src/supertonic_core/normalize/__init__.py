@@ -9,6 +9,9 @@ rewrites text into what a speaker says, per language, before chunking:
   ``num2words`` through :mod:`.say`, the rest from :mod:`.lexicon`);
 - :mod:`.markup`: markdown and chat formatting, URLs, e-mail addresses, emoji;
 - :mod:`.pauses`: ``[pause:500ms]`` and ``<break time="1s"/>`` become silence;
+- :mod:`.streaming`: ``<lang xml:lang="fr">`` spans and detected sentences switch the
+  language (:class:`Switch`), and the request's pronunciation dictionaries
+  (:mod:`supertonic_core.pronunciation`) respell words;
 - :mod:`.mapping`: every spoken character maps back to the original, so word timings
   name what the LLM wrote;
 - :mod:`.streaming`: token-by-token input gives the same result as the whole text.
@@ -16,25 +19,46 @@ rewrites text into what a speaker says, per language, before chunking:
 
 from __future__ import annotations
 
-from .mapping import Pause, SpokenText
+from typing import TYPE_CHECKING
+
+from .mapping import Pause, SpokenText, Switch
 from .pauses import MAX_PAUSE_S
-from .streaming import StreamNormalizer
+from .streaming import Detector, StreamNormalizer
+
+if TYPE_CHECKING:
+    from ..pronunciation import Pronunciations
 
 __all__ = [
     "MAX_PAUSE_S",
+    "Detector",
     "Pause",
     "SpokenText",
     "StreamNormalizer",
+    "Switch",
     "speak",
 ]
 
 
-def speak(text: str, lang: str = "en", *, emoji: str = "remove") -> str:
+def speak(
+    text: str,
+    lang: str = "en",
+    *,
+    emoji: str = "remove",
+    pronunciations: Pronunciations | None = None,
+    detect: Detector | None = None,
+) -> str:
     """The spoken form of ``text``, whitespace collapsed, a pause shown as ``[pause:N]``
-    (seconds): for tests, the CLI and anyone checking what will be said."""
-    normalizer = StreamNormalizer(lang, name_emoji=emoji == "name")
+    (seconds) and a change of language as ``[lang:fr]``: for tests, the CLI and anyone
+    checking what will be said."""
+    normalizer = StreamNormalizer(
+        lang, name_emoji=emoji == "name", pronunciations=pronunciations, detect=detect
+    )
     parts = [
-        f" [pause:{item.seconds:g}] " if isinstance(item, Pause) else item
+        f" [pause:{item.seconds:g}] "
+        if isinstance(item, Pause)
+        else f" [lang:{item.lang}] "
+        if isinstance(item, Switch)
+        else item
         for item in normalizer.whole(text)
     ]
     return " ".join("".join(parts).split())

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     import re
 
+    from ..pronunciation import Respeller
     from .lexicon import Lexicon
     from .mapping import Pause, SpokenText
 
@@ -35,6 +36,11 @@ class Context:
     out: SpokenText
     rules: Runner
     pauses: list[tuple[int, Pause]] = field(default_factory=list)
+    words: Respeller | None = None  # the request's pronunciation dictionaries, this language
+
+    def respell(self, spoken: str, start: int, end: int) -> None:
+        """Say a dictionary's respelling for ``text[start:end]``, as the entry spells it."""
+        self.out.replace(spoken, self.base + start, self.base + end)
 
     def say(self, spoken: str, start: int, end: int) -> None:
         """Speak ``spoken`` for ``text[start:end]`` (Japanese number words run together)."""

@@ -21,6 +21,14 @@ class Pause:
     source: tuple[int, int]  # the tag's span in the original text
 
 
+@dataclass(frozen=True, slots=True)
+class Switch:
+    """The text after this is in ``lang`` (a ``<lang xml:lang="fr">`` span, its end, or a
+    sentence whose language was detected): a chunk never holds two languages."""
+
+    lang: str
+
+
 class SpokenText:
     """Append-only spoken text with its source map.
 

@@ -50,12 +50,51 @@ class Rules:
 
     def run(self, ctx: Context, start: int, end: int) -> None:
         """Normalise ``ctx.text[start:end]`` into ``ctx.out``."""
+        if ctx.words is not None:
+            self._run_with_words(ctx, start, end)
+            return
         pos = start
         for m in self.pattern.finditer(ctx.text, start, end):
             if m.start() > pos:
                 ctx.copy(pos, m.start())
             self.handlers[m.lastgroup or ""](m, ctx)
             pos = m.end()
+        if end > pos:
+            ctx.copy(pos, end)
+
+    def _run_with_words(self, ctx: Context, start: int, end: int) -> None:
+        """:meth:`run` with the request's pronunciation dictionaries: of a rule's match and
+        a dictionary's key, the one that starts first is read, then the longer, then the
+        key (so an entry for ``Dr.`` replaces the abbreviation, while a heading, a link or
+        "Louis XIV" read the keys inside them through :meth:`Context.recurse`)."""
+        words, text = ctx.words, ctx.text
+        assert words is not None
+        rules = self.pattern.finditer(text, start, end)
+        rule, word = next(rules, None), words.search(text, start, end)
+        pos = start
+        while rule is not None or word is not None:
+            if word is not None and (
+                rule is None
+                or word.start < rule.start()
+                or (word.start == rule.start() and word.end >= rule.end())
+            ):
+                if word.start > pos:
+                    ctx.copy(pos, word.start)
+                ctx.respell(word.spoken, word.start, word.end)
+                pos = word.end
+                if rule is not None and rule.start() < pos:  # read again after the key
+                    rules = self.pattern.finditer(text, pos, end)
+                    rule = next(rules, None)
+                word = words.search(text, pos, end)
+                continue
+            assert rule is not None
+            if rule.start() > pos:
+                ctx.copy(pos, rule.start())
+            self.handlers[rule.lastgroup or ""](rule, ctx)
+            pos = rule.end()
+            rule = next(rules, None)
+            if word is not None and word.start < pos:
+                word = words.search(text, pos, end)
         if end > pos:
             ctx.copy(pos, end)
 

@@ -8,7 +8,7 @@ cancellation and scheduling.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +19,10 @@ from .chunk_request import ChunkRequest
 from .errors import EmptyTextError, UnsupportedCharactersError, quote_value
 from .frontend import FrontEnd
 from .languages import check_language
-from .normalize import Pause, StreamNormalizer
+from .normalize import Pause
 from .options import SynthesisOptions
 from .phrase_cache import PhraseCache
+from .pronunciation import PronunciationDictionary
 from .runtime import Runtime, RuntimeOptions
 from .scheduler import Scheduler
 from .stream import AudioChunk, SynthesisStream
@@ -46,6 +47,8 @@ class Engine:
             audio); None: no short first chunk.
         phrase_cache: entries of the phrase cache (short chunks served again without
             synthesis, see :mod:`.phrase_cache`); 0 turns it off.
+        lexicons: pronunciation dictionaries requests may name (``lexicons``), each by its
+            name; a request that names none gets them all.
     """
 
     def __init__(
@@ -60,14 +63,21 @@ class Engine:
         max_queue: int = 64,
         first_chunk_chars: int | None = 50,
         phrase_cache: int = 0,
+        lexicons: Iterable[PronunciationDictionary] = (),
     ) -> None:
         self.bundle = bundle
         self.voices = VoiceLibrary(bundle.voices_dir, voices_dir)
         self.languages: tuple[str, ...] = bundle.spec.languages
-        self.defaults = self._resolved(defaults or SynthesisOptions())
         self.first_chunk_chars = first_chunk_chars
         self.indexer = TextIndexer.from_file(bundle.indexer_path)
-        self.front_end = FrontEnd(self.indexer, self.voices, tagged=bundle.spec.tagged)
+        self.front_end = FrontEnd(
+            self.indexer,
+            self.voices,
+            tagged=bundle.spec.tagged,
+            languages=self.languages,
+            lexicons=lexicons,
+        )
+        self.defaults = self._resolved(defaults or SynthesisOptions())
         self.runtime = Runtime(bundle, runtime)
         self.scheduler = Scheduler(
             self.runtime,
@@ -129,27 +139,45 @@ class Engine:
             "providers": self.providers,
             "voices": self.voices.names(),
             "languages": list(self.languages),
+            "lexicons": [d.info() for d in self.lexicons.values()],
         }
+
+    @property
+    def lexicons(self) -> dict[str, PronunciationDictionary]:
+        """The pronunciation dictionaries requests may name, by name."""
+        return self.front_end.lexicons
 
     # --------------------------------------------------------------- requests
 
     def options(self, **overrides: Any) -> SynthesisOptions:
-        """Defaults with ``overrides`` (None values ignored), checked, voice and language
-        resolved against the model (:class:`InvalidInputError` naming the bad value)."""
+        """Defaults with ``overrides`` (None values ignored), checked, voice, language and
+        dictionaries resolved against the model (:class:`InvalidInputError` naming the bad
+        value). ``lang="auto"`` is the default language with ``detect_lang``."""
         return self._resolved(self.defaults.merged(overrides))
 
     def style(self, voice: str) -> VoiceStyle:
         return self.front_end.style(voice)
 
-    def check_text(self, text: str, lang: str, *, normalize: bool = True) -> None:
+    def check_text(
+        self,
+        text: str,
+        lang: str,
+        *,
+        normalize: bool = True,
+        options: SynthesisOptions | None = None,
+    ) -> None:
         """Raise before any audio is produced if ``text`` cannot be spoken at all
         (``normalize``: as the normaliser rewrites it; a text of pause tags only is
-        silence, and fine)."""
+        silence, and fine). With ``options``, as they read it (its language, dictionaries
+        and detection; ``lang`` and ``normalize`` are then its own)."""
         if not isinstance(text, str) or not text.strip():
             raise EmptyTextError()
-        check_language(lang, self.languages)
-        if normalize:
-            items = StreamNormalizer(lang).whole(text)
+        if options is None:
+            options = SynthesisOptions(lang=lang, normalize=normalize, lexicons=())
+        check_language(options.lang, self.languages)
+        normalizer = self.front_end.normalizer(options)
+        if normalizer is not None and options.normalize:
+            items = normalizer.whole(text)
             text = "".join(i for i in items if isinstance(i, str))
             if not is_speakable(text) and any(isinstance(i, Pause) for i in items):
                 return
@@ -208,7 +236,7 @@ class Engine:
         :class:`CapacityError`, as for any stream).
         """
         opts = options or self.options()
-        self.check_text(text, opts.lang, normalize=opts.normalize)
+        self.check_text(text, opts.lang, options=opts)
         stream = self.open_stream(opts)
         try:
             stream.add_text(text)
@@ -238,7 +266,15 @@ class Engine:
     # --------------------------------------------------------------- internals
 
     def _resolved(self, opts: SynthesisOptions) -> SynthesisOptions:
-        """``opts`` with its language code canonical, once the voice resolves."""
-        lang = check_language(opts.lang, self.languages)
+        """``opts`` with its language code canonical (``auto``: the default language, each
+        sentence detected), once the voice and the dictionaries resolve."""
+        update: dict[str, Any] = {}
+        if opts.lang.strip().lower() == "auto":
+            fallback = getattr(self, "defaults", None)
+            update = {"lang": fallback.lang if fallback else "en", "detect_lang": True}
+        else:
+            update = {"lang": check_language(opts.lang, self.languages)}
         self.voices.resolve(opts.voice)
-        return opts.model_copy(update={"lang": lang})
+        resolved = opts.model_copy(update=update)
+        self.front_end.pronunciations(resolved)  # an unknown name fails here
+        return resolved

@@ -28,7 +28,8 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
-from .errors import InvalidOptionError, quote_value
+from .errors import InvalidOptionError, LexiconError, quote_value
+from .pronunciation import MAX_ALIAS_CHARS, MAX_INLINE_ENTRIES, MAX_KEY_CHARS, entry
 
 SPEED_RANGE = (0.5, 2.0)
 STEPS_RANGE = (1, 32)
@@ -55,6 +56,21 @@ def _unicode(value: str | None) -> str | None:
 #: A string option: strict (no number or boolean turned into text) and valid Unicode (JSON
 #: can carry a lone surrogate, which no reply, log or model input can encode).
 Text = Annotated[str, Field(strict=True), AfterValidator(_unicode)]
+
+
+def _respellings(value: dict[str, str] | None) -> dict[str, str] | None:
+    """Each inline entry checked as a dictionary's would be (whitespace, lengths)."""
+    for written, spoken in (value or {}).items():
+        try:
+            entry(written, spoken, source="pronunciations")
+        except LexiconError as exc:
+            problem = str(exc).removeprefix("pronunciation dictionary pronunciations: ")
+            raise PydanticCustomError("supertonic_respelling", problem) from None
+    return value
+
+
+Written = Annotated[Text, Field(min_length=1, max_length=MAX_KEY_CHARS)]
+Spoken = Annotated[Text, Field(min_length=1, max_length=MAX_ALIAS_CHARS)]
 
 
 class SynthesisOptions(BaseModel):
@@ -111,6 +127,25 @@ class SynthesisOptions(BaseModel):
         "remove",
         description="With normalize: drop emoji, or read their names where the language has them.",
     )
+    detect_lang: bool = Field(
+        False,
+        strict=True,
+        description="Give each sentence the language detected for it where the detector is "
+        "sure, lang where it is not (lang 'auto' turns this on).",
+    )
+    lexicons: tuple[Text, ...] | None = Field(
+        None,
+        description="With normalize: the server's pronunciation dictionaries to apply, by name "
+        "(each --lexicon file's name without its extension), the first winning where two give "
+        "a word; null: every one the server loaded; []: none.",
+    )
+    pronunciations: Annotated[dict[Written, Spoken] | None, AfterValidator(_respellings)] = Field(
+        None,
+        max_length=MAX_INLINE_ENTRIES,
+        description="With normalize: respellings of this request, written form to what to say "
+        f"({{'SQL': 'sequel', 'Nguyen': 'Win'}}), in every language, before the dictionaries; "
+        f"at most {MAX_INLINE_ENTRIES}, written forms up to {MAX_KEY_CHARS} characters.",
+    )
 
     @classmethod
     def checked(cls, **values: Any) -> SynthesisOptions:
@@ -160,6 +195,14 @@ def expected(name: str, model: type[BaseModel] = SynthesisOptions) -> str:
         lo = getattr(rule, "ge", lo)
         hi = getattr(rule, "le", hi)
     annotation = str(info.annotation)
+    if "dict" in annotation:
+        return (
+            f"an object of written: spoken forms or null (at most {MAX_INLINE_ENTRIES} entries; "
+            f"written forms of 1 to {MAX_KEY_CHARS} characters, spoken ones of 1 to "
+            f"{MAX_ALIAS_CHARS})"
+        )
+    if "tuple" in annotation:
+        return "a list of dictionary names or null"
     if "Literal" in annotation:
         choices = annotation.split("[", 1)[1].rstrip("]").replace("'", "")
         return f"one of {choices}"
@@ -195,6 +238,8 @@ def option_error(error: Any, model: type[BaseModel] = SynthesisOptions) -> Inval
         return InvalidOptionError(name, value, str(error.get("msg", "valid")))
     if kind.endswith("_unicode"):
         return InvalidOptionError(name, value, "valid Unicode (no lone surrogate)")
+    if kind == "supertonic_respelling":
+        return InvalidOptionError(name, value, "", message=f"{name}: {error.get('msg')}")
     words = expected(field, model)
     ctx = error.get("ctx") or {}
     if kind in ("greater_than_equal", "less_than_equal") and " between " in words:

@@ -2,7 +2,9 @@
 
 Text comes in whole or piece by piece (normalised, then split by :mod:`.chunking`). Each
 chunk is checked and encoded as it is released, so bad text fails before any audio, and a
-pause asked for in the text becomes a chunk of silence. A chunk's extent may still change
+pause asked for in the text becomes a chunk of silence. Each chunk has one language: where
+the text changes language (a ``<lang>`` span, a sentence detected in another), the text
+before ends a chunk, as at a pause. A chunk's extent may still change
 when the stream hands it to the scheduler (:meth:`ChunkPlan.fit`): cut to what the
 listener's lead pays for, or packed with the chunks after it. Only the new texts that makes
 are encoded then.
@@ -21,7 +23,7 @@ from typing import TYPE_CHECKING
 from .audio import pause_after
 from .chunking import Boundary, IncrementalSplitter, Piece, cut_head, join_without_space
 from .errors import InvalidInputError
-from .normalize import Pause, StreamNormalizer
+from .normalize import Pause, Switch
 from .punctuation import Mark, final_mark
 from .text import is_speakable
 
@@ -42,6 +44,7 @@ class Planned:
     ids: np.ndarray | None = None  # its token ids; None: nothing speakable, only a pause
     silence: float | None = None  # a pause asked for in the text: exactly this, no speech
     future: Future[np.ndarray] | None = None  # its audio, once handed to the scheduler
+    lang: str = ""  # its language (the stream's, a span's or a detected sentence's)
 
     def pause(self, lang: str, *, last: bool) -> float:
         """Seconds of silence after this chunk: the pause asked for in the text, else none
@@ -64,8 +67,8 @@ class ChunkPlan:
     """The chunks of one stream not delivered yet (:attr:`items`, in order).
 
     Args:
-        front_end: encodes the chunks.
-        options: the stream's language, normalisation and emoji choice.
+        front_end: encodes the chunks and reads the text aloud (its normaliser).
+        options: the stream's language, normalisation, dictionaries and emoji choice.
         first_chunk_chars: the first chunk is kept under this length; None: no short first
             chunk.
         accept: called before a chunk joins the plan; False drops it (the stream is closed),
@@ -82,14 +85,11 @@ class ChunkPlan:
     ) -> None:
         self.items: deque[Planned] = deque()
         self._front_end = front_end
-        self._lang = options.lang
+        self._lang = options.lang  # of the text the splitter holds
         self._accept = accept
+        self._first_chunk_chars = first_chunk_chars
         self._splitter = IncrementalSplitter(options.lang, first_chunk_chars=first_chunk_chars)
-        self._normalizer = (
-            StreamNormalizer(options.lang, name_emoji=options.emoji == "name")
-            if options.normalize
-            else None
-        )
+        self._normalizer = front_end.normalizer(options)
 
     def add_text(self, delta: str) -> list[str]:
         """Feed a text delta; returns the chunks it released (their end is certain)."""
@@ -103,10 +103,27 @@ class ChunkPlan:
         return released + self._add_all(self._splitter.flush_pieces())
 
     def add_chunk(self, text: str, end: Boundary = Boundary.SENTENCE) -> None:
-        """Plan one chunk as is (encoded now: bad text fails here)."""
-        text = text.strip()
-        if text:
-            self._queue(self._planned(text, end))
+        """Plan ``text`` as one chunk, after the text given so far (encoded now: bad text
+        fails here). Normalised, it may become several: a pause asked for in it is
+        silence of its own, and each language its own chunk."""
+        self.flush()
+        if self._normalizer is None:
+            self._chunk(text, end)
+            return
+        items = [*self._normalizer.push(text), *self._normalizer.flush()]
+        pieces: list[Piece] = []
+        for item in [*items, None]:  # None: the end of the text
+            if isinstance(item, str):
+                pieces.append(Piece(item, end))
+                continue
+            spoken = " ".join("".join(p.text for p in pieces).split())
+            pieces = []
+            inside = item is not None and final_mark(spoken, self._lang) is not Mark.SENTENCE
+            self._plan_all([Piece(spoken, Boundary.CUT if inside else end)] if spoken else [])
+            if isinstance(item, Pause):
+                self._queue(Planned("", silence=item.seconds, lang=self._lang))
+            elif isinstance(item, Switch):
+                self._switch(item.lang)
 
     def align(self, text: str, words: list[WordTiming]) -> tuple[str, list[WordTiming]]:
         """A chunk's text and word timings on what was written, before normalisation."""
@@ -121,34 +138,42 @@ class ChunkPlan:
         if len(item.text) > chars:
             head, rest = cut_head(item.text, chars)
             if rest:
-                self.items[position] = self._planned(head, Boundary.CUT)
-                self.items.insert(position + 1, self._planned(rest, item.end))
+                self.items[position] = self._planned(head, Boundary.CUT, item.lang)
+                self.items.insert(position + 1, self._planned(rest, item.end, item.lang))
             return
         merged, end = item.text, item.end
         while position + 1 < len(self.items) and end is not Boundary.PARAGRAPH:
             nxt = self.items[position + 1]
-            if nxt.ids is None or len(merged) + 1 + len(nxt.text) > chars:
+            if nxt.ids is None or nxt.lang != item.lang or len(merged) + 1 + len(nxt.text) > chars:
                 break
             space = "" if join_without_space(merged, nxt.text) else " "
             merged, end = f"{merged}{space}{nxt.text}", nxt.end
             del self.items[position + 1]
         if merged != item.text:
-            self.items[position] = self._planned(merged, end)
+            self.items[position] = self._planned(merged, end, item.lang)
 
     # ------------------------------------------------------------------ internals
 
-    def _planned(self, text: str, end: Boundary) -> Planned:
+    def _planned(self, text: str, end: Boundary, lang: str) -> Planned:
         if not is_speakable(text):
-            return Planned(text, end)
-        return Planned(text, end, self._front_end.encode(text, self._lang, cut=end is Boundary.CUT))
+            return Planned(text, end, lang=lang)
+        ids = self._front_end.encode(text, lang, cut=end is Boundary.CUT)
+        return Planned(text, end, ids, lang=lang)
+
+    def _chunk(self, text: str, end: Boundary) -> None:
+        """Plan one chunk of text in the current language, as is."""
+        text = text.strip()
+        if text:
+            self._queue(self._planned(text, end, self._lang))
 
     def _queue(self, item: Planned) -> None:
         if self._accept():
             self.items.append(item)
+            self._first_chunk_chars = None  # a new splitter (another language) starts as any
 
-    def _speak(self, items: list[str | Pause]) -> list[str]:
-        """Feed normalised text to the splitter; a pause ends the text before it (cut,
-        unless it ends a sentence) and queues its silence."""
+    def _speak(self, items: list[str | Pause | Switch]) -> list[str]:
+        """Feed normalised text to the splitter; a pause or a change of language ends the
+        text before it (cut, unless it ends a sentence); a pause queues its silence."""
         released: list[str] = []
         for item in items:
             if isinstance(item, str):
@@ -158,17 +183,29 @@ class ChunkPlan:
             if pieces and final_mark(pieces[-1].text, self._lang) is not Mark.SENTENCE:
                 pieces[-1] = Piece(pieces[-1].text, Boundary.CUT)
             released += self._add_all(pieces)
-            self._queue(Planned("", silence=item.seconds))
+            if isinstance(item, Pause):
+                self._queue(Planned("", silence=item.seconds, lang=self._lang))
+            else:
+                self._switch(item.lang)
         return released
+
+    def _switch(self, lang: str) -> None:
+        """The text from here on is in ``lang`` (the splitter holds none: it was flushed)."""
+        if lang != self._lang:
+            self._lang = lang
+            self._splitter = IncrementalSplitter(lang, first_chunk_chars=self._first_chunk_chars)
 
     def _add_all(self, pieces: list[Piece]) -> list[str]:
         """Plan every good chunk; a bad one is reported after the rest are planned."""
+        self._plan_all(pieces)
+        return [p.text for p in pieces]
+
+    def _plan_all(self, pieces: list[Piece]) -> None:
         error: InvalidInputError | None = None
         for piece in pieces:
             try:
-                self.add_chunk(piece.text, piece.end)
+                self._chunk(piece.text, piece.end)
             except InvalidInputError as exc:
                 error = error or exc
         if error is not None:
             raise error
-        return [p.text for p in pieces]

@@ -148,7 +148,10 @@ class _Layer:
             body = _trie(self.folded)
             self.patterns.append((re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE), False))
         self.parts = frozenset(
-            part for key in (*self.exact, *self.folded) if " " in key for part in key.lower().split()
+            part
+            for key in (*self.exact, *self.folded)
+            if " " in key
+            for part in key.lower().split()
         )
 
     def spoken(self, written: str, exact: bool) -> str | None:
@@ -252,7 +255,9 @@ class PronunciationDictionary:
         return self._layers[lang]
 
     @classmethod
-    def from_mapping(cls, name: str, mapping: object, *, source: str = "") -> PronunciationDictionary:
+    def from_mapping(
+        cls, name: str, mapping: object, *, source: str = ""
+    ) -> PronunciationDictionary:
         """From JSON's shape: ``{"SQL": "sequel", "de": {"SQL": "Es-Ku-El"}}``."""
         source = source or name
         if not isinstance(mapping, Mapping):
@@ -276,8 +281,12 @@ def _is_entry(value: Mapping[str, Any]) -> bool:
 def _json_entry(key: object, value: object, lang: str, source: str) -> Entry:
     if isinstance(value, Mapping):
         if not _is_entry(value):
-            raise LexiconError(source, f"{key!r}: an entry is text or {{'alias': ..., 'match_case': ...}}")
-        return entry(key, value["alias"], lang=lang, match_case=value.get("match_case"), source=source)
+            raise LexiconError(
+                source, f"{key!r}: an entry is text or {{'alias': ..., 'match_case': ...}}"
+            )
+        return entry(
+            key, value["alias"], lang=lang, match_case=value.get("match_case"), source=source
+        )
     return entry(key, value, lang=lang, source=source)
 
 

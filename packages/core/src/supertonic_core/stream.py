@@ -123,7 +123,6 @@ class SynthesisStream:
         self._ended = False
         self._index = 0  # chunks delivered
         self._submitted = 0  # chunks handed to the scheduler
-        self._max_chars = default_max_chars(options.lang)
         self._offset = 0.0
         self._wakeup = asyncio.Event()
         self._closed = False
@@ -204,7 +203,7 @@ class SynthesisStream:
         speech = self._scheduler.predict_seconds(requests) if requests else []
         last = len(items) - 1
         return sum(speech) + sum(
-            item.pause(opts.lang, last=i == last and self._ended) for i, item in enumerate(items)
+            item.pause(item.lang, last=i == last and self._ended) for i, item in enumerate(items)
         )
 
     # ------------------------------------------------------------------ output
@@ -367,9 +366,8 @@ class SynthesisStream:
             # smallest clause is still the shortest wait (see _first_hold).
             return
         per_char = self._scheduler.seconds_per_symbol
-        self._plan.fit(
-            position, min(self._max_chars, max(MIN_SIZED_CHARS, int(seconds / per_char)))
-        )
+        most = default_max_chars(self._plan.items[position].lang)
+        self._plan.fit(position, min(most, max(MIN_SIZED_CHARS, int(seconds / per_char))))
 
     def _first_hold(self, wav: np.ndarray | None) -> tuple[Future[np.ndarray], float] | None:
         """Before the first audio leaves: the next chunk's future and how long to wait for
@@ -385,7 +383,7 @@ class SynthesisStream:
         nxt = items[1].future
         if nxt is None or nxt.done():
             return None
-        plays = len(wav) / self.sample_rate + items[0].pause(self.options.lang, last=False)
+        plays = len(wav) / self.sample_rate + items[0].pause(items[0].lang, last=False)
         short = self._scheduler.ready_in(nxt) - plays
         if short <= 0:
             return None
@@ -395,14 +393,12 @@ class SynthesisStream:
         self._plan.items.popleft()
         rate = self.sample_rate
         speech = fade_edges(wav, rate) if wav is not None else np.zeros(0, dtype=np.float32)
-        pause = item.pause(self.options.lang, last=self._ended and not self._plan.items)
+        pause = item.pause(item.lang, last=self._ended and not self._plan.items)
         samples = np.concatenate([speech, np.zeros(round(pause * rate), dtype=np.float32)])
         speech_s = len(speech) / rate
         words: list[WordTiming] = []
         if wav is not None:
-            words = estimate_word_timings(
-                item.text, speech_s, offset=self._offset, lang=self.options.lang
-            )
+            words = estimate_word_timings(item.text, speech_s, offset=self._offset, lang=item.lang)
         text, words = self._plan.align(item.text, words)  # on what the LLM wrote
         chunk = AudioChunk(
             samples=samples,

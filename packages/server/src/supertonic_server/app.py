@@ -30,7 +30,7 @@ from .auth import ApiKeyMiddleware
 from .body import BodyTimeoutMiddleware
 from .encoders import warm_up as warm_encoders
 from .errors import ErrorBoundaryMiddleware, install_error_handlers
-from .language import warm_up as warm_language_detection
+from supertonic_core.detect import warm_up as warm_language_detection
 from .logs import RequestIdMiddleware, install_filters
 from .metrics import Metrics
 from .routes import routers

@@ -51,7 +51,7 @@ from wyoming.tts import (
     SynthesizeVoice,
 )
 
-from .language import detect
+from supertonic_core.detect import detect
 from .settings import Settings
 from .state import Lifecycle
 from .version import __version__

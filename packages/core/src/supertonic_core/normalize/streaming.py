@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from ..languages import LANGUAGES
@@ -64,6 +64,8 @@ class StreamNormalizer:
             language of a sentence it is not sure of.
         rewrite: apply the rules; False only follows the languages (``normalize`` off
             with ``lang: auto``): the text is kept as written.
+        languages: those a ``<lang>`` span may switch to (the model's); a span in another
+            is read in the language around it.
     """
 
     def __init__(
@@ -74,8 +76,10 @@ class StreamNormalizer:
         pronunciations: Pronunciations | None = None,
         detect: Detector | None = None,
         rewrite: bool = True,
+        languages: Iterable[str] = tuple(LANGUAGES),
     ) -> None:
         self.lang = lang
+        self.languages = frozenset(languages)
         self.rules = rules_for(lang)
         self.pronunciations = pronunciations if pronunciations else None
         self.detect = detect
@@ -139,10 +143,11 @@ class StreamNormalizer:
                 self._spans.pop()
             return
         code = (tag["code"] or "").lower()
-        if code and code not in LANGUAGES:
-            logger.warning("<lang> span in unknown language %r: read in the language around it", code)
+        if code and code not in self.languages:
+            logger.warning("<lang> span in a language the model lacks (%r): read in the "
+                           "language around it", code)  # fmt: skip
         inner = self._spans[-1] if self._spans else self.lang
-        self._spans.append(code if code in LANGUAGES else inner)
+        self._spans.append(code if code in self.languages else inner)
 
     def _span(
         self, text: str, base: int, a: int, b: int, marks: list[tuple[int, Pause | Switch]]
@@ -165,7 +170,13 @@ class StreamNormalizer:
         self._read(text, base, group_start, b, group_lang or self.lang, marks)
 
     def _read(
-        self, text: str, base: int, a: int, b: int, lang: str, marks: list[tuple[int, Pause | Switch]]
+        self,
+        text: str,
+        base: int,
+        a: int,
+        b: int,
+        lang: str,
+        marks: list[tuple[int, Pause | Switch]],
     ) -> None:
         """Normalise ``text[a:b]`` in ``lang``, after a Switch if the language changes."""
         if lang != self._current and text[a:b].strip():

@@ -20,7 +20,7 @@ from supertonic_core.options import OPTION_NAMES
 from ..encoders import MEDIA_TYPES, OPUS_RATE, create_encoder
 from ..errors import APIError, error_responses
 from ..instructions import speed_from_instructions
-from ..language import detect
+from supertonic_core.detect import detect
 from ..schemas import SpeechRequest
 from ..settings import Settings
 from ..state import require_engine

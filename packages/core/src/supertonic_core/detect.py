@@ -1,10 +1,14 @@
-"""``"lang": "auto"``: guess the language of the input among the model's languages.
+"""``"lang": "auto"``: guess the language of a text among the model's languages.
 
-Two detectors, and the response says which one decided (``X-Language-Detection``):
+:func:`detect` names the language of a whole request (the server's HTTP answer says which
+detector decided, ``X-Language-Detection``); :func:`confident` the language of one
+sentence only when the evidence is clear, which is what a stream with ``detect_lang``
+gives each sentence (see :mod:`.normalize.streaming`). Two detectors:
 
 * ``lingua``: the statistical detector of ``lingua-language-detector``, restricted to the
   model's languages, used when that package is installed (``pip install
-  "supertonic-stack-server[detect]"``). Accurate on short text too.
+  "supertonic-core[detect]"``, or the server's ``[detect]`` extra). Accurate on short
+  text too.
 * ``heuristic``: always available, no dependency. The writing system settles Korean,
   Japanese, Arabic, Hindi and Greek; Cyrillic text is Ukrainian or Bulgarian when their own
   letters appear, Russian otherwise; Latin text is scored by letters typical of one language
@@ -24,7 +28,11 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 
-logger = logging.getLogger("supertonic_server")
+logger = logging.getLogger("supertonic_core")
+#: lingua's confidence a sentence must reach to be given its language.
+CONFIDENCE = 0.7
+#: Share of a text's letters a non-Latin script must have to settle its language.
+SCRIPT_SHARE = 0.6
 
 #: Letters that point at one language (or a pair) in Latin script.
 _LETTERS: dict[str, str] = {
@@ -151,11 +159,14 @@ def _cyrillic(text: str) -> str:
     return "ru"
 
 
-def _latin(text: str) -> str | None:
+def _latin_votes(text: str) -> Counter[str]:
+    """Votes per language of Latin-script text: 2 a telling letter, 1 a function word
+    (Vietnamese's own letters settle it)."""
     low = text.lower()
     votes: Counter[str] = Counter()
     if any("\u1ea0" <= c <= "\u1ef9" for c in low) or "ơ" in low or "ư" in low:
-        return "vi"
+        votes["vi"] = 1000
+        return votes
     for ch in low:
         if ch in _LETTERS:
             votes[_LETTERS[ch]] += 2
@@ -163,9 +174,12 @@ def _latin(text: str) -> str | None:
         for lang, words in _WORDS.items():
             if word in words:
                 votes[lang] += 1
-    if not votes:
-        return None
-    return votes.most_common(1)[0][0]
+    return votes
+
+
+def _latin(text: str) -> str | None:
+    votes = _latin_votes(text)
+    return votes.most_common(1)[0][0] if votes else None
 
 
 def heuristic(text: str) -> str | None:
@@ -221,3 +235,41 @@ def detect(text: str, languages: Sequence[str], default: str) -> tuple[str, str]
     if guess is not None and guess in allowed:
         return guess, "heuristic"
     return default, "default"
+
+
+def confident(text: str, languages: Sequence[str]) -> str | None:
+    """The language of ``text`` (a sentence) when the evidence is clear, else None.
+
+    With lingua: its language when its confidence is at least :data:`CONFIDENCE`. Else (and
+    where lingua is unsure) the heuristic's, when one script other than Latin has most of
+    the letters, or when the Latin letters and words vote for one language at least twice,
+    and twice as often as for any other.
+    """
+    allowed = tuple(lang for lang in languages if lang != "na")
+    detector = _lingua(allowed)
+    if detector is not None:
+        values = detector.compute_language_confidence_values(text)  # type: ignore[attr-defined]
+        if values and values[0].value >= CONFIDENCE:
+            code = values[0].language.iso_code_639_1.name.lower()
+            if code in allowed:
+                return code
+    guess = _sure(text)
+    return guess if guess in allowed else None
+
+
+def _sure(text: str) -> str | None:
+    counts = _script_counts(text)
+    letters = sum(counts.values())
+    if not letters:
+        return None
+    script, count = counts.most_common(1)[0]
+    if script != "latin":
+        if count < 2 or count < SCRIPT_SHARE * letters:
+            return None
+        return _cyrillic(text) if script == "cyrillic" else script
+    ranked = _latin_votes(text).most_common(2)
+    if not ranked or ranked[0][1] < 2:
+        return None
+    if len(ranked) > 1 and ranked[0][1] < 2 * ranked[1][1]:
+        return None
+    return ranked[0][0]

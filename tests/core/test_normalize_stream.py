@@ -19,6 +19,7 @@ from tests.core.test_normalize import (
     IT,
     JA,
     KO,
+    LENGTHS,
     MARKDOWN,
     OTHERS,
     PAUSES,
@@ -31,7 +32,7 @@ CASES = (
     + [("en", t) for t, _, _ in EMOJI]
     + [(lang, t) for lang, table in (("de", DE), ("fr", FR), ("es", ES), ("pt", PT)) for t, _ in table]
     + [(lang, t) for lang, table in (("it", IT), ("ru", RU), ("ko", KO), ("ja", JA)) for t, _ in table]
-    + [(lang, t) for lang, t, _ in OTHERS]
+    + [(lang, t) for lang, t, _ in OTHERS + LENGTHS]
 )  # fmt: skip
 
 REPLY = (

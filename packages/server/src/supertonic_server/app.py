@@ -24,13 +24,13 @@ from fastapi.middleware.cors import CORSMiddleware
 from supertonic_core import Engine
 from supertonic_core import load_engine as load_core_engine
 from supertonic_core.bundle import synthetic_dir
+from supertonic_core.detect import warm_up as warm_language_detection
 from supertonic_core.voices import custom_voices_dir, default_voices_dir
 
 from .auth import ApiKeyMiddleware
 from .body import BodyTimeoutMiddleware
 from .encoders import warm_up as warm_encoders
 from .errors import ErrorBoundaryMiddleware, install_error_handlers
-from supertonic_core.detect import warm_up as warm_language_detection
 from .logs import RequestIdMiddleware, install_filters
 from .metrics import Metrics
 from .routes import routers

@@ -36,6 +36,7 @@ from typing import Any, Protocol
 
 from supertonic_core import Engine, SupertonicError, SynthesisOptions, SynthesisStream
 from supertonic_core.audio_path import AudioPath, Pcm16Encoder
+from supertonic_core.detect import detect
 from supertonic_core.errors import ErrorCode
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.error import Error
@@ -51,7 +52,6 @@ from wyoming.tts import (
     SynthesizeVoice,
 )
 
-from supertonic_core.detect import detect
 from .settings import Settings
 from .state import Lifecycle
 from .version import __version__

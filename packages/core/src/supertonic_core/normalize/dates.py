@@ -20,18 +20,71 @@ if TYPE_CHECKING:
 _KO_MONTHS = {6: "유월", 10: "시월"}
 
 
+#: German words after which an ordinal ends in -e ("der dritte") or -en ("am dritten").
+_DE_E = frozenset(["der", "die", "das", "ins", "ans", "aufs"])
+_DE_EN = frozenset(
+    [
+        "dem",
+        "den",
+        "des",
+        "am",
+        "im",
+        "zum",
+        "zur",
+        "vom",
+        "beim",
+        "ab",
+        "bis",
+        "seit",
+        "vor",
+        "nach",
+        "für",
+    ]
+)
+_LAST_WORD = re.compile(r"([^\W\d_]+)[ \t]+$")
+
+
+def german_ending(text: str, start: int) -> str | None:
+    """The ending a German ordinal at ``text[start]`` takes after the word before it
+    (``-e`` after "der", ``-en`` after "am"), or None after any other word (then a strong
+    ``-r`` before a month: "erster Dezember")."""
+    found = _LAST_WORD.search(text[max(0, start - 12) : start])
+    if found is None:
+        return None
+    word = found.group(1).lower()
+    return "" if word in _DE_E else "n" if word in _DE_EN else None
+
+
 def iso(m: re.Match[str], ctx: Context) -> None:
-    ctx.say_or_copy(_date(int(m["iy"]), int(m["im"]), int(m["id"]), ctx), m)
+    ctx.say_or_copy(_date(int(m["iy"]), int(m["im"]), int(m["id"]), ctx, m.start()), m)
 
 
 def dmy(m: re.Match[str], ctx: Context) -> None:
     a, b, y = int(m["da"]), int(m["db"]), int(m["dy"])
     month, day = (a, b) if ctx.lang == "en" else (b, a)
     ok = 1 <= month <= 12 and 1 <= day <= 31
-    ctx.say_or_copy(_date(y, month, day, ctx) if ok else None, m)
+    ctx.say_or_copy(_date(y, month, day, ctx, m.start()) if ok else None, m)
 
 
-def _date(y: int, month: int, day: int, ctx: Context) -> str | None:
+def ordinal_dot(m: re.Match[str], ctx: Context) -> None:
+    """German ``3. Mai`` → "dritter Mai", ``am 3. Mai`` → "am dritten Mai", ``der 2.
+    Platz`` → "der zweite Platz" (a dot before a capital counts only after an article or a
+    preposition, or before a month); Turkish ``3. sınıf`` → "üçüncü sınıf"."""
+    n = int(m["odnum"])
+    if ctx.lang == "tr":
+        ctx.say_or_copy(say.ordinal(n, "tr"), m)
+        return
+    ending = german_ending(ctx.text, m.start())
+    ordinal = say.ordinal(n, "de")
+    if ordinal is None or (ending is None and not m["odmonth"]):
+        spoken = say.cardinal(n, "de")  # a sentence that ends in a number
+        ctx.say(spoken or m["odnum"], m.start(), m.end() - 1)
+        ctx.copy(m.end() - 1, m.end())
+        return
+    ctx.say(ordinal + (ending if ending is not None else "r"), m.start(), m.end())
+
+
+def _date(y: int, month: int, day: int, ctx: Context, start: int) -> str | None:
     lang, months = ctx.lang, ctx.lex.months
     if lang == "ko":
         m_word = _KO_MONTHS.get(month) or f"{say.cardinal(month, lang)}월"
@@ -47,8 +100,8 @@ def _date(y: int, month: int, day: int, ctx: Context) -> str | None:
         return f"{_ru_ordinal(day, 'neuter')} {name} {_ru_ordinal(y, 'genitive')} года"
     first = {"fr": "premier", "it": "primo", "pt": "primeiro"}.get(lang)
     day_word = first if day == 1 and first else say.cardinal(day, lang)
-    if lang == "de":
-        day_word = f"{say.ordinal(day, lang)}r"  # "erster Dezember"
+    if lang == "de":  # "am ersten Dezember", "der erste Dezember", "erster Dezember"
+        day_word = f"{say.ordinal(day, lang)}{german_ending(ctx.text, start) or 'r'}"
     if lang in ("es", "pt"):
         return f"{day_word} de {name} de {year}"
     return f"{day_word} {name} {year}"
@@ -101,7 +154,10 @@ def time(m: re.Match[str], ctx: Context) -> None:
         spoken = card(h) + (f" {zero}{mins}" if minutes else "")
     if m["ampm"] and lang != "en":
         spoken += " " + m["ampm"]
+    if m["tto"]:  # "9:00-17:00": nine to seventeen
+        joiner = ctx.lex.range_word or "-"
+        spoken += "-" if joiner == "-" else f" {joiner} "
     ctx.say(spoken, m.start(), m.end())
 
 
-HANDLERS = {"iso": iso, "dmy": dmy, "time": time}
+HANDLERS = {"iso": iso, "dmy": dmy, "time": time, "ordinal_dot": ordinal_dot}

@@ -39,11 +39,20 @@ class Lexicon:
     #: words after which a number from 1100 to 2099 is a year ("in 1999", "seit 1999"),
     #: read as the language reads years where that differs (nineteen ninety-nine)
     year_words: tuple[str, ...] = ()
+    #: written scale after a number ("1.5M", "10k", "3 Mio.") → its power of ten and forms
+    scales: dict[str, tuple[int, tuple[str, ...]]] = field(default_factory=dict)
+    #: "1/2", "3/4": the common fractions, spoken
+    fractions: dict[tuple[int, int], str] = field(default_factory=dict)
+    times: tuple[str, ...] = ()  # "2x faster": two <times>
+    by: str | None = None  # "1920x1080": <by>
+    out_of: str | None = None  # "4.5/5", "9/10": nine <out of> ten
+    about: str | None = None  # "~50": <about> fifty
+    number_sign: str | None = None  # "#1": <number> one
 
 
 def _u(**forms: str) -> dict[str, tuple[str, ...]]:
     """Unit forms written ``km="kilometer|kilometers"``; keys use ``_`` for ``/`` and ``°``."""
-    keys = {"km_h": "km/h", "deg_C": "°C", "deg_F": "°F", "m2": "m²", "m3": "m³"}
+    keys = {"km_h": "km/h", "deg_C": "°C", "deg_F": "°F", "m2": "m²", "m3": "m³", "deg": "°"}
     return {keys.get(k, k): tuple(v.split("|")) for k, v in forms.items()}
 
 
@@ -59,7 +68,9 @@ _EN_UNITS = _u(
     kW="kilowatt|kilowatts", kWh="kilowatt hour|kilowatt hours", V="volt|volts",
     ms="millisecond|milliseconds", min="minute|minutes", h="hour|hours", mi="mile|miles",
     ft="foot|feet", lb="pound|pounds", lbs="pound|pounds", oz="ounce|ounces",
-    m2="square meter|square meters",
+    m2="square meter|square meters", deg="degree|degrees", s="second|seconds",
+    sec="second|seconds", secs="second|seconds", mins="minute|minutes", hr="hour|hours",
+    hrs="hour|hours",
 )  # fmt: skip
 _DE_UNITS = _u(
     km="Kilometer", m="Meter", cm="Zentimeter", mm="Millimeter", kg="Kilogramm", g="Gramm",
@@ -67,7 +78,8 @@ _DE_UNITS = _u(
     deg_C="Grad Celsius", deg_F="Grad Fahrenheit", KB="Kilobyte", MB="Megabyte",
     GB="Gigabyte", TB="Terabyte", Hz="Hertz", kHz="Kilohertz", MHz="Megahertz",
     GHz="Gigahertz", W="Watt", kW="Kilowatt", kWh="Kilowattstunden", V="Volt",
-    ms="Millisekunden", min="Minuten", h="Stunden", m2="Quadratmeter",
+    ms="Millisekunden", min="Minuten", h="Stunden", m2="Quadratmeter", deg="Grad",
+    s="Sekunde|Sekunden", Sek="Sekunde|Sekunden", Min="Minute|Minuten", Std="Stunde|Stunden",
 )  # fmt: skip
 _FR_UNITS = _u(
     km="kilomètre|kilomètres", m="mètre|mètres", cm="centimètre|centimètres",
@@ -80,6 +92,7 @@ _FR_UNITS = _u(
     MHz="mégahertz", GHz="gigahertz", W="watt|watts", kW="kilowatt|kilowatts",
     kWh="kilowattheure|kilowattheures", V="volt|volts", ms="milliseconde|millisecondes",
     min="minute|minutes", h="heure|heures", m2="mètre carré|mètres carrés",
+    deg="degré|degrés", s="seconde|secondes", sec="seconde|secondes",
 )  # fmt: skip
 _ES_UNITS = _u(
     km="kilómetro|kilómetros", m="metro|metros", cm="centímetro|centímetros",
@@ -91,7 +104,8 @@ _ES_UNITS = _u(
     kHz="kilohercio|kilohercios", MHz="megahercio|megahercios", GHz="gigahercio|gigahercios",
     W="vatio|vatios", kW="kilovatio|kilovatios", V="voltio|voltios",
     ms="milisegundo|milisegundos", min="minuto|minutos", h="hora|horas",
-    m2="metro cuadrado|metros cuadrados",
+    m2="metro cuadrado|metros cuadrados", deg="grado|grados", s="segundo|segundos",
+    seg="segundo|segundos",
 )  # fmt: skip
 _PT_UNITS = _u(
     km="quilômetro|quilômetros", m="metro|metros", cm="centímetro|centímetros",
@@ -103,6 +117,7 @@ _PT_UNITS = _u(
     kHz="quilohertz", MHz="megahertz", GHz="gigahertz", W="watt|watts",
     kW="quilowatt|quilowatts", V="volt|volts", ms="milissegundo|milissegundos",
     min="minuto|minutos", h="hora|horas", m2="metro quadrado|metros quadrados",
+    deg="grau|graus", s="segundo|segundos", seg="segundo|segundos",
 )  # fmt: skip
 _IT_UNITS = _u(
     km="chilometro|chilometri", m="metro|metri", cm="centimetro|centimetri",
@@ -112,7 +127,8 @@ _IT_UNITS = _u(
     deg_F="grado Fahrenheit|gradi Fahrenheit", KB="kilobyte", MB="megabyte", GB="gigabyte",
     TB="terabyte", Hz="hertz", kHz="kilohertz", MHz="megahertz", GHz="gigahertz", W="watt",
     kW="kilowatt", V="volt", ms="millisecondo|millisecondi", min="minuto|minuti",
-    h="ora|ore", m2="metro quadrato|metri quadrati",
+    h="ora|ore", m2="metro quadrato|metri quadrati", deg="grado|gradi",
+    s="secondo|secondi", sec="secondo|secondi",
 )  # fmt: skip
 _RU_UNITS = _u(
     km="километр|километра|километров", m="метр|метра|метров",
@@ -126,6 +142,7 @@ _RU_UNITS = _u(
     W="ватт|ватта|ватт", kW="киловатт|киловатта|киловатт", V="вольт|вольта|вольт",
     ms="миллисекунда|миллисекунды|миллисекунд", min="минута|минуты|минут",
     h="час|часа|часов", m2="квадратный метр|квадратных метра|квадратных метров",
+    deg="градус|градуса|градусов", s="секунда|секунды|секунд",
 )  # fmt: skip
 _RU_UNITS.update(
     {  # the Cyrillic abbreviations, too
@@ -141,6 +158,8 @@ _RU_UNITS.update(
         "ч": _RU_UNITS["h"],
         "мин": _RU_UNITS["min"],
         "ГБ": _RU_UNITS["GB"],
+        "с": _RU_UNITS["s"],
+        "сек": _RU_UNITS["s"],
         "МБ": _RU_UNITS["MB"],
         "кВт": _RU_UNITS["kW"],
         "Вт": _RU_UNITS["W"],
@@ -151,15 +170,52 @@ _KO_UNITS = _u(
     mg="밀리그램", l="리터", ml="밀리리터", km_h="킬로미터 매 시", deg_C="도", deg_F="화씨 도",
     KB="킬로바이트", MB="메가바이트", GB="기가바이트", TB="테라바이트", Hz="헤르츠",
     GHz="기가헤르츠", MHz="메가헤르츠", W="와트", kW="킬로와트", V="볼트", ms="밀리초",
-    m2="제곱미터",
+    m2="제곱미터", deg="도",
 )  # fmt: skip
 _JA_UNITS = _u(
     km="キロメートル", m="メートル", cm="センチメートル", mm="ミリメートル", kg="キログラム",
     g="グラム", mg="ミリグラム", l="リットル", ml="ミリリットル", km_h="キロメートル毎時",
     deg_C="度", deg_F="華氏度", KB="キロバイト", MB="メガバイト", GB="ギガバイト",
     TB="テラバイト", Hz="ヘルツ", GHz="ギガヘルツ", MHz="メガヘルツ", W="ワット",
-    kW="キロワット", V="ボルト", ms="ミリ秒", m2="平方メートル",
+    kW="キロワット", V="ボルト", ms="ミリ秒", m2="平方メートル", deg="度",
 )  # fmt: skip
+
+
+def _scales(
+    thousand: str, million: str, billion: str, **written: str
+) -> dict[str, tuple[int, tuple[str, ...]]]:
+    """Scale words after a number: ``k K M B bn`` everywhere (LLMs write them in every
+    language) and the language's own abbreviations (``Mio="million"``), forms as units'."""
+    scales = {
+        "thousand": (3, tuple(thousand.split("|"))),
+        "million": (6, tuple(million.split("|"))),
+        "billion": (9, tuple(billion.split("|"))),
+    }
+    table = {"k": "thousand", "K": "thousand", "M": "million", "B": "billion", "bn": "billion"}
+    table.update(written)
+    return {key: scales[scale] for key, scale in table.items()}
+
+
+def _fractions(
+    half: str, third: str, thirds: str, quarter: str, quarters: str
+) -> dict[tuple[int, int], str]:
+    """The common fractions a recipe or a rating writes (``1/2``, ``3/4``), spoken."""
+    return {(1, 2): half, (1, 3): third, (2, 3): thirds, (1, 4): quarter, (3, 4): quarters}
+
+
+_TR_UNITS = _u(
+    km="kilometre", m="metre", cm="santimetre", mm="milimetre", kg="kilogram", g="gram",
+    mg="miligram", l="litre", ml="mililitre", deg_C="derece",
+    deg_F="derece Fahrenhayt", deg="derece", KB="kilobayt", MB="megabayt", GB="gigabayt",
+    TB="terabayt", Hz="hertz", GHz="gigahertz", W="vat", kW="kilovat", V="volt",
+    ms="milisaniye", s="saniye", sn="saniye", dk="dakika", sa="saat", m2="metrekare",
+)  # fmt: skip
+
+#: Turkish nouns stay singular after a number; two forms so "12,50 ₺" is "on iki lira elli".
+_TR_CURRENCIES = {
+    code: (name, name)
+    for code, name in {"TRY": "lira", "USD": "dolar", "EUR": "avro", "GBP": "sterlin"}.items()
+}
 
 _EN_MONTHS = "January February March April May June July August September October November December"
 _ROMAN_EN = frozenset(
@@ -182,6 +238,8 @@ _ROMAN_EN = frozenset(
         "grade",
         "article",
         "world",
+        "bowl",
+        "wrestlemania",
     ]
 )
 
@@ -197,6 +255,9 @@ LEXICONS: dict[str, Lexicon] = {
                        "Jr.": "Junior", "Sr.": "Senior"},
         roman_counts=_ROMAN_EN,
         year_words=tuple(["in", "since", "by", "from", "until", "till", "of", "year", "circa", "around", "before", "after", "during"]),
+        scales=_scales("thousand", "million", "billion"),
+        fractions=_fractions("one half", "one third", "two thirds", "one quarter", "three quarters"),
+        times=("time", "times"), by="by", out_of="out of", about="about", number_sign="number",
     ),
     "de": Lexicon(
         decimal=",", percent="Prozent", range_word="bis", plus="plus", at="at", dot="Punkt",
@@ -209,6 +270,10 @@ LEXICONS: dict[str, Lexicon] = {
                        "Fr.": "Frau", "evtl.": "eventuell", "inkl.": "inklusive"},
         roman_counts=frozenset(["weltkrieg", "kapitel", "teil", "band", "akt"]),
         year_words=("im", "Jahr", "Jahre", "seit", "bis", "von", "ab", "vor", "nach"),
+        scales=_scales("tausend", "Million|Millionen", "Milliarde|Milliarden", Tsd="thousand",
+                       Mio="million", Mrd="billion"),
+        fractions=_fractions("ein halb", "ein Drittel", "zwei Drittel", "ein Viertel", "drei Viertel"),
+        times=("mal",), by="mal", out_of="von", about="etwa", number_sign="Nummer",
     ),
     "fr": Lexicon(
         decimal=",", space_groups=True, percent="pour cent", range_word="à", plus="plus",
@@ -219,6 +284,10 @@ LEXICONS: dict[str, Lexicon] = {
                        "Dr": "Docteur", "etc.": "et cetera.", "p. ex.": "par exemple",
                        "env.": "environ"},
         roman_counts=frozenset(["guerre", "chapitre", "partie", "tome", "acte"]),
+        scales=_scales("mille", "million|millions", "milliard|milliards", Md="billion",
+                       Mds="billion"),
+        fractions=_fractions("un demi", "un tiers", "deux tiers", "un quart", "trois quarts"),
+        times=("fois",), by="par", out_of="sur", about="environ", number_sign="numéro",
     ),
     "es": Lexicon(
         decimal=",", percent="por ciento", range_word="a", plus="más", at="arroba",
@@ -229,6 +298,10 @@ LEXICONS: dict[str, Lexicon] = {
                        "Dra.": "doctora", "Ud.": "usted", "Uds.": "ustedes",
                        "etc.": "etcétera.", "p. ej.": "por ejemplo", "aprox.": "aproximadamente"},
         roman_counts=frozenset(["guerra", "capítulo", "parte", "tomo", "acto", "siglo"]),
+        scales=_scales("mil", "millón|millones", "mil millones"),
+        fractions=_fractions("un medio", "un tercio", "dos tercios", "un cuarto", "tres cuartos"),
+        times=("vez", "veces"), by="por", out_of="de", about="aproximadamente",
+        number_sign="número",
     ),
     "pt": Lexicon(
         decimal=",", percent="por cento", range_word="a", plus="mais", at="arroba",
@@ -238,6 +311,9 @@ LEXICONS: dict[str, Lexicon] = {
         abbreviations={"Sr.": "senhor", "Sra.": "senhora", "Dr.": "doutor", "Dra.": "doutora",
                        "etc.": "etcétera.", "p. ex.": "por exemplo", "aprox.": "aproximadamente"},
         roman_counts=frozenset(["guerra", "capítulo", "parte", "tomo", "ato", "século"]),
+        scales=_scales("mil", "milhão|milhões", "bilhão|bilhões", mi="million", bi="billion"),
+        fractions=_fractions("um meio", "um terço", "dois terços", "um quarto", "três quartos"),
+        times=("vez", "vezes"), by="por", out_of="de", about="cerca de", number_sign="número",
     ),
     "it": Lexicon(
         decimal=",", percent="per cento", range_word="a", plus="più", at="chiocciola",
@@ -247,6 +323,10 @@ LEXICONS: dict[str, Lexicon] = {
         abbreviations={"Sig.": "signor", "Sig.ra": "signora", "Dott.": "dottor",
                        "ecc.": "eccetera.", "ad es.": "ad esempio", "Prof.": "professor"},
         roman_counts=frozenset(["guerra", "capitolo", "parte", "tomo", "atto", "secolo"]),
+        scales=_scales("mila", "milione|milioni", "miliardo|miliardi", mln="million",
+                       mld="billion"),
+        fractions=_fractions("un mezzo", "un terzo", "due terzi", "un quarto", "tre quarti"),
+        times=("volta", "volte"), by="per", out_of="su", about="circa", number_sign="numero",
     ),
     "ru": Lexicon(
         decimal=",", space_groups=True, percent="процент|процента|процентов", range_word="-",
@@ -258,6 +338,12 @@ LEXICONS: dict[str, Lexicon] = {
                        "т. д.": "так далее.", "т.п.": "тому подобное.", "т.к.": "так как",
                        "др.": "другие."},
         roman_counts=frozenset(["война", "глава", "часть", "том"]),
+        scales=_scales("тысяча|тысячи|тысяч", "миллион|миллиона|миллионов",
+                       "миллиард|миллиарда|миллиардов", тыс="thousand", млн="million",
+                       млрд="billion"),
+        fractions=_fractions("одна вторая", "одна треть", "две трети", "одна четверть",
+                             "три четверти"),
+        times=("раз", "раза", "раз"), by="на", out_of="из", about="примерно", number_sign="номер",
     ),
     "ko": Lexicon(
         percent="퍼센트", range_word="에서", plus="플러스", at="골뱅이", dot="점",
@@ -286,7 +372,15 @@ LEXICONS: dict[str, Lexicon] = {
     "sk": Lexicon(decimal=",", space_groups=True, percent="percent", plus="plus"),
     "sl": Lexicon(decimal=",", percent="odstotkov", plus="plus"),
     "sv": Lexicon(decimal=",", space_groups=True, percent="procent", plus="plus"),
-    "tr": Lexicon(decimal=",", percent="yüzde", percent_first=True, plus="artı"),
+    "tr": Lexicon(
+        decimal=",", percent="yüzde", percent_first=True, range_word="ile", plus="artı",
+        at="et", dot="nokta", and_word="ve",
+        months=tuple(["Ocak", "Şubat", "Mart", "Nisan", "Mayıs", "Haziran", "Temmuz", "Ağustos", "Eylül", "Ekim", "Kasım", "Aralık"]),
+        units=_TR_UNITS, currencies=_TR_CURRENCIES,
+        abbreviations={"vb.": "ve benzeri", "vs.": "vesaire", "Dr.": "Doktor", "Prof.": "Profesör"},
+        scales=_scales("bin", "milyon", "milyar", Mn="million", Mr="billion"),
+        times=("kat",), by="çarpı", out_of="üzerinden", about="yaklaşık", number_sign="numara",
+    ),
     "uk": Lexicon(decimal=",", space_groups=True, percent="відсотків", plus="плюс"),
     "vi": Lexicon(decimal=",", percent="phần trăm", plus="cộng"),
     # No number words in num2words: markup, pauses and emoji only, numbers stay digits.

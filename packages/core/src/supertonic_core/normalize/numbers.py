@@ -10,28 +10,17 @@ unchanged where the language has no words for it.
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from . import say
+from . import say, shorthand
 from .lexicon import Lexicon
+from .values import SYMBOLS, forms, number_pattern, parse, value, words
 
 if TYPE_CHECKING:
     from .context import Context
 
-_SYMBOLS = {
-    "R$": "BRL",
-    "US$": "USD",
-    "$": "USD",
-    "€": "EUR",
-    "£": "GBP",
-    "¥": "JPY",
-    "₩": "KRW",
-    "₽": "RUB",
-    "₹": "INR",
-}
-_SYMBOL = r"R\$|US\$|[$€£¥₩₽₹]"
-_CODES = "USD|EUR|GBP|JPY|KRW|RUB|INR|CHF|CNY"
+_SYMBOL = r"R\$|US\$|[$€£¥₩₽₹₺]"
+_CODES = "USD|EUR|GBP|JPY|KRW|RUB|INR|CHF|CNY|TRY"
 _SCALES = {"thousand": 3, "k": 3, "K": 3, "million": 6, "M": 6, "billion": 9, "B": 9, "bn": 9}
 _SPACE = "[ \t\u00a0\u202f]?"
 _ORDINAL_SUFFIX = {
@@ -43,41 +32,66 @@ _ORDINAL_SUFFIX = {
     "ru": r"-(?:й|я|е|го|му|м|ю|х|ой|ый|ий|ая|ое|ье)",
 }
 _TITLE_CASE_WORD = r"\b[A-ZÀ-ÖØ-ÞА-ЯЁ][^\W\d_]+[ \t]+"
-_ROMAN = r"(?=[IVXL]{2,}\b)L?X{0,3}(?:IX|IV|V?I{0,3})\b(?![.'’-]?\w)"
-_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50}
+_CYRILLIC_WORD = re.compile(r"[А-ЯЁа-яё]+")
+#: I to MMMCMXCIX; one letter (I, V, X) only after a counting word (see :func:`roman`).
+_ROMAN = (
+    r"(?=[IVXLCDM]+\b)M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})\b"
+    r"(?![.'’-]?\w)"
+)
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
+#: Letters in capitals that read as Roman numerals but are mostly something else.
+_NOT_ROMAN = frozenset(
+    [
+        "CD",
+        "DC",
+        "CV",
+        "MD",
+        "MC",
+        "DM",
+        "MM",
+        "CC",
+        "CM",
+        "DI",
+        "MI",
+        "LI",
+        "CI",
+        "XL",
+        "DIV",
+        "MIX",
+        "MIL",
+        "CLI",
+        "LCD",
+        "MDM",
+        "DCL",
+        "CCL",
+        "VC",
+    ]
+)
 _KO_COUNTERS = "시간|시|개|명|살|마리|번째|번|잔|권|달"
-_EN_DECADE = r"(?P<dec>1[1-9]\d0|20\d0)s\b"
+_EN_DECADE = r"(?P<dec>1[1-9]\d0|20\d0)s\b|(?:(?<=[Tt]he )|')(?P<dec2>[2-9]0)s\b"
 _YEAR = r"(?P<yval>1[1-9]\d\d|20\d\d)(?![\d.,]?\d)"
-
-
-def number_pattern(lex: Lexicon) -> str:
-    """A written number in the language's convention (English-style decimals accepted
-    everywhere, since LLMs write them)."""
-    if lex.decimal == ".":
-        return r"\d{1,3}(?:,\d{3})+(?![\d,]\d)(?:\.\d+)?|\d+\.\d+(?!\.\d)|\d+"
-    groups = r"[ \u00a0\u202f]" if lex.space_groups else r"\."
-    return rf"\d{{1,3}}(?:{groups}\d{{3}})+(?![\d.,]\d)(?:,\d+)?|\d+,\d+|\d+\.\d+(?!\.\d)|\d+"
 
 
 def patterns(lang: str, lex: Lexicon) -> list[tuple[str, str]]:
     """(group, pattern) for ``lang``, most specific first."""
     num = f"(?:{number_pattern(lex)})"
     start = r"(?<![\d.,A-Za-z])" if lang in ("ko", "ja") else r"(?<![\w.,])"
-    sign = r"(?:[-−](?=[$€£¥₩₽₹]?\d))?"
+    sign = r"(?:[-−](?=[$€£¥₩₽₹₺]?\d))?"
     after = r"(?![A-Za-z\d/²³])" if lang in ("ko", "ja") else r"(?![\w/²³])"
     units = "|".join(re.escape(u) for u in sorted(lex.units, key=len, reverse=True))
     out = [
         ("iso", r"(?<![\d.])(?P<iy>\d{4})-(?P<im>0[1-9]|1[0-2])-(?P<id>0[1-9]|[12]\d|3[01])(?!\d)"),
         ("dmy", r"(?<![\d./])(?P<da>\d{1,2})(?P<dsep>[./])(?P<db>\d{1,2})(?P=dsep)(?P<dy>\d{4})(?!\d)"),
         ("time", r"(?<![\d:.,])(?P<th>[01]?\d|2[0-3]):(?P<tm>[0-5]\d)(?::[0-5]\d)?(?![\d:])"
-                 r"(?:[ \t]?(?P<ampm>[AaPp]\.?[Mm]\b\.?))?"),
+                 r"(?:[ \t]?(?P<ampm>[AaPp]\.?[Mm]\b\.?))?"
+                 r"(?P<tto>[ \t]?[-–—][ \t]?(?=(?:[01]?\d|2[0-3]):[0-5]\d))?"),
         ("phone", r"(?<![\w+])(?:\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}|\(\d{2,4}\)[ .-]?\d{3,4}[ .-]?\d{3,4}"
                   r"|\d{3}[-.]\d{3}[-.]\d{4})(?!\d)"),
         ("version", start + r"\d+(?:\.\d+){2,}(?![\d])"),
         ("money_range", start + rf"(?P<gsym>{_SYMBOL})(?P<gnum>{num})[ \t]?[-–—][ \t]?(?P=gsym)?(?P<gnum2>{num})"),
         ("money", start + rf"(?P<msign>[-−])?(?P<msym>{_SYMBOL})[ \t]?(?P<mnum>{num})"
                   rf"(?:[ \t]?(?P<mscale>thousand|million|billion|bn|[kKMB])\b)?"),
-        ("money_after", start + rf"(?P<asign>[-−])?(?P<anum>{num}){_SPACE}(?P<acur>[$€£¥₩₽₹]|{_CODES})(?![\w])"),
+        ("money_after", start + rf"(?P<asign>[-−])?(?P<anum>{num}){_SPACE}(?P<acur>[$€£¥₩₽₹₺]|{_CODES})(?![\w])"),
         ("money_code", rf"\b(?P<pcode>{_CODES}){_SPACE}(?P<psign>[-−])?(?P<pnum>{num})"),
         ("percent", start + rf"(?P<csign>[-−])?(?P<cnum>{num}){_SPACE}%"),
     ]  # fmt: skip
@@ -85,8 +99,21 @@ def patterns(lang: str, lex: Lexicon) -> list[tuple[str, str]]:
         out.append(("percent_first", rf"%(?P<fnum>{num})"))
     if lang in _ORDINAL_SUFFIX:
         out.append(("ordinal", start + rf"(?P<ord>\d+)(?P<osuf>{_ORDINAL_SUFFIX[lang]})(?![\w])"))
+    if lang == "de":  # "3. Mai", "am 3. Mai", "der 2. Platz": the dot makes an ordinal
+        months = "|".join(lex.months)
+        out.append(
+            (
+                "ordinal_dot",
+                start + rf"(?P<odnum>\d{{1,3}})\.(?=[ \t]+(?:(?P<odmonth>"
+                rf"{months})\b|[A-ZÄÖÜ]|bis\b|und\b))",
+            )
+        )
+    if lang == "tr":  # "3. sınıf": Turkish writes every ordinal with a dot
+        out.append(("ordinal_dot", start + r"(?P<odnum>\d{1,4})\.(?=[ \t]+[a-zçğıöşü])"))
     if lang == "ko":
         out.append(("counter", start + rf"(?P<knum>\d{{1,2}})[ \t]?(?P<kword>{_KO_COUNTERS})"))
+    if lang == "en":  # before units: "1990s" is not seconds ("90s" after "the" neither)
+        out.append(("decade", _EN_DECADE))
     if units:
         out.append(
             (
@@ -94,15 +121,16 @@ def patterns(lang: str, lex: Lexicon) -> list[tuple[str, str]]:
                 start + rf"(?P<usign>[-−])?(?P<unum>{num}){_SPACE}(?P<uname>{units}){after}",
             )
         )
+    out += shorthand.patterns(lang, lex, num, start)
     if lex.range_word is not None:
-        out.append(("range", start + rf"(?P<rnum>{num})[ \t]?[-–—~][ \t]?(?=[$€£¥₩₽₹]?\d)"))
-    if lang == "en":
-        out.append(("decade", _EN_DECADE))
+        out.append(("range", start + rf"(?P<rnum>{num})[ \t]?[-–—~][ \t]?(?=[$€£¥₩₽₹₺]?\d)"))
     if lex.year_words:
         words = "|".join(
             f"[{w[0].upper()}{w[0].lower()}]{re.escape(w[1:])}" for w in lex.year_words
         )
-        amount = rf"{_SPACE}(?:[%€$£¥₩₽₹]|(?:{units or _CODES}){after})"  # "bis 2000 €": not a year
+        amount = (
+            rf"{_SPACE}(?:[%€$£¥₩₽₹₺]|(?:{units or _CODES}){after})"  # "bis 2000 €": not a year
+        )
         out.append(("year", rf"(?P<yctx>\b(?:{words})[ \t]+){_YEAR}(?!{amount})"))
     out += [
         ("roman", rf"(?P<rprev>{_TITLE_CASE_WORD})(?P<rnumeral>{_ROMAN})"),
@@ -116,47 +144,13 @@ def patterns(lang: str, lex: Lexicon) -> list[tuple[str, str]]:
     return out
 
 
-# ------------------------------------------------------------------ values
-
-
-def parse(text: str, lex: Lexicon) -> tuple[str, str]:
-    """Whole and fraction digits of a written number ("1.234,5" in German → 1234, 5)."""
-    text = re.sub(r"[ \u00a0\u202f]", "", text)
-    if lex.decimal == ".":
-        whole, _, frac = text.replace(",", "").partition(".")
-        return whole, frac
-    if "," in text:
-        whole, _, frac = text.partition(",")
-        return whole.replace(".", ""), frac
-    if re.fullmatch(r"\d{1,3}(?:\.\d{3})+", text):
-        return text.replace(".", ""), ""
-    whole, _, frac = text.partition(".")
-    return whole, frac
-
-
-def words(text: str, lang: str, lex: Lexicon, negative: bool = False) -> str | None:
-    """A written number as words, or None where the language has none."""
-    whole, frac = parse(text, lex)
-    spoken = say.decimal(whole, frac, lang) if frac else say.cardinal(int(whole), lang)
-    if spoken is None or not negative:
-        return spoken
-    return f"{say.minus(lang)} {spoken}"
-
-
-def _value(text: str, lex: Lexicon) -> Decimal:
-    whole, frac = parse(text, lex)
-    return Decimal(f"{whole}.{frac or '0'}")
-
-
-def _forms(spec: str | tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(spec.split("|")) if isinstance(spec, str) else spec
-
-
 # ------------------------------------------------------------------ handlers
 
 
 def number(m: re.Match[str], ctx: Context) -> None:
-    ctx.say_or_copy(words(m["num"], ctx.lang, ctx.lex, bool(m["nsign"])), m)
+    """A number; a long run of digits (an order or account number) digit by digit."""
+    spoken = None if m["nsign"] else shorthand.identifier(m["num"], ctx.lang)
+    ctx.say_or_copy(spoken or words(m["num"], ctx.lang, ctx.lex, bool(m["nsign"])), m)
 
 
 def version(m: re.Match[str], ctx: Context) -> None:
@@ -172,8 +166,8 @@ def percent(m: re.Match[str], ctx: Context) -> None:
     if spoken is None or ctx.lex.percent is None:
         ctx.say_or_copy(None, m)
         return
-    count = _value(m["cnum"], ctx.lex)
-    ctx.say(f"{spoken} {say.plural(count, _forms(ctx.lex.percent), ctx.lang)}", m.start(), m.end())
+    count = value(m["cnum"], ctx.lex)
+    ctx.say(f"{spoken} {say.plural(count, forms(ctx.lex.percent), ctx.lang)}", m.start(), m.end())
 
 
 def percent_first(m: re.Match[str], ctx: Context) -> None:
@@ -187,7 +181,7 @@ def unit(m: re.Match[str], ctx: Context) -> None:
     if spoken is None:
         ctx.say_or_copy(None, m)
         return
-    noun = say.plural(_value(m["unum"], ctx.lex), forms, ctx.lang)
+    noun = say.plural(value(m["unum"], ctx.lex), forms, ctx.lang)
     ctx.say(f"{spoken} {noun}", m.start(), m.end())
 
 
@@ -207,7 +201,7 @@ def range_(m: re.Match[str], ctx: Context) -> None:
 def money_range(m: re.Match[str], ctx: Context) -> None:
     """``$5-10`` → "five to ten dollars"."""
     first = words(m["gnum"], ctx.lang, ctx.lex)
-    second = _amount(_SYMBOLS[m["gsym"]], m["gnum2"], False, None, ctx)
+    second = _amount(SYMBOLS[m["gsym"]], m["gnum2"], False, None, ctx)
     joiner = f" {ctx.lex.range_word} " if ctx.lex.range_word != "-" else "-"
     ok = first is not None and second is not None and ctx.lex.range_word is not None
     ctx.say_or_copy(f"{first}{joiner}{second}" if ok else None, m)
@@ -217,9 +211,9 @@ def money(m: re.Match[str], ctx: Context) -> None:
     """``$12.50`` → "twelve dollars fifty", ``€5`` → "five euros", ``$2M`` → "two million
     dollars"; kept as written where the currency has no name in the language."""
     if m["msym"] is not None:
-        code, text, neg, scale = _SYMBOLS[m["msym"]], m["mnum"], m["msign"], m["mscale"]
+        code, text, neg, scale = SYMBOLS[m["msym"]], m["mnum"], m["msign"], m["mscale"]
     elif m["acur"] is not None:
-        code, text, neg, scale = _SYMBOLS.get(m["acur"], m["acur"]), m["anum"], m["asign"], None
+        code, text, neg, scale = SYMBOLS.get(m["acur"], m["acur"]), m["anum"], m["asign"], None
     else:
         code, text, neg, scale = m["pcode"], m["pnum"], m["psign"], None
     ctx.say_or_copy(_amount(code, text, bool(neg), scale, ctx), m)
@@ -242,7 +236,7 @@ def _amount(code: str, text: str, negative: bool, scale: str | None, ctx: Contex
         return f"{minus}{amount} {big} {say.plural(2, unit_forms, lang)}"
     if len(unit_forms) == 1 or len(frac) not in (0, 2):  # 12.5달러, $0.005: a plain number
         amount = words(text.rstrip("0").rstrip(".,") if frac else text, lang, lex)
-        noun = say.plural(_value(text, lex), unit_forms, lang)
+        noun = say.plural(value(text, lex), unit_forms, lang)
         return None if amount is None else f"{minus}{amount} {noun}"
     units = say.cardinal(int(whole), lang)
     if units is None:
@@ -304,7 +298,11 @@ def year(m: re.Match[str], ctx: Context) -> None:
 
 
 def decade(m: re.Match[str], ctx: Context) -> None:
-    """``1990s`` → "nineteen nineties"."""
+    """``1990s`` → "nineteen nineties", ``the 90s`` and ``'90s`` → "nineties"."""
+    if m["dec2"]:
+        tens = say.cardinal(int(m["dec2"]), "en") or m["dec2"]
+        ctx.say(tens[:-1] + "ies", m.start(), m.end())
+        return
     spoken = say.year(int(m["dec"]), "en") or ""
     head, _, last = spoken.rpartition(" ")
     last = last[:-1] + "ies" if last.endswith("y") else last + "s"
@@ -312,14 +310,25 @@ def decade(m: re.Match[str], ctx: Context) -> None:
 
 
 def roman(m: re.Match[str], ctx: Context) -> None:
-    """After a capitalised word: "World War II" → two, "Louis XIV" → the fourteenth."""
+    """After a capitalised word: "World War II" → two, "Louis XIV" → the fourteenth, "Pope
+    Leo XIV", "Super Bowl LVIII". One letter (I, V, X) only after a counting word ("World
+    War I", "Chapter V") or, in Russian, a Cyrillic name ("Пётр I"): "Then I" stays, as do
+    capitals that are mostly not numerals (``DC``, ``CD``, ``XL``)."""
     ctx.recurse(m.start("rprev"), m.end("rprev"))
-    value = _roman_value(m["rnumeral"])
-    lang, prev = ctx.lang, m["rprev"].strip().lower()
-    if prev in ctx.lex.roman_counts:
+    numeral, lang, prev = m["rnumeral"], ctx.lang, m["rprev"].strip()
+    counted = prev.lower() in ctx.lex.roman_counts
+    named = lang == "ru" and _CYRILLIC_WORD.fullmatch(prev) is not None
+    letter_ok = numeral in "IVX" and (counted or named)
+    if numeral in _NOT_ROMAN or (len(numeral) == 1 and not letter_ok):
+        ctx.copy(m.start("rnumeral"), m.end("rnumeral"))
+        return
+    value = _roman_value(numeral)
+    if counted:
         spoken = say.cardinal(value, lang)
     elif lang == "en":
         spoken = f"the {say.ordinal(value, lang)}"
+    elif lang == "de":
+        spoken = f"der {(say.ordinal(value, lang) or '').capitalize()}"
     elif lang == "fr":
         spoken = "premier" if value == 1 else say.cardinal(value, lang)
     elif lang in ("es", "pt"):
@@ -328,7 +337,7 @@ def roman(m: re.Match[str], ctx: Context) -> None:
         spoken = say.ordinal(value, lang)
     else:
         spoken = None
-    ctx.say(spoken or m["rnumeral"], m.start("rnumeral"), m.end("rnumeral"))
+    ctx.say(spoken or numeral, m.start("rnumeral"), m.end("rnumeral"))
 
 
 def _roman_value(text: str) -> int:
@@ -353,6 +362,7 @@ def amp(m: re.Match[str], ctx: Context) -> None:
 
 
 HANDLERS = {
+    **shorthand.HANDLERS,
     "version": version,
     "money_range": money_range,
     "money": money,

@@ -4,6 +4,8 @@ Why a wrapper: ``num2words`` covers 26 of the model's 31 languages, but not ever
 each (ordinals are missing in Czech, Latvian, ...; currency codes vary; it treats a whole
 currency amount as cents). Every function here returns None where the library cannot say
 the value, and the caller then keeps the digits, which the model reads as before.
+Turkish is written here (:func:`turkish`): ``num2words`` runs its words together
+("binikiyüzotuzdört"), one word the length of a sentence to a character model.
 """
 
 from __future__ import annotations
@@ -32,6 +34,41 @@ _KO_NATIVE_UNITS = ("", "한", "두", "세", "네", "다섯", "여섯", "일곱"
 _KO_NATIVE_TENS = ("", "열", "스물", "서른", "마흔", "쉰", "예순", "일흔", "여든", "아흔")
 
 
+_TR_ONES = ("", "bir", "iki", "üç", "dört", "beş", "altı", "yedi", "sekiz", "dokuz")
+_TR_TENS = ("", "on", "yirmi", "otuz", "kırk", "elli", "altmış", "yetmiş", "seksen", "doksan")
+_TR_SCALES = ((10**12, "trilyon"), (10**9, "milyar"), (10**6, "milyon"), (10**3, "bin"))
+#: The ordinal suffix after a word's last vowel (vowel harmony): -ıncı, -inci, -uncu, -üncü.
+_TR_HARMONY = {"a": "ı", "ı": "ı", "e": "i", "i": "i", "o": "u", "u": "u", "ö": "ü", "ü": "ü"}
+
+
+def turkish(value: int, *, ordinal: bool = False) -> str:
+    """Turkish number words, spaced: 1234 → "bin iki yüz otuz dört" (ordinal: "... dördüncü")."""
+    if value == 0:
+        words = ["sıfır"]
+    else:
+        words = []
+        rest = value
+        for size, name in _TR_SCALES:
+            count, rest = divmod(rest, size)
+            if count:
+                words += ([] if count == 1 and size == 1000 else _tr_hundreds(count)) + [name]
+        words += _tr_hundreds(rest)
+    if ordinal:
+        last = words[-1]
+        vowel = next(c for c in reversed(last) if c in _TR_HARMONY)
+        v = _TR_HARMONY[vowel]
+        stem = "dörd" if last == "dört" else last
+        words[-1] = stem + (f"nc{v}" if last[-1] in _TR_HARMONY else f"{v}nc{v}")
+    return " ".join(words)
+
+
+def _tr_hundreds(value: int) -> list[str]:
+    hundreds, rest = divmod(value, 100)
+    tens, ones = divmod(rest, 10)
+    words = ([] if hundreds == 1 else [_TR_ONES[hundreds]]) + ["yüz"] if hundreds else []
+    return words + [w for w in (_TR_TENS[tens], _TR_ONES[ones]) if w]
+
+
 def supported(lang: str) -> bool:
     """Whether ``num2words`` speaks ``lang`` at all."""
     return lang in CONVERTER_CLASSES
@@ -45,6 +82,8 @@ def cardinal(value: int, lang: str) -> str | None:
     if value < 0:
         inner = cardinal(-value, lang)
         return None if inner is None else f"{minus(lang)} {inner}"
+    if lang == "tr":
+        return turkish(value)
     return _call(value, lang)
 
 
@@ -61,6 +100,8 @@ def ordinal(value: int, lang: str) -> str | None:
     """``21`` → "twenty-first"; None where the library has no ordinals."""
     if not supported(lang) or not 0 < value < _MAX_WORDS:
         return None
+    if lang == "tr":
+        return turkish(value, ordinal=True)
     return _call(value, lang, to="ordinal")
 
 

@@ -14,13 +14,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from supertonic_core import Engine, SynthesisOptions
 from supertonic_core.audio import check_sample_rate
+from supertonic_core.detect import detect
 from supertonic_core.errors import ErrorCode
 from supertonic_core.options import OPTION_NAMES
 
 from ..encoders import MEDIA_TYPES, OPUS_RATE, create_encoder
 from ..errors import APIError, error_responses
 from ..instructions import speed_from_instructions
-from supertonic_core.detect import detect
 from ..schemas import SpeechRequest
 from ..settings import Settings
 from ..state import require_engine

@@ -97,6 +97,7 @@ class ErrorCode(StrEnum):
     INVALID_VALUE = ("invalid_value", 400, False)
     INVALID_VOICE = ("invalid_voice", 400, False)
     INVALID_LANGUAGE = ("invalid_language", 400, False)
+    INVALID_LEXICON = ("invalid_lexicon", 400, False)
     INVALID_MODEL = ("invalid_model", 400, False)
     MISSING_REQUIRED_PARAMETER = ("missing_required_parameter", 400, False)
     UNKNOWN_PARAMETER = ("unknown_parameter", 400, False)
@@ -227,6 +228,8 @@ class InvalidOptionError(InvalidInputError):
 class UnknownLexiconError(InvalidInputError):
     """Example: ``unknown pronunciation dictionary 'medical'; loaded: brands, names``"""
 
+    code = ErrorCode.INVALID_LEXICON
+
     def __init__(self, name: str, loaded: Iterable[str]) -> None:
         self.lexicon = name
         self.loaded = list(loaded)
@@ -243,6 +246,8 @@ class LexiconError(InvalidInputError):
 
     Example: ``pronunciation dictionary brands.pls: line 3: <alias> is empty``
     """
+
+    code = ErrorCode.INVALID_LEXICON
 
     def __init__(self, source: str, problem: str) -> None:
         self.source = source

@@ -83,6 +83,7 @@ def load_engine(settings: Settings) -> Engine:
         max_streams=settings.max_concurrent,
         max_queue=settings.max_queue,
         phrase_cache=settings.phrase_cache,
+        lexicons=settings.pronunciation_dictionaries(),
     )
 
 

@@ -21,6 +21,7 @@ import ipaddress
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, Strict, ValidationError, create_model, model_validator
@@ -39,6 +40,7 @@ from supertonic_core.bundle import SYNTHETIC_PROFILES
 from supertonic_core.engine import WARMUP_TEXT
 from supertonic_core.errors import quote_value
 from supertonic_core.options import ALIASES, SynthesisOptions
+from supertonic_core.pronunciation import PronunciationDictionary, load_dictionary
 from supertonic_core.runtime import CONV_SEARCH, DEVICES, RuntimeOptions
 
 from .metrics import BUFFER_RANGE
@@ -52,6 +54,7 @@ FLAGS = {
     "http_enabled": "--http",
     "supertone_enabled": "--supertone",
     "api_keys": "--api-key",
+    "lexicon_files": "--lexicon",
 }
 REQUEST_DEFAULTS = (
     "request defaults",
@@ -83,7 +86,10 @@ def _request_fields() -> dict[str, Any]:
         field = FieldInfo.merge_field_infos(info, validation_alias=None, alias=None)
         # not strict: flags and variables arrive as text
         field.metadata = [m for m in field.metadata if not isinstance(m, Strict)]
-        fields[ALIASES.get(name, name)] = (info.annotation, field)
+        annotation: Any = info.annotation
+        if "tuple" in str(annotation):  # lists as everywhere here: repeat or comma-separate
+            annotation = Annotated[annotation, NoDecode, BeforeValidator(_split)]
+        fields[ALIASES.get(name, name)] = (annotation, field)
     return fields
 
 
@@ -121,6 +127,10 @@ class Settings(BaseSettings, RequestDefaults):
     """bundle directory (else the cache, else download)"""
     voices_dir: str | None = None
     """folder of custom voice-style JSON files (else `voices` in the per-user data folder)"""
+    lexicon_files: Items = Field((), validation_alias="lexicon")
+    """pronunciation dictionary: a W3C PLS (.pls, .xml) or JSON file, named by its file name
+    without the extension (repeat the flag, or comma-separate); a request applies every one
+    unless it names some (lexicons)"""
     phrase_cache: int = Field(0, ge=0)
     """entries of the phrase cache (repeated short chunks served without synthesis); 0 = off"""
     intra_threads: int | None = Field(None, ge=1)
@@ -219,7 +229,18 @@ class Settings(BaseSettings, RequestDefaults):
             raise ValueError("--no-http leaves nothing to serve: add --wyoming-port")
         if self.synthetic and self.model_dir:
             raise ValueError("--synthetic and --model-dir exclude each other: pick one bundle")
+        stems = [Path(path).stem for path in self.lexicon_files]
+        twice = sorted({stem for stem in stems if stems.count(stem) > 1})
+        if twice:
+            raise ValueError(
+                f"--lexicon: two files named {', '.join(twice)}: a dictionary is named by its "
+                "file name, so each needs its own"
+            )
         return self
+
+    def pronunciation_dictionaries(self) -> list[PronunciationDictionary]:
+        """The --lexicon files, read (:class:`LexiconError` naming the file and the problem)."""
+        return [load_dictionary(path) for path in self.lexicon_files]
 
     @property
     def exposed(self) -> bool:

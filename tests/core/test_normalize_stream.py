@@ -3,11 +3,13 @@ the original, pauses become silence (supertonic_core.normalize through the strea
 
 from __future__ import annotations
 
+import functools
 import re
 
 import numpy as np
 import pytest
 from supertonic_core import Engine
+from supertonic_core.detect import confident
 from supertonic_core.normalize import Pause, StreamNormalizer, speak
 
 from tests.core.test_normalize import (
@@ -173,3 +175,46 @@ def test_random_llm_like_text_streams_like_whole_and_never_fails() -> None:
         lang = rng.choice(list(LANGUAGES))
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 25)))
         assert streamed(text, lang, by_characters(text)) == speak(text, lang), (lang, text)
+
+
+def test_lang_spans_switch_the_rules_and_switch_back() -> None:
+    text = 'Der Preis: <lang xml:lang="en">It costs $5.</lang> Danke, 3 Euro.'
+    assert speak(text, "de") == (
+        "Der Preis: [lang:en] It costs five dollars. [lang:de] Danke, drei Euro."
+    )
+    beside = 'Hello <lang xml:lang="fr">Il coûte 5 €</lang> <break time="1s"/> bye 3.'
+    assert (
+        speak(beside, "en") == "Hello [lang:fr] Il coûte cinq euros [lang:en] [pause:1] bye three."
+    )
+
+
+def test_a_sentence_gets_its_detected_language_only_when_detection_is_sure() -> None:
+    detect = functools.partial(confident, languages=("en", "fr", "de"))
+    text = (
+        "It costs 5 dollars. Je ne sais pas ce que tu veux dire, mais c'est très intéressant. Ok."
+    )
+    assert speak(text, "en", detect=detect) == (
+        "It costs five dollars. [lang:fr] Je ne sais pas ce que tu veux dire, mais c'est très "
+        "intéressant. [lang:en] Ok."
+    )
+
+
+def test_a_chunk_never_mixes_two_languages(engine: Engine) -> None:
+    text = 'Hello there, friends. <lang xml:lang="fr">Bonjour mes amis.</lang> Bye now.'
+    chunks = [c.text for c in engine.iter_chunks(text, engine.options(seed=1))]
+    assert any("Bonjour" in c for c in chunks), chunks
+    assert not any("Bonjour" in c and ("friends" in c or "Bye" in c) for c in chunks), chunks
+
+
+def test_add_chunk_reads_its_text_aloud(engine: Engine) -> None:
+    options = engine.options(seed=4)
+    stream = engine.open_stream(options)
+    stream.add_chunk("It costs $5.")
+    stream.end()
+    with stream:
+        chunks = list(stream)
+    assert [w.word for c in chunks for w in c.words] == ["It", "costs", "$5."]
+    spoken = engine.synthesize(
+        "It costs five dollars.", options.model_copy(update={"normalize": False})
+    )
+    assert sum(len(c.samples) for c in chunks) == len(spoken)

@@ -15,6 +15,7 @@ from supertonic_core.pronunciation import (
     MAX_FILE_BYTES,
     PronunciationDictionary,
     Pronunciations,
+    load_dictionaries,
     load_dictionary,
     parse_json,
     parse_pls,
@@ -141,3 +142,12 @@ def test_engine_word_timings_name_the_written_words(tiny_bundle: Bundle) -> None
         assert len(engine.synthesize(text, plain.model_copy(update={"seed": 1}))) < len(
             engine.synthesize(text, longer.model_copy(update={"seed": 1}))
         )
+
+
+def test_two_dictionaries_of_one_name_are_refused(tiny_bundle: Bundle, tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "brands.json").write_text('{"SQL": "sequel"}', encoding="utf-8")
+    (tmp_path / "brands.pls").write_text(PLS, encoding="utf-8")
+    loaded = load_dictionaries([tmp_path / "a" / "brands.json", tmp_path / "brands.pls"])
+    with pytest.raises(LexiconError, match="brands: two dictionaries of this name"):
+        Engine(tiny_bundle, lexicons=loaded)

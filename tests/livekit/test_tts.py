@@ -317,7 +317,8 @@ async def test_a_cancel_the_stream_did_not_ask_for_is_an_error(engine: Engine) -
 
 #: A value of every option of the request model, none of them its default.
 OPTIONS = {"voice": "M2", "lang": "ko", "speed": 1.5, "steps": 5, "first_chunk_steps": 2,
-           "seed": 7, "normalize": False, "emoji": "name"}  # fmt: skip
+           "seed": 7, "normalize": False, "emoji": "name", "detect_lang": True, "lexicons": (),
+           "pronunciations": {"SQL": "sequel"}}  # fmt: skip
 
 
 def arguments(options: dict[str, Any]) -> dict[str, Any]:

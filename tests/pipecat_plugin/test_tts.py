@@ -640,7 +640,8 @@ async def test_an_over_long_input_is_an_error_frame_once_and_the_service_goes_on
 
 #: A value of every option of the request model, none of them its default.
 OPTIONS = {"voice": "M2", "lang": "ko", "speed": 1.5, "steps": 5, "first_chunk_steps": 2,
-           "seed": 7, "normalize": False, "emoji": "name"}  # fmt: skip
+           "seed": 7, "normalize": False, "emoji": "name", "detect_lang": True, "lexicons": (),
+           "pronunciations": {"SQL": "sequel"}}  # fmt: skip
 
 
 def settings_of(options: dict[str, Any]) -> Any:

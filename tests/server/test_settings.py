@@ -177,7 +177,6 @@ def test_null_unsets() -> None:
         (["--observability-buffer-size", "5"], {}, "must be between 10 and 10000, got '5'"),
         (["--wyoming-port", "8000"], {}, "--wyoming-port and --port must differ"),
         (["--no-http"], {}, "--no-http leaves nothing to serve: add --wyoming-port"),
-        ([], {"SUPERTONIC_LEXICON": "a.pls,other/a.json"}, "--lexicon: two files named a"),
         (["--pronunciations", '{"SQL": ""}'], {}, "--pronunciations / SUPERTONIC_PRONUNCIATIONS"),
         (["--port", "x"], {"SUPERTONIC_MAX_QUEUE": "-1"}, "an integer, got 'x'; --max-queue"),
     ],

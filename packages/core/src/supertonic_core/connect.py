@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from .client import SpeechClient, SpeechClientError
 from .engine import Engine
 from .loading import load_engine
 from .mux import ConnectionLost, MuxContext, SpeechMux
+from .pronunciation import PronunciationDictionary, load_dictionaries
 from .protocol import Error, SpeechConnection
 from .runtime import RuntimeOptions
 from .session import SpeechSession
@@ -73,6 +74,9 @@ class EngineConnector(Connector):
         model_dir, download, runtime, voices_dir: as for :meth:`Engine.load`.
         warmup: run one synthesis after loading (see :func:`~supertonic_core.load_engine`).
         phrase_cache: entries of the loaded engine's phrase cache; 0 turns it off.
+        dictionaries: pronunciation dictionaries (PLS or JSON files, or loaded ones) of the
+            loaded engine, which requests name in ``lexicons``; read here, so a bad file
+            fails at once, not on the first turn.
         max_contexts: contexts each session serves at once.
     """
 
@@ -87,12 +91,14 @@ class EngineConnector(Connector):
         voices_dir: str | Path | None = None,
         warmup: bool = True,
         phrase_cache: int = 0,
+        dictionaries: Iterable[str | Path | PronunciationDictionary] = (),
         max_contexts: int = 64,
     ) -> None:
-        if engine is not None and phrase_cache:
+        lexicons = load_dictionaries(dictionaries)
+        if engine is not None and (phrase_cache or lexicons):
             raise ValueError(
-                "phrase_cache configures the engine loaded here; for an engine passed in, "
-                "build it with Engine.load(..., phrase_cache=N)"
+                "phrase_cache and dictionaries configure the engine loaded here; for an "
+                "engine passed in, build it with Engine.load(..., phrase_cache=N, lexicons=...)"
             )
         self.model = engine.bundle.model if engine is not None else model
         self.engine = engine
@@ -103,6 +109,7 @@ class EngineConnector(Connector):
             "runtime": runtime,
             "voices_dir": voices_dir,
             "phrase_cache": phrase_cache,
+            "lexicons": lexicons,
         }
         self._warmup = warmup
         self._max_contexts = max_contexts

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from .detect import confident
-from .errors import UnknownLexiconError
+from .errors import LexiconError, UnknownLexiconError
 from .languages import LANGUAGES
 from .normalize import StreamNormalizer
 from .pronunciation import PronunciationDictionary, Pronunciations, entry
@@ -55,7 +55,11 @@ class FrontEnd:
         self.voices = voices
         self.tagged = tagged
         self.languages = tuple(languages)
-        self.lexicons: dict[str, PronunciationDictionary] = {d.name: d for d in lexicons}
+        self.lexicons: dict[str, PronunciationDictionary] = {}
+        for dictionary in lexicons:
+            if dictionary.name in self.lexicons:  # requests name them: each name once
+                raise LexiconError(dictionary.name, "two dictionaries of this name")
+            self.lexicons[dictionary.name] = dictionary
 
     def encode(self, text: str, lang: str, *, cut: bool = False) -> np.ndarray:
         """Token ids int64 ``[T]`` of one chunk, as the model was trained to read it.

@@ -312,6 +312,14 @@ class Pronunciations:
 # ----------------------------------------------------------------------------- files
 
 
+def load_dictionaries(
+    sources: Iterable[str | Path | PronunciationDictionary],
+) -> list[PronunciationDictionary]:
+    """Dictionaries from files (:func:`load_dictionary`) or as given: what an engine loads
+    from a server's ``--lexicon`` flags or a plugin's ``dictionaries`` argument."""
+    return [s if isinstance(s, PronunciationDictionary) else load_dictionary(s) for s in sources]
+
+
 def load_dictionary(path: str | Path) -> PronunciationDictionary:
     """A PLS (``.pls``, ``.xml``) or JSON (``.json``) file, named by its stem."""
     path = Path(path)

@@ -56,6 +56,7 @@ try:
     from supertonic_core.languages import SCRIPT_CONTINUOUS
     from supertonic_core.mux import ConnectionLost, MuxContext, SessionError, SpeechMux
     from supertonic_core.options import ALIASES, OPTION_NAMES, Emoji
+    from supertonic_core.pronunciation import PronunciationDictionary
     from supertonic_core.protocol import Error
     from supertonic_core.resume import ResumableContext
 except ModuleNotFoundError as e:
@@ -114,6 +115,11 @@ class SupertonicTTSSettings(TTSSettings):
         normalize: Read numbers, dates, units, markdown and pause tags the way a person
             would; False sends the text as written.
         emoji: ``"remove"`` or ``"name"`` (read emoji names) when normalising.
+        detect_lang: Give each sentence its detected language where detection is sure.
+        lexicons: The pronunciation dictionaries to apply, by name (the in-process
+            service's ``dictionaries``, a server's ``--lexicon`` files); None: all of them.
+        pronunciations: This service's own respellings (``{"SQL": "sequel"}``), applied
+            before the dictionaries.
     """
 
     speed: float | NotGiven | None = field(default_factory=lambda: NOT_GIVEN)
@@ -122,6 +128,9 @@ class SupertonicTTSSettings(TTSSettings):
     seed: int | NotGiven | None = field(default_factory=lambda: NOT_GIVEN)
     normalize: bool | NotGiven | None = field(default_factory=lambda: NOT_GIVEN)
     emoji: Emoji | NotGiven | None = field(default_factory=lambda: NOT_GIVEN)
+    detect_lang: bool | NotGiven | None = field(default_factory=lambda: NOT_GIVEN)
+    lexicons: tuple[str, ...] | NotGiven | None = field(default_factory=lambda: NOT_GIVEN)
+    pronunciations: dict[str, str] | NotGiven | None = field(default_factory=lambda: NOT_GIVEN)
 
     _aliases: ClassVar[dict[str, str]] = {
         **TTSSettings._aliases,
@@ -519,6 +528,7 @@ class SupertonicTTSService(SupertonicBaseTTSService):
         download: bool = True,
         warmup: bool = True,
         phrase_cache: int = 0,
+        dictionaries: Iterable[str | Path | PronunciationDictionary] = (),
         settings: SupertonicTTSSettings | None = None,
         **kwargs: Any,
     ) -> None:
@@ -538,6 +548,10 @@ class SupertonicTTSService(SupertonicBaseTTSService):
             phrase_cache: Entries of the engine's phrase cache (repeated short chunks, such
                 as "Sure." or "One moment, please.", served at once without synthesis);
                 0 (the default) turns it off. For an engine passed in, set it there.
+            dictionaries: Pronunciation dictionaries the engine loads: W3C PLS (``.pls``,
+                ``.xml``) or JSON files, each named by its file name without the extension,
+                or loaded ``PronunciationDictionary`` objects; the settings' ``lexicons``
+                choose among them (all by default). For an engine passed in, load them there.
             settings: Runtime-updatable settings (see :class:`SupertonicTTSSettings`).
             **kwargs: Passed to Pipecat's ``TTSService`` (``sample_rate``, ``name``, ...).
         """
@@ -550,6 +564,7 @@ class SupertonicTTSService(SupertonicBaseTTSService):
             voices_dir=voices_dir,
             warmup=warmup,
             phrase_cache=phrase_cache,
+            dictionaries=dictionaries,
         )
         super().__init__(connector=connector, model=connector.model, settings=settings, **kwargs)
         self._connector = connector

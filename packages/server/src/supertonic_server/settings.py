@@ -21,7 +21,6 @@ import ipaddress
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, Strict, ValidationError, create_model, model_validator
@@ -40,7 +39,7 @@ from supertonic_core.bundle import SYNTHETIC_PROFILES
 from supertonic_core.engine import WARMUP_TEXT
 from supertonic_core.errors import quote_value
 from supertonic_core.options import ALIASES, SynthesisOptions
-from supertonic_core.pronunciation import PronunciationDictionary, load_dictionary
+from supertonic_core.pronunciation import PronunciationDictionary, load_dictionaries
 from supertonic_core.runtime import CONV_SEARCH, DEVICES, RuntimeOptions
 
 from .metrics import BUFFER_RANGE
@@ -229,18 +228,11 @@ class Settings(BaseSettings, RequestDefaults):
             raise ValueError("--no-http leaves nothing to serve: add --wyoming-port")
         if self.synthetic and self.model_dir:
             raise ValueError("--synthetic and --model-dir exclude each other: pick one bundle")
-        stems = [Path(path).stem for path in self.lexicon_files]
-        twice = sorted({stem for stem in stems if stems.count(stem) > 1})
-        if twice:
-            raise ValueError(
-                f"--lexicon: two files named {', '.join(twice)}: a dictionary is named by its "
-                "file name, so each needs its own"
-            )
         return self
 
     def pronunciation_dictionaries(self) -> list[PronunciationDictionary]:
         """The --lexicon files, read (:class:`LexiconError` naming the file and the problem)."""
-        return [load_dictionary(path) for path in self.lexicon_files]
+        return load_dictionaries(self.lexicon_files)
 
     @property
     def exposed(self) -> bool:

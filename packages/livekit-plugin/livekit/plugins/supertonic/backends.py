@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -39,6 +39,7 @@ from supertonic_core.client import SpeechClientError
 from supertonic_core.connect import EngineConnector, ServerConnector, SharedMux
 from supertonic_core.errors import ErrorCode
 from supertonic_core.mux import ConnectionLost, MuxContext, SpeechMux
+from supertonic_core.pronunciation import PronunciationDictionary
 from supertonic_core.protocol import Error
 from supertonic_core.resume import ResumableContext
 
@@ -162,6 +163,7 @@ class InProcessBackend(Backend):
         engine: an engine to use instead of loading one; it is not closed by :meth:`aclose`.
         max_contexts: streams served at once by this TTS instance.
         phrase_cache: entries of the loaded engine's phrase cache; 0 turns it off.
+        dictionaries: pronunciation dictionaries of the loaded engine (files or loaded).
     """
 
     def __init__(
@@ -173,6 +175,7 @@ class InProcessBackend(Backend):
         engine: Engine | None = None,
         max_contexts: int = 64,
         phrase_cache: int = 0,
+        dictionaries: Iterable[str | Path | PronunciationDictionary] = (),
     ) -> None:
         self._connector = EngineConnector(
             model,
@@ -181,6 +184,7 @@ class InProcessBackend(Backend):
             download=False,
             runtime=runtime,
             phrase_cache=phrase_cache,
+            dictionaries=dictionaries,
             max_contexts=max_contexts,
         )
         self._link = SharedMux(self._connector, on_error=_log_session_error)

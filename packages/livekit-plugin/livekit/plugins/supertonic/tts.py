@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from livekit.agents.voice.io import TimedString
 from supertonic_core import Engine, RuntimeOptions, SynthesisOptions
 from supertonic_core.audio import check_sample_rate
 from supertonic_core.options import OPTION_NAMES, Emoji, SynthesisOverrides
+from supertonic_core.pronunciation import PronunciationDictionary
 from supertonic_core.protocol import Audio, Error
 from supertonic_core.resume import ResumableContext
 
@@ -54,6 +55,9 @@ class TTS(tts.TTS):
         seed: int | None = None,
         normalize: bool | None = None,
         emoji: Emoji | None = None,
+        detect_lang: bool | None = None,
+        lexicons: Sequence[str] | None = None,
+        pronunciations: dict[str, str] | None = None,
         sample_rate: TTSSampleRates | int = DEFAULT_SAMPLE_RATE,
         model: NotGivenOr[TTSModels | str] = NOT_GIVEN,
         base_url: NotGivenOr[str] = NOT_GIVEN,
@@ -62,10 +66,11 @@ class TTS(tts.TTS):
         engine: Engine | None = None,
         runtime: RuntimeOptions | None = None,
         phrase_cache: int = 0,
+        dictionaries: Iterable[str | Path | PronunciationDictionary] = (),
     ) -> None:
         """Create a Supertonic TTS, in-process (default) or against a Supertonic server.
 
-        The options ``voice`` to ``emoji`` are those of the core's request model,
+        The options ``voice`` to ``pronunciations`` are those of the core's request model,
         :class:`~supertonic_core.SynthesisOptions` (``language`` is its ``lang``), which
         gives their ranges and checks them: a bad value raises its ``InvalidOptionError``.
         None (the default) leaves an option to the session: the model's default
@@ -82,6 +87,11 @@ class TTS(tts.TTS):
             normalize: read numbers, dates, units, markdown and pause tags the way a person
                 would; False sends the text as written.
             emoji: ``"remove"`` or ``"name"`` (read emoji names) when normalising.
+            detect_lang: give each sentence its detected language where detection is sure.
+            lexicons: the pronunciation dictionaries to apply, by name (``dictionaries``
+                in-process, the server's ``--lexicon`` files remotely); None: all of them.
+            pronunciations: this TTS's own respellings (``{"SQL": "sequel"}``), applied
+                before the dictionaries.
             sample_rate: output rate in Hz, one of 8000, 16000, 22050, 24000, 44100 (the
                 model's native rate, the default) or 48000.
             model: ``supertonic-3`` (default), ``supertonic-2`` or ``supertonic``; defaults
@@ -101,6 +111,10 @@ class TTS(tts.TTS):
                 at once, without synthesis); 0 (the default) turns it off. In-process only,
                 for the engine the TTS loads (build a shared ``engine`` with
                 ``Engine.load(..., phrase_cache=N)``); a server has ``--phrase-cache``.
+            dictionaries: pronunciation dictionaries the in-process engine loads: W3C PLS
+                (``.pls``, ``.xml``) or JSON files, each named by its file name without the
+                extension, or loaded ``PronunciationDictionary`` objects (in-process only; a
+                server has ``--lexicon``).
         """
         self._opts = _updated(SynthesisOverrides(), locals())
         check_sample_rate(sample_rate)
@@ -114,10 +128,12 @@ class TTS(tts.TTS):
         self._model = model
         self._backend: Backend
         if is_given(base_url):
-            if engine is not None or is_given(model_dir) or runtime is not None or phrase_cache:
+            local = engine is not None or is_given(model_dir) or runtime is not None
+            if local or phrase_cache or dictionaries:
                 raise ValueError(
-                    "engine, model_dir, runtime and phrase_cache configure the in-process "
-                    "engine; leave them out with base_url (the server has its own model)"
+                    "engine, model_dir, runtime, phrase_cache and dictionaries configure the "
+                    "in-process engine; leave them out with base_url (the server has its own "
+                    "model and --lexicon files)"
                 )
             key = api_key if is_given(api_key) else os.environ.get("SUPERTONIC_API_KEY")
             self._backend = RemoteBackend(base_url=base_url, api_key=key or None)
@@ -129,6 +145,7 @@ class TTS(tts.TTS):
                 runtime=runtime,
                 engine=engine,
                 phrase_cache=phrase_cache,
+                dictionaries=dictionaries,
             )
         self._streams: weakref.WeakSet[ChunkedStream | SynthesizeStream] = weakref.WeakSet()
 
@@ -156,6 +173,9 @@ class TTS(tts.TTS):
         seed: NotGivenOr[int | None] = NOT_GIVEN,
         normalize: NotGivenOr[bool | None] = NOT_GIVEN,
         emoji: NotGivenOr[Emoji | None] = NOT_GIVEN,
+        detect_lang: NotGivenOr[bool | None] = NOT_GIVEN,
+        lexicons: NotGivenOr[Sequence[str] | None] = NOT_GIVEN,
+        pronunciations: NotGivenOr[dict[str, str] | None] = NOT_GIVEN,
     ) -> None:
         """Change options for the streams created from now on (running ones keep theirs).
 
@@ -263,8 +283,10 @@ def _updated(opts: SynthesisOverrides, args: dict[str, Any]) -> SynthesisOverrid
     the model (a bad value raises its ``InvalidOptionError``)."""
     given = {_OPTION_OF.get(k, k): v for k, v in args.items() if is_given(v)}
     given = {k: v for k, v in given.items() if k in OPTION_NAMES}
-    SynthesisOptions.checked(**given)
-    return opts.model_copy(update=given)
+    checked = SynthesisOptions.checked(**given)  # as the model holds them: a list → a tuple
+    return opts.model_copy(
+        update={k: v if v is None else getattr(checked, k) for k, v in given.items()}
+    )
 
 
 @asynccontextmanager

@@ -363,3 +363,57 @@ def test_docs_render_without_internet(browser: Browser, live: LiveServer) -> Non
         assert elsewhere == []
     finally:
         page.close()
+
+
+@pytest.fixture(scope="module")
+def lexical(
+    base_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """A server with one pronunciation dictionary, ``--lexicon brands.json``."""
+    path = tmp_path_factory.mktemp("lexicons") / "brands.json"
+    path.write_text('{"SQL": "sequel"}', encoding="utf-8")
+    settings = base_settings.model_copy(update={"lexicon_files": (str(path),), "warmup": False})
+    server = LiveServer(settings).start()
+    yield server
+    server.stop()
+
+
+def test_reading_a_dictionary_and_respellings_are_sent(
+    browser: Browser, lexical: LiveServer
+) -> None:
+    console = Console(browser, lexical)
+    try:
+        page = console.open()
+        body = sent_body(console)  # the defaults: read aloud, every dictionary, no entries
+        assert not {"normalize", "lexicons", "pronunciations"} & set(body)
+        page.select_option("#lexicon", "brands")
+        page.fill("#pronunciations", "Nguyen = Win\n\nGIF = jif")
+        body = sent_body(console)
+        assert body["lexicons"] == ["brands"]
+        assert body["pronunciations"] == {"Nguyen": "Win", "GIF": "jif"}
+        page.click("#snippet-tab-openai")
+        assert '"pronunciations": {"Nguyen":"Win","GIF":"jif"}' in page.inner_text("#snippet")
+        page.select_option("#lexicon", "-")
+        page.select_option("#normalize", "off")
+        body = sent_body(console)
+        assert body["lexicons"] == [] and body["normalize"] is False
+        page.reload()  # remembered with the other settings
+        page.wait_for_selector("#speak:enabled")
+        assert page.input_value("#lexicon") == "-" and page.input_value("#normalize") == "off"
+        assert page.input_value("#pronunciations") == "Nguyen = Win\n\nGIF = jif"
+    finally:
+        console.context.close()
+    assert console.errors == []
+
+
+def test_a_respelling_without_equals_is_refused_before_sending(console: Console) -> None:
+    page = console.open()
+    assert page.is_disabled("#lexicon")  # this server loaded none
+    page.fill("#pronunciations", "SQL sequel")
+    page.click("#speak")
+    page.wait_for_selector("#pronunciations:invalid", state="attached")
+    expect(page.locator("#speak-error")).to_contain_text("written = spoken (not: SQL sequel)")
+    page.fill("#pronunciations", "SQL = sequel")
+    assert sent_body(console)["pronunciations"] == {"SQL": "sequel"}
+    expect(page.locator("#speak-error")).to_be_hidden()
+    assert console.errors == []

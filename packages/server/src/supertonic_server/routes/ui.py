@@ -8,6 +8,7 @@ to the same API as any client. Mounted only when ``settings.ui_enabled`` (``--no
 from __future__ import annotations
 
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -65,6 +66,7 @@ async def config(request: Request) -> dict[str, Any]:
         "steps_range": list(STEPS_RANGE),
         "defaults": {**settings.synthesis_defaults().model_dump(), "format": "mp3"},
         "max_input_chars": settings.max_input_chars,
+        "lexicons": [Path(path).stem for path in settings.lexicon_files],
         "ws_enabled": settings.ws_enabled,
         "supertone_enabled": settings.supertone_enabled,
     }

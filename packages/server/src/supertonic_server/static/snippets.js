@@ -16,13 +16,16 @@ const TABS = [
 const EXT = { mp3: "mp3", opus: "ogg", aac: "aac", flac: "flac", wav: "wav", pcm: "pcm" };
 
 const q = (s) => JSON.stringify(s); // a double-quoted literal valid in Python and JS alike
-const py = (v) => (typeof v === "string" ? q(v) : String(v));
+// Strings, numbers, booleans, and lists and maps of strings (JSON is Python for those).
+const py = (v) =>
+  typeof v === "string" ? q(v) : typeof v === "boolean" ? (v ? "True" : "False") : typeof v === "object" ? JSON.stringify(v) : String(v);
 const shellQuote = (s) => `'${s.replace(/'/g, "'\\''")}'`;
 
 function extras(body) {
   // Fields beyond OpenAI's request: sent as extra_body by the OpenAI SDK.
   const out = { lang: body.lang, total_steps: body.total_steps };
   if (body.first_chunk_steps != null) out.first_chunk_steps = body.first_chunk_steps;
+  for (const k of ["normalize", "lexicons", "pronunciations"]) if (body[k] != null) out[k] = body[k];
   return out;
 }
 
@@ -127,7 +130,7 @@ function javascript(body, ctx) {
       ? `  headers: { "Content-Type": "application/json", Authorization: \`Bearer \${SUPERTONIC_API_KEY}\` },`
       : `  headers: { "Content-Type": "application/json" },`,
     "  body: JSON.stringify({",
-    ...Object.entries(body).map(([k, v]) => `    ${k}: ${typeof v === "string" ? q(v) : v},`),
+    ...Object.entries(body).map(([k, v]) => `    ${k}: ${JSON.stringify(v)},`),
     "  }),",
     "});",
     "if (!res.ok) throw new Error((await res.json()).error.message);",

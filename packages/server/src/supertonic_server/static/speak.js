@@ -56,6 +56,9 @@ export function initSpeak(serverConfig) {
     speed: $("speed"),
     steps: $("steps"),
     firstChunkSteps: $("first-chunk-steps"),
+    normalize: $("normalize"),
+    lexicon: $("lexicon"),
+    pronunciations: $("pronunciations"),
     livePlay: $("live-play"),
   };
   const player = $("player");
@@ -84,6 +87,18 @@ export function initSpeak(serverConfig) {
   fields.format.value = config.formats.includes(saved.format) ? saved.format : config.defaults.format;
   if (typeof saved.text === "string" && saved.text.trim()) fields.text.value = saved.text;
   if (typeof saved.livePlay === "boolean") fields.livePlay.checked = saved.livePlay;
+  const normalizeDefault = config.defaults.normalize === false ? "off" : "on";
+  fields.normalize.value = saved.normalize === "off" || saved.normalize === "on" ? saved.normalize : normalizeDefault;
+  // Dictionaries: every one the server loaded (its default), none, or one by name.
+  const lexicons = config.lexicons || [];
+  fields.lexicon.replaceChildren(
+    el("option", { value: "" }, lexicons.length ? "all the server's" : "none loaded (--lexicon)"),
+    ...(lexicons.length ? [el("option", { value: "-" }, "none")] : []),
+    ...lexicons.map((name) => el("option", { value: name }, name)),
+  );
+  fields.lexicon.disabled = !lexicons.length;
+  fields.lexicon.value = lexicons.includes(saved.lexicon) || saved.lexicon === "-" ? saved.lexicon : "";
+  if (typeof saved.pronunciations === "string") fields.pronunciations.value = saved.pronunciations;
   const keyNote = $("key-required");
   keyNote.textContent = config.api_key_required ? "(required by this server)" : "(not required)";
   keyNote.classList.toggle("required", config.api_key_required);
@@ -98,6 +113,9 @@ export function initSpeak(serverConfig) {
       speed: Number(fields.speed.value),
       steps: Number(fields.steps.value),
       firstChunkSteps: Number(fields.firstChunkSteps.value),
+      normalize: fields.normalize.value,
+      lexicon: fields.lexicon.value,
+      pronunciations: fields.pronunciations.value,
       livePlay: fields.livePlay.checked,
     };
   }
@@ -115,7 +133,30 @@ export function initSpeak(serverConfig) {
     if (v.firstChunkSteps > 0) body.first_chunk_steps = v.firstChunkSteps;
     // Off, on a server whose default is a fast start: say "as many steps as the rest".
     else if (config.defaults.first_chunk_steps != null) body.first_chunk_steps = v.steps;
+    if (v.normalize === "off") body.normalize = false;
+    if (v.lexicon) body.lexicons = v.lexicon === "-" ? [] : [v.lexicon];
+    const entries = respellings(v.pronunciations);
+    if (entries && Object.keys(entries).length) body.pronunciations = entries;
     return body;
+  }
+
+  // "SQL = sequel" a line; a line without "=" marks the field invalid (the form then
+  // refuses to submit and says why), so nothing typed is silently dropped.
+  function respellings(text) {
+    const entries = {};
+    const bad = [];
+    for (const line of text.split("\n")) {
+      if (!line.trim()) continue;
+      const at = line.indexOf("=");
+      const written = at < 0 ? "" : line.slice(0, at).trim();
+      const spoken = at < 0 ? "" : line.slice(at + 1).trim();
+      if (written && spoken) entries[written] = spoken;
+      else bad.push(line.trim());
+    }
+    fields.pronunciations.setCustomValidity(
+      bad.length ? `Write each respelling as written = spoken (not: ${bad[0]})` : "",
+    );
+    return bad.length ? null : entries;
   }
 
   function changed() {
@@ -144,6 +185,7 @@ export function initSpeak(serverConfig) {
     if (isReady) speak();
   });
   $("stop").addEventListener("click", () => run && run.controller.abort());
+  fields.pronunciations.addEventListener("invalid", () => showError(fields.pronunciations.validationMessage));
   changed();
 
   async function fillVoices(health) {

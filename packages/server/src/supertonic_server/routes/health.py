@@ -32,6 +32,7 @@ async def healthz(request: Request) -> dict[str, Any]:
         "voices": [],
         "languages": [],
         "providers": [],
+        "lexicons": [],
         "ws_enabled": settings.ws_enabled,
         "ui_enabled": settings.ui_enabled,
     }
@@ -44,6 +45,7 @@ async def healthz(request: Request) -> dict[str, Any]:
             voices=facts["voices"],
             languages=facts["languages"],
             providers=facts["providers"],
+            lexicons=facts["lexicons"],
         )
     if lifecycle.error:
         info["error"] = lifecycle.error

@@ -2,7 +2,9 @@
 
 Two tables. (1) Per language, a markdown-heavy LLM reply full of numbers, and the plain
 agent replies (nothing to rewrite): normalised whole, and pushed in two-word pieces as an
-LLM streams it (the streaming path re-checks its safe points on every piece). (2) On the
+LLM streams it (the streaming path re-checks its safe points on every piece); the English
+reply again with a pronunciation dictionary of 1,000 entries (a few of them in the text).
+(2) On the
 ``full`` synthetic bundle (the real model's compute), a reply streamed in two-word pieces:
 time to the first chunk with normalisation on and off, and the normaliser's own time for
 the text that arrives before that chunk is released.
@@ -24,6 +26,7 @@ from supertonic_core import Engine
 from supertonic_core.bundle import verify_bundle
 from supertonic_core.chunking import IncrementalSplitter
 from supertonic_core.normalize import StreamNormalizer
+from supertonic_core.pronunciation import PronunciationDictionary, Pronunciations
 from supertonic_core.runtime import RuntimeOptions
 
 #: A reply in each language with markdown, amounts, dates, times, units and a link.
@@ -54,14 +57,22 @@ RICH = {
     "ホテルは3.5km先です。チェックインは15:00です。荷物は2個までです。",
 }
 PLAIN = " ".join(REPLIES)
+#: A dictionary of 1,000 entries, three of which the English reply holds.
+WORDS = {f"Brand{i}": f"brand {i}" for i in range(997)} | {
+    "Flight": "Flyte",
+    "Dr. Lee": "Doctor Lee",
+    "IDs": "eye dees",
+}
 
 
-def per_1000(text: str, lang: str, streamed: bool, repeats: int) -> float:
+def per_1000(
+    text: str, lang: str, streamed: bool, repeats: int, words: Pronunciations | None = None
+) -> float:
     """Median milliseconds to normalise ``text``, per 1000 characters."""
     pieces = two_word_pieces(text) if streamed else [text]
     times = []
     for _ in range(repeats):
-        normalizer = StreamNormalizer(lang)
+        normalizer = StreamNormalizer(lang, pronunciations=words)
         started = time.perf_counter()
         for piece in pieces:
             normalizer.push(piece)
@@ -116,6 +127,10 @@ def main() -> None:
         whole = per_1000(text, code, False, args.repeats)
         streamed = per_1000(text, code, True, args.repeats)
         print(f"| {lang} | {len(text)} | {whole:.2f} | {streamed:.2f} |")
+    words = Pronunciations([PronunciationDictionary.from_mapping("bench", WORDS)])
+    whole = per_1000(RICH["en"], "en", False, args.repeats, words)
+    streamed = per_1000(RICH["en"], "en", True, args.repeats, words)
+    print(f"| en, 1,000-entry dictionary | {len(RICH['en'])} | {whole:.2f} | {streamed:.2f} |")
 
     engine = Engine(verify_bundle(synthetic_bundle("full")), runtime=RuntimeOptions(device="cpu"))
     engine.warmup()

@@ -113,3 +113,9 @@ async def test_ws_refuses_an_unknown_dictionary(lexical: LiveServer) -> None:
         error = await recv_json(ws)
     assert error["type"] == "error" and error["code"] == "invalid_config"
     assert "'nope'" in error["message"] and "brands, names" in error["message"]
+
+
+def test_an_inline_entry_that_is_only_whitespace_is_a_400_naming_it(http: httpx.Client) -> None:
+    response = http.post("/v1/audio/speech", json={"input": "Hi.", "pronunciations": {"SQL": "\t"}})
+    error = refused(response, 400, "invalid_value", "pronunciations")
+    assert error["message"].startswith("pronunciations: empty written or spoken form")

@@ -28,7 +28,7 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
-from .errors import InvalidOptionError, LexiconError, quote_value
+from .errors import ErrorCode, InvalidOptionError, LexiconError, quote_value
 from .pronunciation import MAX_ALIAS_CHARS, MAX_INLINE_ENTRIES, MAX_KEY_CHARS, entry
 
 SPEED_RANGE = (0.5, 2.0)
@@ -59,14 +59,19 @@ Text = Annotated[str, Field(strict=True), AfterValidator(_unicode)]
 
 
 def _respellings(value: dict[str, str] | None) -> dict[str, str] | None:
-    """Each inline entry checked as a dictionary's would be (whitespace, lengths)."""
+    """Each inline entry checked as a dictionary's would be (whitespace, lengths); the
+    error's type is ``supertonic_`` and its :class:`ErrorCode`, its text the whole message,
+    as the server's validation handler expects of our own errors."""
     for written, spoken in (value or {}).items():
         try:
             entry(written, spoken, source="pronunciations")
         except LexiconError as exc:
-            problem = str(exc).removeprefix("pronunciation dictionary pronunciations: ")
-            raise PydanticCustomError("supertonic_respelling", problem) from None
+            problem = str(exc).removeprefix("pronunciation dictionary ")
+            raise PydanticCustomError(RESPELLING_ERROR, problem) from None
     return value
+
+
+RESPELLING_ERROR = f"supertonic_{ErrorCode.INVALID_VALUE}"
 
 
 Written = Annotated[Text, Field(min_length=1, max_length=MAX_KEY_CHARS)]
@@ -238,8 +243,8 @@ def option_error(error: Any, model: type[BaseModel] = SynthesisOptions) -> Inval
         return InvalidOptionError(name, value, str(error.get("msg", "valid")))
     if kind.endswith("_unicode"):
         return InvalidOptionError(name, value, "valid Unicode (no lone surrogate)")
-    if kind == "supertonic_respelling":
-        return InvalidOptionError(name, value, "", message=f"{name}: {error.get('msg')}")
+    if kind == RESPELLING_ERROR:
+        return InvalidOptionError(name, value, "", message=str(error.get("msg")))
     words = expected(field, model)
     ctx = error.get("ctx") or {}
     if kind in ("greater_than_equal", "less_than_equal") and " between " in words:

@@ -61,9 +61,11 @@ def words(text: str, lang: str, lex: Lexicon, negative: bool = False) -> str | N
 
 
 def value(text: str, lex: Lexicon) -> Decimal:
+    """What a written number is worth: the count that picks a noun's form (1 km, 2 km)."""
     whole, frac = parse(text, lex)
     return Decimal(f"{whole}.{frac or '0'}")
 
 
 def forms(spec: str | tuple[str, ...]) -> tuple[str, ...]:
+    """A lexicon's noun forms, written ``"процент|процента|процентов"`` or as a tuple."""
     return tuple(spec.split("|")) if isinstance(spec, str) else spec

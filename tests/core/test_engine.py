@@ -195,7 +195,7 @@ def test_cancellation_stops_between_steps(engine: Engine, tiny_bundle) -> None:
         sched._execute = execute  # type: ignore[method-assign]
         future = sched.submit(request)
         with sched._cond:
-            job = sched._jobs[-1]
+            job = sched._queue.job_of(future)
         with pytest.raises(Exception) as info:
             future.result(timeout=30)
         assert type(info.value).__name__ == "SynthesisCancelledError"

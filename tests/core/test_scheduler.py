@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from supertonic_core import CapacityError, Engine, InvalidOptionError, SynthesisCancelledError
 from supertonic_core.chunk_request import CancelToken, ChunkRequest, Place
-from supertonic_core.jobs import Job, Listener
+from supertonic_core.jobs import Job, JobQueue, Listener
 from supertonic_core.scheduler import Scheduler
 from supertonic_core.synthesis import Stage
 from supertonic_core.voices import VoiceStyle
@@ -61,8 +61,15 @@ def _first_calls(sched: Scheduler) -> list[ChunkRequest]:
     return seen
 
 
-def _candidates(sched: Scheduler, now: float) -> list[Job]:
-    return sched.urgency.candidates(sched._jobs, sched._streams, now)
+def _candidates(sched: Scheduler, now: float, jobs: list[Job] | None = None) -> list[Job]:
+    """The scheduler's candidates for its next call; ``jobs``: of these jobs instead of
+    the queued ones (a queue of their own, the scheduler's listeners)."""
+    queue = sched._queue
+    if jobs is not None:
+        queue = JobQueue(sched._streams)
+        for job in jobs:
+            queue.add(job)
+    return list(queue.candidates(sched.urgency, now))
 
 
 def test_first_chunks_and_earliest_deadline_go_first(engine: Engine) -> None:
@@ -120,7 +127,7 @@ def test_cancelled_row_leaves_and_frees_its_place(engine: Engine) -> None:
         )
         future = sched.submit(request)
         with sched._cond:
-            job = sched._jobs[-1]
+            job = sched._queue.job_of(future)
         assert gated.entered.wait(10)
         token.cancel()
         gated.gate.set()
@@ -279,18 +286,17 @@ def test_a_first_chunk_goes_first_only_while_playing_streams_can_pay_for_it(
         later = Job(_job(engine, "A later chunk of a playing stream.", stream=playing.id, index=1))
         first = Job(_job(engine, "A first chunk.", seed=1, stream=sched.open_stream().id))
         first.submitted = 99.0
-        with sched._cond:  # the worker stays out while the queue is set by hand
-            sched._jobs[:] = [later, first]
+        queued = [later, first]  # a queue set by hand, out of the worker's reach
+        with sched._cond:
             assert 0.1 < sched.urgency.remaining_cost(first) < 1.0  # what it costs to run it now
             clock.delivered(0.5, now=100.0)  # its listener runs dry at 100.5
-            assert _candidates(sched, 100.0)[0] is later
+            assert _candidates(sched, 100.0, queued)[0] is later
             clock.delivered(30.0, now=100.0)  # 30 s more buffered: it can wait
-            assert _candidates(sched, 100.0)[0] is first
+            assert _candidates(sched, 100.0, queued)[0] is first
             clock.first_audio_at, clock.play_end = 100.0, 100.5  # again 0.5 s left
-            assert _candidates(sched, 100.0)[0] is later
+            assert _candidates(sched, 100.0, queued)[0] is later
             # streams that stay behind hold a newcomer back for a bounded time only
-            assert _candidates(sched, 105.0)[0] is first
-            sched._jobs.clear()
+            assert _candidates(sched, 105.0, queued)[0] is first
     finally:
         sched.close()
 
@@ -384,10 +390,8 @@ def test_a_first_chunk_waits_when_a_chunk_behind_a_head_would_run_late(engine: E
         first = Job(_job(engine, "A first chunk.", seed=2, stream=sched.open_stream().id))
         first.submitted = 99.0
         with sched._cond:
-            sched._jobs[:] = [head, behind, first]
             sched._streams[playing.id].delivered(3.0, now=100.0)  # the head could wait 2.5 s
-            assert _candidates(sched, 100.0)[0] is head
-            sched._jobs.clear()
+            assert _candidates(sched, 100.0, [head, behind, first])[0] is head
     finally:
         sched.close()
 

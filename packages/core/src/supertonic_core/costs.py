@@ -12,6 +12,10 @@ from .synthesis import Stage
 
 _EMA = 0.2
 
+#: One row's call costs as ``(fixed s, s per frame)`` for prepare, denoise and vocode, flat:
+#: what :meth:`CostModel.rates` gives, for pricing many jobs at once.
+Rates = tuple[float, float, float, float, float, float]
+
 
 class _CostLine:
     """Seconds of one call as ``fixed + per_frame * frames``, fitted by least squares over
@@ -24,6 +28,7 @@ class _CostLine:
     def __init__(self, frames: float, seconds: float) -> None:
         self.x, self.y = frames, seconds
         self.xx, self.xy = frames * frames, frames * seconds
+        self._fit: tuple[float, float] | None = None
 
     def add(self, frames: float, seconds: float) -> None:
         w = self._WEIGHT
@@ -31,9 +36,15 @@ class _CostLine:
         self.y += w * (seconds - self.y)
         self.xx += w * (frames * frames - self.xx)
         self.xy += w * (frames * seconds - self.xy)
+        self._fit = None
 
     def fit(self) -> tuple[float, float]:
         """(fixed seconds, seconds per frame); proportional until lengths have varied."""
+        if self._fit is None:
+            self._fit = self._solve()
+        return self._fit
+
+    def _solve(self) -> tuple[float, float]:
         var = self.xx - self.x * self.x
         if var > 0.01 * self.x * self.x:  # lengths spread by over ~10 %
             slope = (self.xy - self.x * self.y) / var
@@ -67,6 +78,15 @@ class CostModel:
             self._lines[(stage, rows)] = _CostLine(frames, seconds)
         else:
             line.add(frames, seconds)
+
+    def rates(self) -> Rates:
+        """One row's ``(fixed, per frame)`` seconds for prepare, denoise and vocode; zero
+        where unmeasured. ``fixed + per_frame * frames`` is :meth:`call` exactly."""
+        rates: list[float] = []
+        for stage in (Stage.PREPARE, Stage.DENOISE, Stage.VOCODE):
+            line = self._lines.get((stage, 1))
+            rates += line.fit() if line is not None else (0.0, 0.0)
+        return tuple(rates)  # type: ignore[return-value]
 
     def call(self, stage: Stage, frames: float, rows: int = 1) -> float | None:
         """Predicted seconds of one call of ``rows`` rows of ``frames`` frames, or None."""

@@ -39,7 +39,7 @@ from . import synthesis
 from .chunk_request import ChunkRequest, Place
 from .costs import CostModel
 from .errors import CapacityError, EngineClosedError, InvalidOptionError, SynthesisCancelledError
-from .jobs import TYPICAL_SPEECH_S, Job, Listener, Urgency
+from .jobs import TYPICAL_SPEECH_S, Job, JobQueue, Listener, Urgency
 from .phrase_cache import MAX_PHRASE_IDS, PhraseCache, PhraseKey, style_digest
 from .runtime import Runtime
 from .synthesis import Row, Stage
@@ -121,8 +121,8 @@ class Scheduler:
         self.underruns_total = 0  # of closed streams; open ones are added in state()
         self.underrun_s_total = 0.0
         self._cond = threading.Condition()
-        self._jobs: list[Job] = []
         self._streams: dict[int, Listener] = {}
+        self._queue = JobQueue(self._streams)
         self._waiting: deque[Place] = deque()
         self._ids = itertools.count(1)
         self._seq = itertools.count()
@@ -186,6 +186,7 @@ class Scheduler:
             if listener is not None:
                 self.underruns_total += listener.underruns
                 self.underrun_s_total += listener.underrun_s
+                self._queue.moved(place.id)
             if place in self._waiting:
                 self._waiting.remove(place)
             if not place.admitted.done():
@@ -205,7 +206,7 @@ class Scheduler:
             if self._closed:
                 raise EngineClosedError("the engine is closed")
             job = Job(request, seq=next(self._seq), submitted=time.monotonic(), cache_key=key)
-            self._jobs.append(job)
+            self._queue.add(job)
             self._cond.notify_all()
         return job.future
 
@@ -214,6 +215,7 @@ class Scheduler:
         with self._cond:
             if (listener := self._streams.get(place.id)) is not None:
                 listener.delivered(seconds)
+                self._queue.moved(place.id)
 
     def listener(self, place: Place) -> Listener:
         """A copy of the stream's playback clock: audio delivered, underruns."""
@@ -238,7 +240,7 @@ class Scheduler:
         with self._cond:
             if any(self.costs.call(st, 1.0) is None for st in _STAGES):
                 return None
-            running = {id(j.future): j for j in self._jobs if j.stream == place.id}
+            running = {id(j.future): j for j in self._queue.line(place.id)}
             owing = [running[id(f)] for f in ahead if id(f) in running]
             ready = [f.result() for f in ahead if id(f) not in running and _succeeded(f)]
             return self.urgency.speech_budget(
@@ -254,10 +256,10 @@ class Scheduler:
         """Predicted seconds until the chunk of ``future`` is done: its own compute and that
         of every later chunk due before it (earliest deadline first)."""
         with self._cond:
-            job = next((j for j in self._jobs if j.future is future), None)
+            job = self._queue.job_of(future)
             if job is None:
                 return 0.0
-            return self.urgency.ready_in(job, self._jobs, self._streams, time.monotonic())
+            return self.urgency.ready_in(job, self._queue, time.monotonic())
 
     def predict_seconds(self, requests: Sequence[ChunkRequest]) -> list[float]:
         """Seconds of audio each request will make, from the duration predictor alone (run
@@ -272,7 +274,7 @@ class Scheduler:
         with self._cond:
             clocks = self._streams
             return {
-                "queued_jobs": len(self._jobs),
+                "queued_jobs": len(self._queue),
                 "active_streams": self._active(),
                 "waiting_streams": len(self._waiting),
                 "max_streams": self.max_streams,
@@ -380,29 +382,22 @@ class Scheduler:
 
     def _pick(self) -> tuple[Stage, list[Job]] | None:
         """Choose the next call: the most urgent job's stage, plus rows that can share it."""
-        for job in [j for j in self._jobs if j.request.token.cancelled]:
-            self._jobs.remove(job)
+        for job in self._queue.cancelled():
+            self._queue.remove(job)
             _settle(job.future, exc=SynthesisCancelledError("synthesis cancelled"))
-        if not self._jobs:
+        if not self._queue:
             return None
         # A first chunk shares its call only with other first chunks: a batch costs more
         # than one row, and that time would come out of its listener's wait.
-        lead, *rest = self.urgency.candidates(self._jobs, self._streams, time.monotonic())
-        batch = [lead]
-        for job in rest:
-            if len(batch) >= self.max_batch:
+        candidates = self._queue.candidates(self.urgency, time.monotonic())
+        lead = next(candidates)
+        batch = _Batch(lead, self.max_padding)
+        for job in candidates:
+            if len(batch.jobs) >= self.max_batch:
                 break
-            if job.stage is lead.stage and self._fits(batch, job, lead.stage):
-                batch.append(job)
-        return lead.stage, batch
-
-    def _fits(self, batch: list[Job], job: Job, stage: Stage) -> bool:
-        if stage is Stage.VOCODE:
-            return job.frames == batch[0].frames
-        rows = [*batch, job]
-        sizes = [len(j.request.ids) if stage is Stage.PREPARE else j.frames for j in rows]
-        padded = max(sizes) * len(sizes)
-        return (padded - sum(sizes)) / padded <= self.max_padding
+            if job.stage is lead.stage:
+                batch.join(job)
+        return lead.stage, batch.jobs
 
     def _loop(self) -> None:
         while True:
@@ -410,9 +405,8 @@ class Scheduler:
                 while not self._closed and not (picked := self._pick()):
                     self._cond.wait()
                 if self._closed:
-                    for job in self._jobs:
+                    for job in self._queue.clear():
                         _settle(job.future, exc=EngineClosedError("the engine is closed"))
-                    self._jobs.clear()
                     return
                 stage, batch = picked  # type: ignore[misc]
             results, failed = self._execute_rows(stage, batch)
@@ -421,10 +415,10 @@ class Scheduler:
                     self.phrase_cache.put(job.cache_key, wav)
             with self._cond:
                 for job, exc in failed:  # a failed row fails its request, never the worker
-                    self._jobs.remove(job)
+                    self._queue.remove(job)
                     _settle(job.future, exc=exc)
                 for job, wav in results:
-                    self._jobs.remove(job)
+                    self._queue.remove(job)
                     _settle(job.future, wav)
 
     def _execute_rows(
@@ -475,6 +469,34 @@ class Scheduler:
             self.batch_sizes[len(batch)] += 1
             self.calls += 1
         return done
+
+
+class _Batch:
+    """Rows gathered for one call, behind its lead: a row joins if the padding it brings
+    stays within ``max_padding`` of the padded call (text length for prepare, frames for
+    denoise); the vocoder takes rows of equal length only."""
+
+    def __init__(self, lead: Job, max_padding: float) -> None:
+        self.jobs = [lead]
+        self.max_padding = max_padding
+        self.stage = lead.stage
+        self._longest = self._total = self._size(lead)
+
+    def join(self, job: Job) -> bool:
+        size = self._size(job)
+        if self.stage is Stage.VOCODE:
+            fits = size == self._longest
+        else:
+            longest, total = max(self._longest, size), self._total + size
+            padded = longest * (len(self.jobs) + 1)
+            fits = (padded - total) / padded <= self.max_padding
+        if fits:
+            self.jobs.append(job)
+            self._longest, self._total = max(self._longest, size), self._total + size
+        return fits
+
+    def _size(self, job: Job) -> int:
+        return len(job.request.ids) if self.stage is Stage.PREPARE else job.frames
 
 
 def _succeeded(future: Future[Any]) -> bool:

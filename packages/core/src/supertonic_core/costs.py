@@ -8,6 +8,8 @@ and the capacity that admission control quotes.
 
 from __future__ import annotations
 
+import bisect
+
 from .synthesis import Stage
 
 _EMA = 0.2
@@ -64,6 +66,7 @@ class CostModel:
 
     def __init__(self) -> None:
         self._lines: dict[tuple[Stage, int], _CostLine] = {}
+        self._rows: dict[Stage, list[int]] = {}  # row counts measured, ascending
         # until chunks are measured: about English speech; scripts differ several-fold
         self.seconds_per_id = 0.07
 
@@ -76,6 +79,7 @@ class CostModel:
         line = self._lines.get((stage, rows))
         if line is None:
             self._lines[(stage, rows)] = _CostLine(frames, seconds)
+            bisect.insort(self._rows.setdefault(stage, []), rows)
         else:
             line.add(frames, seconds)
 
@@ -92,6 +96,21 @@ class CostModel:
         """Predicted seconds of one call of ``rows`` rows of ``frames`` frames, or None."""
         line = self._lines.get((stage, rows))
         return None if line is None else line.cost(frames)
+
+    def batch_call(self, stage: Stage, frames: float, rows: int) -> float | None:
+        """Predicted seconds of one call of ``rows`` rows padded to ``frames`` frames:
+        measured, or interpolated between the nearest row counts measured (calibration
+        measures powers of two); None beyond them."""
+        if (line := self._lines.get((stage, rows))) is not None:
+            return line.cost(frames)
+        measured = self._rows.get(stage, [])
+        above = bisect.bisect(measured, rows)
+        if above == 0 or above == len(measured):
+            return None
+        low, high = measured[above - 1], measured[above]
+        cheap = self._lines[(stage, low)].cost(frames)
+        dear = self._lines[(stage, high)].cost(frames)
+        return cheap + (dear - cheap) * (rows - low) / (high - low)
 
     def snapshot(self, frames: float) -> dict[str, float]:
         """Seconds per frame of one row, for chunks of ``frames`` frames."""

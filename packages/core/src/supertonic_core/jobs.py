@@ -230,11 +230,15 @@ class Urgency:
         """The job's duration, predicted once prepared, estimated from its text before."""
         return job.duration or len(job.request.ids) * self.costs.seconds_per_id
 
+    def frames(self, job: Job) -> float:
+        """The job's latent frames, estimated from its text before it is prepared."""
+        return job.frames or self.speech_seconds(job) * self.sample_rate / self.frame
+
     def remaining_cost(self, job: Job, rates: Rates | None = None) -> float:
         """Seconds of compute the job still needs, from the measured costs (``rates``:
         :meth:`.CostModel.rates`, taken once for many jobs)."""
         pf, ps, df, ds, vf, vs = rates or self.costs.rates()
-        frames = job.frames or self.speech_seconds(job) * self.sample_rate / self.frame
+        frames = self.frames(job)
         cost = (job.request.steps - job.step) * (df + ds * frames)
         cost += vf + vs * frames
         if job.stage is Stage.PREPARE:
@@ -271,6 +275,10 @@ class JobQueue:
     "Arrival" of a stream is that of its earliest queued job. A job of no stream
     (stream 0) is a stream of its own.
 
+    A stream whose head a worker has taken (:meth:`take`, until :meth:`release`) has no
+    entry: with several workers, no two run one stream's chunks, so each job's state is
+    written by one thread at a time.
+
     Args:
         listeners: the streams' playback clocks, by stream id (the scheduler's, read live).
     """
@@ -285,6 +293,8 @@ class JobQueue:
         self._playing: list[tuple[float, int, int]] = []  # play_end, arrival, key
         self._waiting: list[tuple[int, int]] = []  # arrival, key
         self._entry: dict[int, tuple[list[Any], tuple[Any, ...]]] = {}  # key -> list, entry
+        self._taken: dict[Job, int] = {}  # job in a worker's call -> its stream key
+        self._busy: set[int] = set()  # keys of those streams (one job each: its head)
         self._arrivals = itertools.count(1)
 
     def __len__(self) -> int:
@@ -322,6 +332,22 @@ class JobQueue:
             del self._lines[key]
         self._rekey(key)
 
+    def take(self, jobs: Sequence[Job]) -> None:
+        """``jobs`` are in a worker's call: their streams are no candidates until
+        :meth:`release`."""
+        for job in jobs:
+            key = self._taken[job] = self._jobs[job][0]
+            self._busy.add(key)
+            self._rekey(key)
+
+    def release(self, jobs: Sequence[Job]) -> None:
+        """The call of ``jobs`` is over (they may have been removed meanwhile, at close)."""
+        for job in jobs:
+            key = self._taken.pop(job, None)
+            if key is not None:
+                self._busy.discard(key)
+                self._rekey(key)
+
     def moved(self, stream: int) -> None:
         """The listener of ``stream`` has changed: delivered audio, started, closed."""
         if stream in self._lines:
@@ -330,6 +356,8 @@ class JobQueue:
     def clear(self) -> list[Job]:
         """Empty the queue; returns what it held, in arrival order."""
         jobs = list(self._jobs)
+        self._taken.clear()
+        self._busy.clear()
         for job in jobs:
             self.remove(job)
         return jobs
@@ -338,8 +366,15 @@ class JobQueue:
 
     def cancelled(self) -> list[Job]:
         """The jobs whose cancel token is set, in arrival order (one check a token: a
-        stream's chunks share one)."""
-        jobs = [j for token, js in self._tokens.items() if token.cancelled for j in js]
+        stream's chunks share one), but those in a worker's call: they leave when it is
+        over."""
+        jobs = [
+            j
+            for token, js in self._tokens.items()
+            if token.cancelled
+            for j in js
+            if j not in self._taken
+        ]
         return sorted(jobs, key=self.order)
 
     def job_of(self, future: Future[np.ndarray]) -> Job | None:
@@ -382,6 +417,14 @@ class JobQueue:
             return (heads[key][0] for key in self._later(now))
         return (heads[key][0] for _, _, key in self._firsts)
 
+    def companions(self, lead: Job, now: float) -> Iterator[Job]:
+        """Heads of the class that does not run next, for rows that may share ``lead``'s
+        call when it costs nothing: behind a first chunk, the later heads by deadline;
+        behind a later chunk, the first chunks by arrival."""
+        heads = self._lines
+        keys = self._later(now) if lead.index == 0 else (key for _, _, key in self._firsts)
+        return (heads[key][0] for key in keys)
+
     # ------------------------------------------------------------------ internals
 
     def _later(self, now: float) -> Iterator[int]:
@@ -403,7 +446,7 @@ class JobQueue:
         line = self._lines.get(key)
         old = self._entry.pop(key, None)
         entry: tuple[Any, ...] | None = None
-        if line:
+        if line and key not in self._busy:
             head = line[0]
             arrival = min(self._jobs[j][1] for j in line)
             if head.index == 0:

@@ -98,19 +98,33 @@ class CostModel:
         return None if line is None else line.cost(frames)
 
     def batch_call(self, stage: Stage, frames: float, rows: int) -> float | None:
-        """Predicted seconds of one call of ``rows`` rows padded to ``frames`` frames:
-        measured, or interpolated between the nearest row counts measured (calibration
-        measures powers of two); None beyond them."""
-        if (line := self._lines.get((stage, rows))) is not None:
-            return line.cost(frames)
-        measured = self._rows.get(stage, [])
-        above = bisect.bisect(measured, rows)
-        if above == 0 or above == len(measured):
+        """Predicted seconds of one call of ``rows`` rows padded to ``frames`` frames, or
+        None where no call of that many rows or more has been measured.
+
+        It is a single row's cost at that length times the batch factor of ``rows`` rows:
+        the mean cost of their calls over a single row's at their mean length,
+        interpolated between the row counts measured (calibration measures powers of
+        two). Why a factor and not each size's own line: a batch size is measured far less
+        often and at fewer lengths than single rows, so its own slope is noise (and a
+        proportional fallback overprices long calls several-fold); its mean is not.
+        """
+        single = self._lines.get((stage, 1))
+        if single is None:
             return None
-        low, high = measured[above - 1], measured[above]
-        cheap = self._lines[(stage, low)].cost(frames)
-        dear = self._lines[(stage, high)].cost(frames)
-        return cheap + (dear - cheap) * (rows - low) / (high - low)
+        measured = self._rows[stage]
+        above = bisect.bisect_left(measured, rows)
+        if above == len(measured):
+            return None
+        factor = self._factor(stage, measured[above], single)
+        if measured[above] != rows:
+            low = measured[above - 1]
+            cheap = self._factor(stage, low, single)
+            factor = cheap + (factor - cheap) * (rows - low) / (measured[above] - low)
+        return factor * single.cost(frames)
+
+    def _factor(self, stage: Stage, rows: int, single: _CostLine) -> float:
+        line = self._lines[(stage, rows)]
+        return line.y / max(single.cost(line.x), 1e-9)
 
     def snapshot(self, frames: float) -> dict[str, float]:
         """Seconds per frame of one row, for chunks of ``frames`` frames."""

@@ -267,12 +267,16 @@ class Engine:
 
     def _calibrate_workers(self, request: ChunkRequest) -> None:
         """Split the CPU's cores into the workers measured fastest together
-        (:func:`.workers.choose_workers`); a CPU too small to split measures nothing."""
+        (:func:`.workers.choose_workers`); a CPU too small to split measures nothing. Only
+        the split being measured and the one before it (the best so far: the search
+        stops at the first that does not gain) keep their sessions loaded."""
         splits = cpu_splits(cpu_cores())
         tried: dict[int, list[Runtime]] = {1: [self.runtime]}
 
         def rows_per_s(workers: int) -> float:
             if workers not in tried:
+                for smaller in [n for n in tried if n < workers // 2]:
+                    del tried[smaller]
                 options = worker_options(self.runtime.options, workers, cores=cpu_cores(), gpus=0)
                 tried[workers] = [Runtime(self.bundle, o) for o in options]
             return measure_rows_per_s(

@@ -81,7 +81,7 @@ class Scheduler:
     """Runs the chunks of many streams on one model.
 
     Args:
-        runtime: the loaded sessions.
+        runtime: the loaded sessions of the first worker (:meth:`set_workers` for more).
         sample_rate: output rate of the vocoder.
         frame: audio samples per latent frame.
         max_batch: most rows in one call; 1 disables batching. None chooses from measured cost

@@ -3,10 +3,11 @@
 A worker runs one ONNX call at a time on a runtime of its own (its own sessions and
 operator threads); the scheduler feeds every worker from one queue. A GPU is fed by one
 worker of its own, so a machine with several GPUs gets one worker per visible GPU. On a
-CPU, one session over many cores scales poorly (the operators of a model this size give
-32 threads too little work each), while N sessions of M threads run N calls at once; the
-split is measured, not guessed: :func:`choose_workers` doubles the workers while the rows
-per second all of them make together keep rising. A worker keeps at least
+CPU, one session over every core may leave cores idle (an operator of a model this size
+splits into few pieces of work, and calls run one after another), while N sessions of M
+threads run N calls at once; memory bandwidth may cap either, so the split is measured,
+not guessed: :func:`choose_workers` doubles the workers while the rows per second all of
+them make together keep rising. A worker keeps at least
 ``MIN_THREADS`` threads, since a lone stream's call on fewer would be slower (its first
 audio), so a small CPU (up to 7 cores) keeps one worker and measures nothing.
 """

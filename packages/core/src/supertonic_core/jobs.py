@@ -124,7 +124,7 @@ class Urgency:
         owing: Sequence[Job],
         *,
         ready_s: float,
-        share: int,
+        share: float,
         steps: int,
         now: float,
     ) -> float:
@@ -133,8 +133,8 @@ class Urgency:
         of its audio done but not delivered.
 
         The time left is the audio buffered and queued ahead minus the compute still owed
-        for it; the chunk gets what its ``share`` of the device (split evenly among the
-        admitted streams: one between two chunks will want its share back) produces in that
+        for it; the chunk gets what its ``share`` of the device (the admitted streams per
+        worker: one between two chunks will want its share back) produces in that
         time, after the fixed cost of its calls, with room for misestimates and streams that
         arrive meanwhile.
         """

@@ -528,8 +528,9 @@ def test_two_workers_give_the_audio_of_one(engine: Engine, tiny_bundle) -> None:
     two.set_workers([first, second])
     overlaps, used = _in_flight_watch(two)
     try:
-        alone = [f.result(timeout=60) for f in map(one.submit, _replies(engine, one))]
-        shared = [f.result(timeout=60) for f in map(two.submit, _replies(engine, two))]
+        alone = [one.submit(r) for r in _replies(engine, one)]  # all queued at once
+        shared = [two.submit(r) for r in _replies(engine, two)]
+        alone, shared = [[f.result(timeout=60) for f in fs] for fs in (alone, shared)]
         for a, b in zip(alone, shared, strict=True):
             np.testing.assert_array_equal(a, b)
         assert used == {first, second} and overlaps == []

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from supertonic_core.cli import main
+from supertonic_core.scheduler import Scheduler
 
 
 def test_synth_to_wav(tiny_bundle_dir: Path, tmp_path: Path, capsys) -> None:
@@ -90,3 +91,26 @@ def test_download_uses_the_hub(monkeypatch, tmp_path: Path, tiny_bundle_dir: Pat
     monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
     assert main(["download", "--dest", str(tmp_path / "m")]) == 0
     assert "ready at" in capsys.readouterr().out
+
+
+def test_synth_with_two_workers_writes_the_same_audio(
+    tiny_bundle_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks split as the text releases them (not sized by the measured speed, which
+    differs run to run): the same samples from two workers as from one."""
+    monkeypatch.setattr(Scheduler, "speech_budget", lambda *args: None)
+    outputs = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"{workers}.pcm"
+        args = ["synth", "First sentence here. And a second one.", "-o", str(out), "-q",
+                "--model-dir", str(tiny_bundle_dir), "--seed", "1", "--threads", "1",
+                "--device", "cpu", "--workers", workers]  # fmt: skip
+        assert main(args) == 0
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+
+
+def test_workers_must_be_auto_or_a_number(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["synth", "Hi.", "-o", "x.wav", "--workers", "many"])
+    assert "auto or a positive integer" in capsys.readouterr().err

@@ -32,7 +32,7 @@ async def test_callers_waiting_at_once_share_one_connection(engine: Engine) -> N
     muxes = await asyncio.gather(*(link.get() for _ in range(5)))
     assert len({id(m) for m in muxes}) == 1 and link.connector.opened == 1
     await link.aclose()
-    assert engine.scheduler._thread.is_alive()  # an engine passed in is never closed
+    assert engine.scheduler._threads[0].is_alive()  # an engine passed in is never closed
 
 
 async def test_a_failed_on_open_closes_the_connection_and_the_next_get_retries(

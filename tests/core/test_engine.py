@@ -186,8 +186,8 @@ def test_cancellation_stops_between_steps(engine: Engine, tiny_bundle) -> None:
         request = _job(engine, TEXT, "F1", 1.0, 32, 0, token=token)
         original = sched._execute
 
-        def execute(stage, batch):
-            result = original(stage, batch)
+        def execute(stage, batch, runtime):
+            result = original(stage, batch, runtime)
             if gate.is_set():
                 token.cancel()
             return result
@@ -195,7 +195,7 @@ def test_cancellation_stops_between_steps(engine: Engine, tiny_bundle) -> None:
         sched._execute = execute  # type: ignore[method-assign]
         future = sched.submit(request)
         with sched._cond:
-            job = sched._jobs[-1]
+            job = sched._queue.job_of(future)
         with pytest.raises(Exception) as info:
             future.result(timeout=30)
         assert type(info.value).__name__ == "SynthesisCancelledError"
@@ -303,11 +303,11 @@ async def test_cancel_wakes_an_iteration_waiting_on_a_call_in_progress(tiny_bund
     with Engine(tiny_bundle) as engine:
         execute = engine.scheduler._execute
 
-        def held(stage: Stage, batch: list) -> list:
+        def held(stage: Stage, batch: list, runtime: object) -> list:
             if any(job.index > 0 for job in batch):  # every chunk after the first
                 entered.set()
                 gate.wait(30)
-            return execute(stage, batch)
+            return execute(stage, batch, runtime)
 
         engine.scheduler._execute = held  # type: ignore[method-assign]
         try:

@@ -594,9 +594,9 @@ def test_each_chunk_sounds_like_the_officials(
     prepared: list[Row] = []
     execute = engine.scheduler._execute
 
-    def spy(stage: Stage, rows: list[Row]) -> object:
+    def spy(stage: Stage, rows: list[Row], runtime: object) -> object:
         prepared.extend(rows if stage is Stage.PREPARE else [])
-        return execute(stage, rows)
+        return execute(stage, rows, runtime)
 
     monkeypatch.setattr(engine.scheduler, "_execute", spy)
     for i, (text, voice, speed, steps, lang) in enumerate(SYNTH_CASES):

@@ -8,9 +8,16 @@ import time
 
 import numpy as np
 import pytest
-from supertonic_core import CapacityError, Engine, InvalidOptionError, SynthesisCancelledError
+from supertonic_core import (
+    CapacityError,
+    Engine,
+    EngineClosedError,
+    InvalidOptionError,
+    SynthesisCancelledError,
+)
 from supertonic_core.chunk_request import CancelToken, ChunkRequest, Place
-from supertonic_core.jobs import Job, Listener
+from supertonic_core.jobs import Job, JobQueue, Listener
+from supertonic_core.runtime import Runtime, RuntimeOptions
 from supertonic_core.scheduler import Scheduler
 from supertonic_core.synthesis import Stage
 from supertonic_core.voices import VoiceStyle
@@ -51,18 +58,25 @@ def _first_calls(sched: Scheduler) -> list[ChunkRequest]:
     seen: list[ChunkRequest] = []
     original = sched._execute
 
-    def execute(stage, batch):
+    def execute(stage, batch, runtime):
         for job in batch:
             if job.request not in seen:
                 seen.append(job.request)
-        return original(stage, batch)
+        return original(stage, batch, runtime)
 
     sched._execute = execute  # type: ignore[method-assign]
     return seen
 
 
-def _candidates(sched: Scheduler, now: float) -> list[Job]:
-    return sched.urgency.candidates(sched._jobs, sched._streams, now)
+def _candidates(sched: Scheduler, now: float, jobs: list[Job] | None = None) -> list[Job]:
+    """The scheduler's candidates for its next call; ``jobs``: of these jobs instead of
+    the queued ones (a queue of their own, the scheduler's listeners)."""
+    queue = sched._queue
+    if jobs is not None:
+        queue = JobQueue(sched._streams)
+        for job in jobs:
+            queue.add(job)
+    return list(queue.candidates(sched.urgency, now))
 
 
 def test_first_chunks_and_earliest_deadline_go_first(engine: Engine) -> None:
@@ -120,7 +134,7 @@ def test_cancelled_row_leaves_and_frees_its_place(engine: Engine) -> None:
         )
         future = sched.submit(request)
         with sched._cond:
-            job = sched._jobs[-1]
+            job = sched._queue.job_of(future)
         assert gated.entered.wait(10)
         token.cancel()
         gated.gate.set()
@@ -241,9 +255,9 @@ def test_a_first_chunk_is_not_batched_with_later_chunks(engine: Engine) -> None:
     seen_batches: list[list[int]] = []
     original = sched._execute
 
-    def execute(stage, batch):
+    def execute(stage, batch, runtime):
         seen_batches.append([j.index for j in batch])
-        return original(stage, batch)
+        return original(stage, batch, runtime)
 
     sched._execute = execute  # type: ignore[method-assign]
     try:
@@ -279,38 +293,47 @@ def test_a_first_chunk_goes_first_only_while_playing_streams_can_pay_for_it(
         later = Job(_job(engine, "A later chunk of a playing stream.", stream=playing.id, index=1))
         first = Job(_job(engine, "A first chunk.", seed=1, stream=sched.open_stream().id))
         first.submitted = 99.0
-        with sched._cond:  # the worker stays out while the queue is set by hand
-            sched._jobs[:] = [later, first]
+        queued = [later, first]  # a queue set by hand, out of the worker's reach
+        with sched._cond:
             assert 0.1 < sched.urgency.remaining_cost(first) < 1.0  # what it costs to run it now
             clock.delivered(0.5, now=100.0)  # its listener runs dry at 100.5
-            assert _candidates(sched, 100.0)[0] is later
+            assert _candidates(sched, 100.0, queued)[0] is later
             clock.delivered(30.0, now=100.0)  # 30 s more buffered: it can wait
-            assert _candidates(sched, 100.0)[0] is first
+            assert _candidates(sched, 100.0, queued)[0] is first
             clock.first_audio_at, clock.play_end = 100.0, 100.5  # again 0.5 s left
-            assert _candidates(sched, 100.0)[0] is later
+            assert _candidates(sched, 100.0, queued)[0] is later
             # streams that stay behind hold a newcomer back for a bounded time only
-            assert _candidates(sched, 105.0)[0] is first
-            sched._jobs.clear()
+            assert _candidates(sched, 105.0, queued)[0] is first
     finally:
         sched.close()
 
 
 @pytest.mark.parametrize(
-    ("call_cost", "chosen"),
+    ("call_cost", "chosen", "tried"),
     [
-        ({1: 1.0, 2: 2.0, 4: 3.4, 8: 6.4}, 1),  # a small CPU: batching would stall the urgent row
-        ({1: 1.0, 2: 1.1, 4: 1.3, 8: 2.5}, 4),  # rows almost free up to 4
-        ({1: 1.0, 2: 1.0, 4: 1.1, 8: 1.2}, 8),  # a GPU
+        # a small CPU: two rows cost two singles; the search stops at once
+        ({1: 1.0, 2: 2.0}, 1, [1, 2]),
+        # rows almost free up to 4, then the cost per row stops falling
+        ({1: 1.0, 2: 1.1, 4: 1.3, 8: 2.5}, 4, [1, 2, 4, 8]),
+        # a GPU: 64 rows cost a few singles
+        ({1: 1.0, 2: 1.0, 4: 1.1, 8: 1.2, 16: 1.4, 32: 1.9, 64: 3.0}, 64, [1, 2, 4, 8, 16, 32, 64]),
     ],
 )
-def test_calibration_batches_only_where_a_call_stays_cheap(
-    engine: Engine, call_cost: dict[int, float], chosen: int
+def test_calibration_batches_while_the_cost_per_row_falls(
+    engine: Engine, call_cost: dict[int, float], chosen: int, tried: list[int]
 ) -> None:
     sched = _scheduler(engine)
-    sched._step_cost = lambda jobs: call_cost[len(jobs)]  # type: ignore[method-assign]
+    measured: list[int] = []
+
+    def step_cost(jobs: list) -> float:
+        measured.append(len(jobs))
+        return call_cost[len(jobs)]
+
+    sched._step_cost = step_cost  # type: ignore[method-assign]
     try:
         sched.calibrate(_job(engine, "Calibration text."))
         assert sched.max_batch == chosen
+        assert measured == tried  # no size past the first that does not pay
     finally:
         sched.close()
 
@@ -321,9 +344,9 @@ def test_speech_per_symbol_is_learned_from_prepared_chunks(engine: Engine) -> No
     prepared: list = []
     original = sched._execute
 
-    def execute(stage, batch):
+    def execute(stage, batch, runtime):
         prepared.extend(batch if stage is Stage.PREPARE else [])
-        return original(stage, batch)
+        return original(stage, batch, runtime)
 
     sched._execute = execute  # type: ignore[method-assign]
     try:
@@ -384,10 +407,8 @@ def test_a_first_chunk_waits_when_a_chunk_behind_a_head_would_run_late(engine: E
         first = Job(_job(engine, "A first chunk.", seed=2, stream=sched.open_stream().id))
         first.submitted = 99.0
         with sched._cond:
-            sched._jobs[:] = [head, behind, first]
             sched._streams[playing.id].delivered(3.0, now=100.0)  # the head could wait 2.5 s
-            assert _candidates(sched, 100.0)[0] is head
-            sched._jobs.clear()
+            assert _candidates(sched, 100.0, [head, behind, first])[0] is head
     finally:
         sched.close()
 
@@ -400,9 +421,9 @@ def test_a_failing_row_fails_alone_not_its_batch(engine: Engine) -> None:
     batches: list[int] = []
     original = sched._execute
 
-    def execute(stage, batch):
+    def execute(stage, batch, runtime):
         batches.append(len(batch))
-        return original(stage, batch)
+        return original(stage, batch, runtime)
 
     sched._execute = execute  # type: ignore[method-assign]
     try:
@@ -440,5 +461,200 @@ def test_delivery_is_recorded_under_the_schedulers_lock(engine: Engine) -> None:
         delivery.join(10)
         clock = sched.listener(stream)
         assert clock.audio_s == 2.0 and clock.first_audio_at is not None
+    finally:
+        sched.close()
+
+
+# ------------------------------------------------------------------ several workers
+
+
+class HeldRuntime:
+    """A runtime of its own (same bundle, same options as its twin) whose calls wait for
+    ``gate``; ``entered`` is set by its first call."""
+
+    def __init__(self, bundle, gate: threading.Event | None = None) -> None:
+        self.runtime = Runtime(bundle, RuntimeOptions(intra_threads=1))
+        self.sessions = self.runtime.sessions
+        self.latent_channels = self.runtime.latent_channels
+        self.gate = gate or threading.Event()
+        self.entered = threading.Event()
+
+    def run(self, graph, feeds):
+        self.entered.set()
+        assert self.gate.wait(30)
+        return self.runtime.run(graph, feeds)
+
+
+def _in_flight_watch(sched: Scheduler) -> tuple[list[int], set]:
+    """Streams found in two calls at once (stays empty), and the runtimes that ran calls."""
+    lock, running, overlaps, used = threading.Lock(), set(), [], set()
+    original = sched._execute
+
+    def execute(stage, batch, runtime):
+        streams = {j.request.stream for j in batch}
+        with lock:
+            overlaps.extend(streams & running)
+            running.update(streams)
+            used.add(runtime)
+        try:
+            return original(stage, batch, runtime)
+        finally:
+            with lock:
+                running.difference_update(streams)
+
+    sched._execute = execute  # type: ignore[method-assign]
+    return overlaps, used
+
+
+def _replies(engine: Engine, sched: Scheduler, streams: int = 4) -> list[ChunkRequest]:
+    texts = ["Sure.", "I found three flights that match your dates.", "Which one?"]
+    requests = []
+    for s in range(streams):
+        place = sched.open_stream()
+        for k, text in enumerate(texts):
+            requests.append(_job(engine, text, seed=10 * s + k, stream=place.id, index=k))
+    return requests
+
+
+def test_two_workers_give_the_audio_of_one(engine: Engine, tiny_bundle) -> None:
+    """Same requests, same seeds: the same samples whichever worker ran each call, and
+    both workers did run calls (the first waits until the second has started one)."""
+    both_in = threading.Event()
+    first, second = HeldRuntime(tiny_bundle, both_in), HeldRuntime(tiny_bundle)
+    second.gate.set()
+    threading.Thread(target=lambda: second.entered.wait(30) and both_in.set()).start()
+    one = _scheduler(engine, HeldRuntime(tiny_bundle, second.gate), max_batch=1)
+    two = _scheduler(engine, first, max_batch=1)
+    two.set_workers([first, second])
+    overlaps, used = _in_flight_watch(two)
+    try:
+        alone = [one.submit(r) for r in _replies(engine, one)]  # all queued at once
+        shared = [two.submit(r) for r in _replies(engine, two)]
+        alone, shared = [[f.result(timeout=60) for f in fs] for fs in (alone, shared)]
+        for a, b in zip(alone, shared, strict=True):
+            np.testing.assert_array_equal(a, b)
+        assert used == {first, second} and overlaps == []
+        assert two.state()["workers"] == 2
+    finally:
+        one.close()
+        two.close()
+
+
+def test_a_stream_in_one_workers_call_is_no_candidate_for_another(
+    engine: Engine, tiny_bundle
+) -> None:
+    gate = threading.Event()
+    held = [HeldRuntime(tiny_bundle, gate) for _ in range(2)]
+    sched = _scheduler(engine, held[0], max_batch=1)
+    sched.set_workers(held)
+    overlaps, _ = _in_flight_watch(sched)
+    try:
+        futures = [sched.submit(r) for r in _replies(engine, sched, streams=2)]
+        assert all(h.entered.wait(10) for h in held)  # each holds one stream's first chunk
+        with sched._cond:
+            assert _candidates(sched, time.monotonic()) == []
+            assert sched.state()["queued_jobs"] == 6
+        gate.set()
+        for f in futures:
+            f.result(timeout=60)
+        assert overlaps == []
+    finally:
+        sched.close()
+
+
+def test_cancel_and_close_fail_pending_futures_with_two_workers(
+    engine: Engine, tiny_bundle
+) -> None:
+    gate = threading.Event()
+    held = [HeldRuntime(tiny_bundle, gate) for _ in range(2)]
+    sched = _scheduler(engine, held[0], max_batch=1)
+    sched.set_workers(held)
+    token = CancelToken()
+    cancelled_place, other_place = sched.open_stream(), sched.open_stream()
+    cancelled = [
+        sched.submit(
+            _job(engine, "Cancelled.", steps=8, stream=cancelled_place.id, index=k, token=token)
+        )
+        for k in range(3)
+    ]
+    others = [
+        sched.submit(_job(engine, "Closed.", steps=8, stream=other_place.id, index=k))
+        for k in range(3)
+    ]
+    assert all(h.entered.wait(10) for h in held)  # both streams' heads in a call
+    token.cancel()
+    closer = threading.Thread(target=sched.close)
+    closer.start()
+    with sched._cond:
+        assert sched._cond.wait_for(lambda: sched._closed, timeout=10)
+    gate.set()
+    closer.join(30)
+    assert not closer.is_alive() and not sched._threads
+    for f in cancelled:
+        with pytest.raises((SynthesisCancelledError, EngineClosedError)):
+            f.result(timeout=10)
+    for f in others:
+        with pytest.raises(EngineClosedError):
+            f.result(timeout=10)
+
+
+# ------------------------------------------------------------------ who shares a call
+
+
+def _prepared(engine: Engine, frames: int, **place: object) -> Job:
+    """A job past prepare, ``frames`` latent frames long."""
+    job = Job(_job(engine, "A prepared chunk.", **place), stage=Stage.DENOISE)
+    job.latent = np.zeros((engine.runtime.latent_channels, frames), np.float32)
+    job.text_emb = np.zeros((256, len(job.request.ids)), np.float32)
+    return job
+
+
+@pytest.mark.parametrize(
+    ("two_rows_s", "frames", "shared"),
+    [
+        (0.25, 100, True),  # a GPU-like call: a second row costs a quarter of a single
+        (0.25, 30, True),  # 35 % of the call is padding, and it is still cheaper than alone
+        (0.45, 100, False),  # a CPU-like call: two rows cost more than two singles
+    ],
+)
+def test_rows_share_a_call_when_the_costs_say_it_pays(
+    engine: Engine, two_rows_s: float, frames: int, shared: bool
+) -> None:
+    sched = _scheduler(engine, max_batch=4, max_padding=0.0)  # the padding cap is not asked
+    try:
+        sched.costs.record(Stage.DENOISE, 1, 100, 0.2)
+        sched.costs.record(Stage.DENOISE, 2, 100, two_rows_s)
+        jobs = [_prepared(engine, 100, stream=sched.open_stream().id, index=1)]
+        jobs.append(_prepared(engine, frames, stream=sched.open_stream().id, index=1))
+        with sched._cond:
+            for job in jobs:
+                sched._queue.add(job)
+            stage, batch = sched._pick()
+            sched._queue.clear()
+        assert stage is Stage.DENOISE and len(batch) == (2 if shared else 1)
+    finally:
+        sched.close()
+
+
+@pytest.mark.parametrize(("two_rows_s", "rides"), [(0.205, True), (0.3, False)])
+def test_later_chunks_ride_with_a_first_chunk_only_for_free(
+    engine: Engine, two_rows_s: float, rides: bool
+) -> None:
+    """A later chunk shares a first chunk's call when the call stays within 5 % of its
+    cost alone: the first audio pays nothing for it."""
+    sched = _scheduler(engine, max_batch=4)
+    try:
+        sched.costs.record(Stage.DENOISE, 1, 100, 0.2)
+        sched.costs.record(Stage.DENOISE, 2, 100, two_rows_s)
+        playing = sched.open_stream()
+        sched.delivered(playing, 30.0)  # plenty buffered: the first chunk goes first
+        later = _prepared(engine, 100, stream=playing.id, index=1)
+        first = _prepared(engine, 100, stream=sched.open_stream().id, index=0)
+        with sched._cond:
+            sched._queue.add(later)
+            sched._queue.add(first)
+            _, batch = sched._pick()
+            sched._queue.clear()
+        assert batch == ([first, later] if rides else [first])
     finally:
         sched.close()

@@ -163,7 +163,7 @@ async def test_in_process_prewarm_loads_and_aclose_frees(tiny_bundle_dir: Path) 
     assert (await tts_.synthesize(TEXT).collect()).duration > 0
     await tts_.aclose()
     assert tts_.engine is None
-    assert not engine.scheduler._thread.is_alive()
+    assert not engine.scheduler._threads
     with pytest.raises(APIConnectionError):
         await tts_.synthesize(TEXT, conn_options=NO_RETRY).collect()
 

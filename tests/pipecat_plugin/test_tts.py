@@ -592,7 +592,7 @@ async def test_a_failed_warm_up_closes_the_engine(
     tts = SupertonicTTSService(model_dir=tiny_bundle_dir)
     _, up = await run(tts, [TTSSpeakFrame("Hello.")])
     assert any("warm-up failed" in e for e in errors(up)), errors(up)
-    assert len(warmed) == 1 and not warmed[0].scheduler._thread.is_alive()
+    assert len(warmed) == 1 and not warmed[0].scheduler._threads
 
 
 def _replies(frames: Sequence[Frame]) -> list[tuple[list[int], float]]:

@@ -263,7 +263,14 @@ def test_summary_shape(live: LiveServer) -> None:
     assert summary["uptime_s"] > 0
     assert summary["model"]["synthetic"] is True and summary["model"]["sample_rate"] == 44100
     scheduler = summary["scheduler"]
-    for key in ("queued_jobs", "active_streams", "waiting_streams", "max_streams", "max_batch"):
+    for key in (
+        "queued_jobs",
+        "active_streams",
+        "waiting_streams",
+        "max_streams",
+        "max_batch",
+        "workers",
+    ):
         assert isinstance(scheduler[key], int)
     assert "min_lead_s" in scheduler
     json.dumps(summary, allow_nan=False)  # strict JSON: no NaN or Infinity anywhere

@@ -37,6 +37,7 @@ OLD = [
     ("--conv-search", "SUPERTONIC_CONV_SEARCH", "exhaustive", "conv_search", "exhaustive"),
     ("--gpu-mem-limit-mb", "SUPERTONIC_GPU_MEM_LIMIT_MB", "2048", "gpu_mem_limit_mb", 2048),
     ("--tensorrt-cache", "SUPERTONIC_TENSORRT_CACHE", "/models/trt", "tensorrt_cache", "/models/trt"),
+    ("--workers", "SUPERTONIC_WORKERS", "3", "workers", 3),
     ("--max-concurrent", "SUPERTONIC_MAX_CONCURRENT", "3", "max_concurrent", 3),
     ("--max-queue", "SUPERTONIC_MAX_QUEUE", "5", "max_queue", 5),
     ("--no-warmup", "SUPERTONIC_WARMUP", "0", "warmup", False),
@@ -226,11 +227,14 @@ def test_help_lists_each_flag_with_its_help_default_and_variable(
 
 def test_the_runtime_settings_reach_the_engine() -> None:
     settings = load_settings(
-        ["--device", "cuda", "--device-id", "1", "--gpu-mem-limit-mb", "512"], {}
+        ["--device", "cuda", "--device-id", "1", "--gpu-mem-limit-mb", "512", "--workers", "2"], {}
     )
     assert settings.runtime_options() == RuntimeOptions(
-        device="cuda", device_id=1, gpu_mem_limit_mb=512
+        device="cuda", device_id=1, gpu_mem_limit_mb=512, workers=2
     )
+    assert load_settings([], {}).runtime_options().workers == "auto"
+    with pytest.raises(ValueError, match="--workers"):
+        load_settings(["--workers", "0"], {})
 
 
 def test_the_request_defaults_are_the_request_models_fields() -> None:

@@ -72,6 +72,22 @@ def _model_args(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--gpu-mem-limit-mb", type=int, help="cap on the CUDA arena, in MB")
     parser.add_argument("--tensorrt-cache", help="folder of TensorRT's compiled engines")
+    parser.add_argument(
+        "--workers",
+        type=_workers,
+        default="auto",
+        help="runtimes run at once: auto (one per GPU; on a CPU, the split of the cores "
+        "measured fastest) or a number",
+    )
+
+
+def _workers(text: str) -> int | str:
+    """``auto`` or a positive number (an argparse type: a bad value is a usage error)."""
+    if text == "auto":
+        return text
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: auto or a positive integer")
+    return int(text)
 
 
 def _engine(args: argparse.Namespace) -> Engine:
@@ -90,6 +106,7 @@ def _engine(args: argparse.Namespace) -> Engine:
             conv_search=args.conv_search,
             gpu_mem_limit_mb=args.gpu_mem_limit_mb,
             tensorrt_cache=args.tensorrt_cache,
+            workers=args.workers,
         ),
         voices_dir=_custom_voices(args),
     )

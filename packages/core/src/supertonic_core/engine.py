@@ -28,6 +28,15 @@ from .scheduler import Scheduler
 from .stream import AudioChunk, SynthesisStream
 from .text import TextIndexer, is_speakable, refused_characters
 from .voices import VoiceLibrary, VoiceStyle
+from .workers import (
+    GPU_PROVIDERS,
+    choose_workers,
+    cpu_cores,
+    cpu_splits,
+    measure_rows_per_s,
+    visible_gpus,
+    worker_options,
+)
 
 logger = logging.getLogger("supertonic_core")
 
@@ -39,7 +48,7 @@ class Engine:
 
     Args:
         bundle: a verified bundle.
-        runtime: how to run the graphs (device, threads, optimisation).
+        runtime: how to run the graphs (device, threads, optimisation, workers).
         voices_dir: optional folder of custom voice-style JSON files.
         defaults: options used where a request gives none.
         max_batch, max_streams, max_queue: passed to the :class:`Scheduler`.
@@ -88,6 +97,9 @@ class Engine:
             max_queue=max_queue,
             phrase_cache=PhraseCache(phrase_cache) if phrase_cache else None,
         )
+        workers = self.runtime.options.workers
+        if workers != "auto" or self._gpus() > 1:  # auto on a CPU: measured at warm-up
+            self._use_workers(self._gpus() if workers == "auto" else workers)
         if self.synthetic:
             logger.warning(
                 "serving a SYNTHETIC bundle (%s profile, random weights): output is noise, "
@@ -246,12 +258,14 @@ class Engine:
             stream.close()
 
     def warmup(self, text: str = WARMUP_TEXT) -> None:
-        """One real synthesis (so the first request pays no graph set-up) and cost calibration."""
+        """Calibration (workers on a many-core CPU, then costs and batch size) and one real
+        synthesis, so the first request pays no graph set-up."""
         opts = self.options()
         ids = self.front_end.encode(text, opts.lang)
-        self.scheduler.calibrate(
-            ChunkRequest(ids, self.style(opts.voice), opts.speed, opts.steps, seed=0)
-        )
+        request = ChunkRequest(ids, self.style(opts.voice), opts.speed, opts.steps, seed=0)
+        if self.runtime.options.workers == "auto" and not self._gpus():
+            self._calibrate_workers(request)
+        self.scheduler.calibrate(request)
         self.synthesize(text, opts.model_copy(update={"seed": 0}))
 
     def close(self) -> None:
@@ -264,6 +278,49 @@ class Engine:
         self.close()
 
     # --------------------------------------------------------------- internals
+
+    def _gpus(self) -> int:
+        """GPUs visible to the graphs: 0 when they run on the CPU."""
+        return max(1, visible_gpus()) if self.providers[0] in GPU_PROVIDERS else 0
+
+    def _use_workers(self, count: int) -> None:
+        """Run ``count`` workers (:func:`.workers.worker_options`); the runtime loaded
+        first stays the first worker's where its options are the same."""
+        options = worker_options(self.runtime.options, count, cores=cpu_cores(), gpus=self._gpus())
+        runtimes = [
+            self.runtime if i == 0 and o == self.runtime.options else Runtime(self.bundle, o)
+            for i, o in enumerate(options)
+        ]
+        self._set_runtimes(runtimes)
+
+    def _calibrate_workers(self, request: ChunkRequest) -> None:
+        """Split the CPU's cores into the workers measured fastest together
+        (:func:`.workers.choose_workers`); a CPU too small to split measures nothing. Only
+        the split being measured and the one before it (the best so far: the search
+        stops at the first that does not gain) keep their sessions loaded."""
+        splits = cpu_splits(cpu_cores())
+        tried: dict[int, list[Runtime]] = {1: [self.runtime]}
+
+        def rows_per_s(workers: int) -> float:
+            if workers not in tried:
+                for smaller in [n for n in tried if n < workers // 2]:
+                    del tried[smaller]
+                options = worker_options(self.runtime.options, workers, cores=cpu_cores(), gpus=0)
+                tried[workers] = [Runtime(self.bundle, o) for o in options]
+            return measure_rows_per_s(
+                tried[workers],
+                request,
+                sample_rate=self.sample_rate,
+                frame=self.bundle.samples_per_frame,
+            )
+
+        chosen = choose_workers(splits, rows_per_s)
+        logger.info("%d workers chosen of %s on %d cores", chosen, splits, cpu_cores())
+        self._set_runtimes(tried[chosen])
+
+    def _set_runtimes(self, runtimes: list[Runtime]) -> None:
+        self.runtime = runtimes[0]
+        self.scheduler.set_workers(runtimes)
 
     def _resolved(self, opts: SynthesisOptions) -> SynthesisOptions:
         """``opts`` with its language code canonical (``auto``: the default language, each

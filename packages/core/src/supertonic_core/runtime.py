@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Literal
 
 import onnxruntime as ort
 
@@ -57,6 +58,10 @@ class RuntimeOptions:
             ``exhaustive`` | ``default`` (see the module docstring).
         gpu_mem_limit_mb: most memory the CUDA arena may take; None: no limit.
         tensorrt_cache: folder of TensorRT's compiled engines; None: beside the model cache.
+        workers: runtimes the scheduler feeds at once, each with its own sessions
+            (:mod:`.workers`): a number, or ``auto``: one per visible GPU on a GPU device,
+            and on a CPU the split of the cores that calibration measures fastest (one
+            worker up to 7 cores).
     """
 
     device: str = "auto"
@@ -67,6 +72,7 @@ class RuntimeOptions:
     conv_search: str = "heuristic"
     gpu_mem_limit_mb: int | None = None
     tensorrt_cache: str | None = None
+    workers: int | Literal["auto"] = "auto"
 
     def __post_init__(self) -> None:
         if self.device not in DEVICES:
@@ -83,6 +89,8 @@ class RuntimeOptions:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise InvalidOptionError(name, value, "a positive integer or None")
+        if self.workers != "auto" and (not isinstance(self.workers, int) or self.workers < 1):
+            raise InvalidOptionError("workers", self.workers, "auto or a positive integer")
         if not isinstance(self.device_id, int) or self.device_id < 0:
             raise InvalidOptionError("device_id", self.device_id, "a non-negative integer")
 

@@ -28,6 +28,7 @@ GAUGES = {
     "waiting_streams": (S + "waiting_streams", "Streams queued for a synthesis slot"),
     "max_streams": (S + "max_streams", "Streams synthesized at once (admission limit)"),
     "max_batch": (S + "max_batch", "Most rows in one model call"),
+    "workers": (S + "workers", "Runtimes taking model calls at once"),
     "underruns": (S + "open_stream_underruns", "Underruns among the streams open now"),
 }
 COUNTERS = {

@@ -144,6 +144,9 @@ class Settings(BaseSettings, RequestDefaults):
     """most memory the CUDA arena may take, in MB (default: no limit)"""
     tensorrt_cache: str | None = None
     """folder of TensorRT's compiled engines (default: beside the model cache)"""
+    workers: Annotated[int, Field(ge=1)] | Literal["auto"] = "auto"
+    """runtimes run at once: auto (one per visible GPU; on a CPU, the split of the cores
+    calibration measures fastest, one worker up to 7 cores) or a number"""
     max_concurrent: int | None = Field(None, ge=1)
     """streams synthesized at once (default: from measured capacity)"""
     max_queue: int = Field(64, ge=0)

@@ -8,6 +8,7 @@ cancellation and scheduling.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from .phrase_cache import PhraseCache
 from .runtime import Runtime, RuntimeOptions
 from .scheduler import Scheduler
 from .stream import AudioChunk, SynthesisStream
+from .synthesis import warm_up_buckets
 from .text import TextIndexer, is_speakable, refused_characters
 from .voices import VoiceLibrary, VoiceStyle
 
@@ -218,12 +220,29 @@ class Engine:
             stream.close()
 
     def warmup(self, text: str = WARMUP_TEXT) -> None:
-        """One real synthesis (so the first request pays no graph set-up) and cost calibration."""
+        """One real synthesis (so the first request pays no graph set-up) and cost
+        calibration; with shape buckets on, every bucket up to the chosen batch size is
+        visited too (:func:`.synthesis.warm_up_buckets`)."""
         opts = self.options()
         ids = self.front_end.encode(text, opts.lang)
         self.scheduler.calibrate(
             ChunkRequest(ids, self.style(opts.voice), opts.speed, opts.steps, seed=0)
         )
+        if self.runtime.buckets.batch:
+            started = time.perf_counter()
+            shapes = warm_up_buckets(
+                self.runtime,
+                self.style(opts.voice),
+                max_batch=self.scheduler.max_batch,
+                sample_rate=self.sample_rate,
+                frame=self.bundle.samples_per_frame,
+            )
+            logger.info(
+                "warmed %d shape buckets up to %d rows in %.1f s",
+                shapes,
+                self.scheduler.max_batch,
+                time.perf_counter() - started,
+            )
         self.synthesize(text, opts.model_copy(update={"seed": 0}))
 
     def close(self) -> None:

@@ -21,12 +21,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .chunk_request import ChunkRequest
 from .device import BoundBatch, vocode_bound
 
 if TYPE_CHECKING:
-    from .chunk_request import ChunkRequest
     from .runtime import Runtime
     from .shapes import Buckets
+    from .voices import VoiceStyle
 
 
 class Stage(enum.Enum):
@@ -232,3 +233,49 @@ def _vocoder(rt: Runtime, latents: Sequence[np.ndarray], length: int) -> np.ndar
     for i, latent in enumerate(padded):
         batch[i, :, : latent.shape[1]] = latent
     return np.asarray(rt.run("vocoder", {"latent": batch}))
+
+
+def warm_up_buckets(
+    rt: Runtime, style: VoiceStyle, *, max_batch: int, sample_rate: int, frame: int
+) -> int:
+    """Run every stage at every bucket shape up to ``max_batch`` rows, through the serving
+    code path; returns the number of the vector estimator's shapes visited.
+
+    Why: with buckets a call's shape is one of a few, and each one's first call pays the
+    device's set-up (cuDNN's algorithm choice, arena growth, a CUDA graph's capture); paid
+    here, a stream never meets it. The vector estimator runs twice per shape, once in each
+    direction between its two latent buffers (each its own CUDA graph). The vocoder also
+    visits the window of its exact pass over padded ends, and each length shorter than
+    the window (one row at a time, at its own length).
+    """
+    edges = rt.buckets
+    sizes = [b for b in edges.batch if b <= edges.batch_size(max_batch)]
+    context = rt.vocoder_context or 0
+    for size in sizes:
+        for t in edges.text:
+            request = ChunkRequest(np.ones(t, dtype=np.int64), style, 1.0, 2, seed=0)
+            rows = [Row(request) for _ in range(size)]
+            prepare(rt, rows, sample_rate=sample_rate, frame=frame)
+            emb = rows[0].text_emb
+            for length in edges.latent:
+                _reset(rt, rows, length, emb)
+                for _ in range(request.steps):
+                    denoise(rt, rows)
+                if t == edges.text[-1]:  # the vocoder does not see the text
+                    vocode(rt, rows)
+        vocode(rt, _reset(rt, rows, edges.latent[-1] - 1))  # padded ends: the exact pass
+    for length in range(1, 2 * context):  # shorter than the exact pass's window
+        vocode(rt, _reset(rt, [Row(request)], length))
+    return len(sizes) * len(edges.text) * len(edges.latent)
+
+
+def _reset(
+    rt: Runtime, rows: list[Row], frames: int, text_emb: np.ndarray | None = None
+) -> list[Row]:
+    """``rows`` made ready to denoise a latent of ``frames`` frames (zeros) from step 0,
+    or to vocode it."""
+    for row in rows:
+        row.frames, row.step, row.bound, row.stage = frames, 0, None, Stage.DENOISE
+        row.text_emb = text_emb
+        row.latent = np.zeros((rt.latent_channels, frames), dtype=np.float32)
+    return rows

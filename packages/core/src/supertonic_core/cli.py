@@ -72,6 +72,19 @@ def _model_args(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--gpu-mem-limit-mb", type=int, help="cap on the CUDA arena, in MB")
     parser.add_argument("--tensorrt-cache", help="folder of TensorRT's compiled engines")
+    parser.add_argument(
+        "--io-binding",
+        action=argparse.BooleanOptionalAction,
+        help="keep the denoising state on the device between steps (default: on for GPUs)",
+    )
+    parser.add_argument(
+        "--buckets",
+        action=argparse.BooleanOptionalAction,
+        help="round shapes up to fixed buckets, visited at warm-up (default: on for GPUs)",
+    )
+    parser.add_argument(
+        "--cuda-graph", action="store_true", help="replay CUDA graphs per bucket (cuda only)"
+    )
 
 
 def _engine(args: argparse.Namespace) -> Engine:
@@ -90,6 +103,9 @@ def _engine(args: argparse.Namespace) -> Engine:
             conv_search=args.conv_search,
             gpu_mem_limit_mb=args.gpu_mem_limit_mb,
             tensorrt_cache=args.tensorrt_cache,
+            io_binding=args.io_binding,
+            buckets=args.buckets,
+            cuda_graph=args.cuda_graph,
         ),
         voices_dir=_custom_voices(args),
     )

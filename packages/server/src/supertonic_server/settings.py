@@ -135,6 +135,12 @@ class Settings(BaseSettings, RequestDefaults):
     """most memory the CUDA arena may take, in MB (default: no limit)"""
     tensorrt_cache: str | None = None
     """folder of TensorRT's compiled engines (default: beside the model cache)"""
+    io_binding: bool | None = None
+    """keep the denoising state on the device between steps (default: on for cuda and tensorrt)"""
+    buckets: bool | None = None
+    """round shapes up to fixed buckets, all visited at warm-up (default: on for cuda and tensorrt)"""
+    cuda_graph: bool = False
+    """replay recorded CUDA graphs per shape bucket (cuda, tensorrt only; not run on a GPU yet)"""
     max_concurrent: int | None = Field(None, ge=1)
     """streams synthesized at once (default: from measured capacity)"""
     max_queue: int = Field(64, ge=0)

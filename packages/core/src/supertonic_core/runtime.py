@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import onnxruntime as ort
@@ -70,8 +70,9 @@ class RuntimeOptions:
             CUDA and TensorRT, off on the CPU (where it gains nothing measurable).
         buckets: round shapes up to :mod:`.shapes`' buckets; None: on for CUDA and
             TensorRT, off on the CPU (where padded work costs in proportion).
-        cuda_graph: replay recorded CUDA graphs per bucket (ONNX Runtime's
-            ``enable_cuda_graph``); CUDA or TensorRT only, with IO binding and buckets.
+        cuda_graph: replay recorded CUDA graphs of the vector estimator per bucket (ONNX
+            Runtime's ``enable_cuda_graph``); CUDA or TensorRT only, with IO binding and
+            buckets.
     """
 
     device: str = "auto"
@@ -190,11 +191,16 @@ class Runtime:
                 message=f"cuda_graph needs the CUDA or TensorRT provider, and this runtime "
                 f"would run on {first}; drop cuda_graph or run on an NVIDIA GPU",
             )
+        # Only the vector estimator runs from fixed device buffers (see .device); a graph
+        # captured around the others' host inputs would replay stale addresses.
+        plain = choose_providers(self.options.device, replace(self.options, cuda_graph=False))
         self.sessions: dict[str, ort.InferenceSession] = {}
         for name in GRAPHS:
             try:
                 self.sessions[name] = ort.InferenceSession(
-                    str(bundle.graph(name)), sess_options=self._options(name), providers=providers
+                    str(bundle.graph(name)),
+                    sess_options=self._options(name),
+                    providers=providers if name == "vector_estimator" else plain,
                 )
             except Exception as exc:  # onnxruntime raises its own untyped errors
                 raise BundleInvalidError(

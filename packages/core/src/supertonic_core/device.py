@@ -1,5 +1,4 @@
-"""The device path: a denoising batch's state kept on the device between steps, and the
-warm-up that visits every shape bucket.
+"""The device path: a denoising batch's state kept on the device between steps.
 
 Why: on a GPU the host path pads numpy arrays, uploads the latent, the text embedding and
 the style at every denoising step and copies the result back, for a graph call that

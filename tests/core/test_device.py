@@ -102,14 +102,16 @@ def test_after_warm_up_the_hot_path_meets_no_new_shape(
         )
         # batch sizes 1 and 2, every text and latent edge: one set of buffers each
         assert (
-            visited == len(rt.buffers.by_shape) == 2 * len(rt.buckets.text) * len(rt.buckets.latent)
+            visited
+            == len(rt.device_path.by_shape)
+            == 2 * len(rt.buckets.text) * len(rt.buckets.latent)
         )
-        warm, shapes = set(seen), len(rt.buffers.by_shape)
+        warm, shapes = set(seen), len(rt.device_path.by_shape)
         seen.clear()
         for text in (*TEXTS, "Okay. " + " ".join(TEXTS)):
             eng.synthesize(text)
         assert seen <= warm
-        assert len(rt.buffers.by_shape) == shapes
+        assert len(rt.device_path.by_shape) == shapes
 
 
 def test_cuda_graphs_are_refused_without_cuda(tiny_bundle: Bundle) -> None:

@@ -20,18 +20,20 @@ bit.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import onnxruntime as ort
 
-if TYPE_CHECKING:
-    from .runtime import Runtime
-    from .synthesis import Row
 
-_GRAPH = "vector_estimator"
+class Held(Protocol):
+    """What the device path needs of a row (:class:`.synthesis.Row`)."""
+
+    frames: int
+    latent: np.ndarray | None
+    bound: BoundBatch | None
 
 
 @dataclass(eq=False)
@@ -46,72 +48,99 @@ class _Buffers:
     owner: BoundBatch | None = None
 
 
-@dataclass(eq=False)
-class BufferPool:
-    """A runtime's device buffers, kept per shape when shapes are bucketed (so few)."""
+class DevicePath:
+    """One runtime's device path: its vector estimator and vocoder sessions, where their
+    OrtValues live, and (when shapes are bucketed, so few) the buffers kept per shape.
 
-    by_shape: dict[tuple[tuple[int, ...], ...], _Buffers] = field(default_factory=dict)
-    graph_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    Args:
+        sessions: the runtime's sessions by graph name.
+        device: ONNX Runtime's name of the device and its id, ``("cuda", 0)`` or ``("cpu", 0)``.
+        pooled: keep buffers per shape for the next batch of that shape.
+        cuda_graph: give each pooled buffer pair's two directions a CUDA graph id.
+    """
 
+    def __init__(
+        self,
+        sessions: Mapping[str, ort.InferenceSession],
+        device: tuple[str, int],
+        *,
+        pooled: bool,
+        cuda_graph: bool,
+    ) -> None:
+        self.estimator = sessions["vector_estimator"]
+        self.vocoder = sessions["vocoder"]
+        self.device = device
+        self.pooled = pooled
+        self.cuda_graph = cuda_graph and pooled
+        self.by_shape: dict[tuple[tuple[int, ...], ...], _Buffers] = {}
+        self._graph_ids = itertools.count(1)
 
-def _buffers(rt: Runtime, feeds: dict[str, np.ndarray]) -> _Buffers:
-    """Device buffers for ``feeds``' shapes: the pooled ones when shapes are bucketed (their
-    current owner gives its rows back first), else new ones, freed with their batch."""
-    key = tuple(feeds[name].shape for name in sorted(feeds))
-    pool = rt.buffers if rt.buckets.batch else None
-    if pool is not None and (kept := pool.by_shape.get(key)) is not None:
-        if kept.owner is not None:
-            kept.owner.release()
-        for name, array in feeds.items():
-            target = kept.latents[0] if name == "noisy_latent" else kept.inputs[name]
-            target.update_inplace(np.ascontiguousarray(array))
-        return kept
-    session = rt.sessions[_GRAPH]
-    out = session.get_outputs()[0].name
-    device, device_id = rt.ort_device
-    inputs = {
-        name: ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(a), device, device_id)
-        for name, a in feeds.items()
-        if name != "noisy_latent"
-    }
-    latents = (
-        ort.OrtValue.ortvalue_from_numpy(feeds["noisy_latent"], device, device_id),
-        ort.OrtValue.ortvalue_from_shape_and_type(
-            feeds["noisy_latent"].shape, np.float32, device, device_id
-        ),
-    )
-    bindings = (session.io_binding(), session.io_binding())
-    run_options: list[ort.RunOptions | None] = []
-    for parity, binding in enumerate(bindings):
-        for name, value in inputs.items():
-            binding.bind_ortvalue_input(name, value)
-        binding.bind_ortvalue_input("noisy_latent", latents[parity])
-        binding.bind_ortvalue_output(out, latents[1 - parity])
-        options = None
-        if rt.options.cuda_graph and pool is not None:
-            options = ort.RunOptions()
-            options.add_run_config_entry("gpu_graph_id", str(next(pool.graph_ids)))
-        run_options.append(options)
-    buffers = _Buffers(inputs, latents, bindings, (run_options[0], run_options[1]))
-    if pool is not None:
-        pool.by_shape[key] = buffers
-    return buffers
+    def buffers(self, feeds: dict[str, np.ndarray]) -> _Buffers:
+        """Device buffers holding ``feeds``: the pooled ones of their shapes (whose current
+        owner gives its rows back first), else new ones, freed with their batch."""
+        key = tuple(feeds[name].shape for name in sorted(feeds))
+        if (kept := self.by_shape.get(key)) is not None:
+            if kept.owner is not None:
+                kept.owner.release()
+            for name, array in feeds.items():
+                target = kept.latents[0] if name == "noisy_latent" else kept.inputs[name]
+                target.update_inplace(np.ascontiguousarray(array))
+            return kept
+        device, device_id = self.device
+        inputs = {
+            name: ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(a), device, device_id)
+            for name, a in feeds.items()
+            if name != "noisy_latent"
+        }
+        shape = feeds["noisy_latent"].shape
+        latents = (
+            ort.OrtValue.ortvalue_from_numpy(feeds["noisy_latent"], device, device_id),
+            ort.OrtValue.ortvalue_from_shape_and_type(shape, np.float32, device, device_id),
+        )
+        out = self.estimator.get_outputs()[0].name
+        bindings = (self.estimator.io_binding(), self.estimator.io_binding())
+        run_options: list[ort.RunOptions | None] = []
+        for parity, binding in enumerate(bindings):
+            for name, value in inputs.items():
+                binding.bind_ortvalue_input(name, value)
+            binding.bind_ortvalue_input("noisy_latent", latents[parity])
+            binding.bind_ortvalue_output(out, latents[1 - parity])
+            options = None
+            if self.cuda_graph:
+                options = ort.RunOptions()
+                options.add_run_config_entry("gpu_graph_id", str(next(self._graph_ids)))
+            run_options.append(options)
+        buffers = _Buffers(inputs, latents, bindings, (run_options[0], run_options[1]))
+        if self.pooled:
+            self.by_shape[key] = buffers
+        return buffers
+
+    def vocode(self, batch: BoundBatch) -> np.ndarray:
+        """The vocoder on the batch's current latent where it lies; the audio of every
+        padded row comes to the host (the one copy)."""
+        binding = self.vocoder.io_binding()
+        binding.bind_ortvalue_input(self.vocoder.get_inputs()[0].name, batch.latent)
+        binding.bind_output(self.vocoder.get_outputs()[0].name, "cpu")
+        self.vocoder.run_with_iobinding(binding)
+        return binding.copy_outputs_to_cpu()[0]
 
 
 class BoundBatch:
     """The rows of one denoising batch, their latents on the device.
 
     Args:
-        rt: the runtime whose vector estimator runs the steps.
+        path: the runtime's device path.
         rows: the batch's real rows, in the order of ``feeds``' first axis.
         feeds: the vector estimator's inputs for the first step (padded, bucketed); any
             rows past ``rows`` are padding.
     """
 
-    def __init__(self, rt: Runtime, rows: Sequence[Row], feeds: dict[str, np.ndarray]) -> None:
-        self.rt = rt
+    def __init__(
+        self, path: DevicePath, rows: Sequence[Held], feeds: dict[str, np.ndarray]
+    ) -> None:
+        self.path = path
         self.rows = tuple(rows)
-        self._buffers = _buffers(rt, feeds)
+        self._buffers = path.buffers(feeds)
         self._buffers.owner = self
         self._parity = 0  # which latent buffer holds the current latent
         self._stepped = False
@@ -122,7 +151,7 @@ class BoundBatch:
         """One denoising step of every row; ``current_step`` has one value per padded row."""
         b = self._buffers
         b.inputs["current_step"].update_inplace(current_step)
-        self.rt.sessions[_GRAPH].run_with_iobinding(
+        self.path.estimator.run_with_iobinding(
             b.bindings[self._parity], b.run_options[self._parity]
         )
         self._parity ^= 1
@@ -145,14 +174,3 @@ class BoundBatch:
                 row.bound = None
         if self._buffers.owner is self:
             self._buffers.owner = None
-
-
-def vocode_bound(rt: Runtime, batch: BoundBatch) -> np.ndarray:
-    """The vocoder on the batch's current latent where it lies; the audio of every padded
-    row comes to the host (the one copy)."""
-    session = rt.sessions["vocoder"]
-    binding = session.io_binding()
-    binding.bind_ortvalue_input(session.get_inputs()[0].name, batch.latent)
-    binding.bind_output(session.get_outputs()[0].name, "cpu")
-    session.run_with_iobinding(binding)
-    return binding.copy_outputs_to_cpu()[0]

@@ -27,7 +27,7 @@ import numpy as np
 import onnxruntime as ort
 
 from .bundle import GRAPHS, Bundle, cache_root
-from .device import BufferPool
+from .device import DevicePath
 from .errors import BundleInvalidError, InvalidOptionError
 from .shapes import EXACT, Buckets
 
@@ -214,7 +214,9 @@ class Runtime:
         self.io_binding = gpu if self.options.io_binding is None else self.options.io_binding
         on = gpu if self.options.buckets is None else self.options.buckets
         self.buckets: Buckets = Buckets() if on else EXACT
-        self.buffers = BufferPool()  # the device path's buffers (see .device)
+        self.device_path = DevicePath(
+            self.sessions, self.ort_device, pooled=on, cuda_graph=self.options.cuda_graph
+        )
 
     def _options(self, graph: str) -> ort.SessionOptions:
         """Session options for one graph.

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .chunk_request import ChunkRequest
-from .device import BoundBatch, vocode_bound
+from .device import BoundBatch
 
 if TYPE_CHECKING:
     from .runtime import Runtime
@@ -168,7 +168,7 @@ def denoise(rt: Runtime, rows: Sequence[Row]) -> None:
         batch = rows[0].bound
         if batch is None or batch.rows != tuple(rows):
             _to_host(rows)
-            batch = BoundBatch(rt, rows, _denoise_feeds(rt, rows))
+            batch = BoundBatch(rt.device_path, rows, _denoise_feeds(rt, rows))
         batch.step(_current_steps(rt, rows))
     else:
         out = np.asarray(rt.run("vector_estimator", _denoise_feeds(rt, rows)))
@@ -201,7 +201,7 @@ def vocode(rt: Runtime, rows: Sequence[Row]) -> list[np.ndarray]:
     context = rt.vocoder_context if any(short) else 0
     batch = rows[0].bound
     if batch is not None and batch.rows == tuple(rows) and context is not None:
-        audio = vocode_bound(rt, batch)
+        audio = rt.device_path.vocode(batch)
         batch.release(keep=any(short))  # the exact pass below reads the latents
     else:
         _to_host(rows)

@@ -86,3 +86,16 @@ def test_the_full_layouts_vocoder_batches_rows_of_different_lengths() -> None:
     bundle = verify_bundle(make_synthetic_bundle(synthetic_dir("full"), profile="full"))
     assert conv_reach_frames(bundle.graph("vocoder")) == 10
     check_batched_vocoder(bundle, (3, 19, 20, 47, 64))
+
+
+def test_a_vocoder_that_is_not_length_local_runs_padded_rows_alone(tiny_bundle: Bundle) -> None:
+    """A vocoder whose padding reaches a row's first frame (``vocoder_context`` None: say a
+    global normalisation over time) gets no exact pass to rely on; padded rows run alone
+    at their own lengths, and are still exact."""
+    rt = Runtime(tiny_bundle, RuntimeOptions(device="cpu", buckets=True))
+    rt.__dict__["vocoder_context"] = None  # as measured on such a graph
+    lengths = (2, 9, 32)
+    together = vocode(rt, rows_of(rt, lengths))
+    for ours, row in zip(together, rows_of(rt, lengths), strict=True):
+        alone = np.asarray(rt.run("vocoder", {"latent": row.latent[None]}))[0]
+        np.testing.assert_allclose(ours, alone, rtol=0, atol=1e-6)

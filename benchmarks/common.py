@@ -1,4 +1,5 @@
-"""What the benchmark scripts share: agent replies, percentiles, and a server subprocess.
+"""What the benchmark scripts share: agent replies, percentiles, one in-process reply
+measured as a listener hears it, and a server subprocess.
 
 The scripts run as ``uv run python benchmarks/X.py``, so this folder is on ``sys.path`` and
 they import from here with ``from common import ...``.
@@ -16,9 +17,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from supertonic_core import Engine
 from supertonic_core.bundle import synthetic_dir
 from supertonic_core.synthetic import make_synthetic_bundle
 
@@ -35,10 +38,66 @@ REPLIES = [
 ]
 
 
+#: Agent replies as agents answer: a short opener, then long sentences.
+OPENER_REPLIES = [
+    "Sure. I found three flights that match: one leaves at seven in the morning, one at "
+    "noon, and the last one late in the evening.",
+    "Hello there! How can I help you today?",
+    "Got it. I have moved your appointment to Thursday at four, and you will get a "
+    "confirmation by text message in a few minutes.",
+    "Of course. The package left our warehouse yesterday evening and should reach you by "
+    "Friday; I will send the tracking link to your email now.",
+    "Okay. Let me check that for you.",
+    "Absolutely! Your table for four is booked for eight o'clock tonight, and we have noted "
+    "that one guest needs a high chair.",
+]
+OTHER_REPLIES = [
+    "Your appointment is confirmed for Tuesday at three in the afternoon.",
+    "Before we continue, could you please confirm the last four digits of your card? It is "
+    "the number printed on the front.",
+    "The weather tomorrow looks mostly sunny, with a light breeze from the west. Highs will "
+    "reach twenty-two degrees, and the evening should stay dry. On Sunday, expect clouds in "
+    "the morning and a chance of showers after lunch, so take an umbrella if you go out.",
+]
+
+
 def pct(values: list[float], q: float) -> float:
     """The ``q`` quantile of ``values``: the nearest rank, no interpolation."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+@dataclass
+class Run:
+    """One reply as its listener heard it (played in real time from the first chunk)."""
+
+    first_s: float
+    underruns: int
+    gap_s: float
+    chunks: int
+    audio_s: float
+    wall_s: float
+
+
+async def speak(engine: Engine, text: str, **options: object) -> Run:
+    """Speak ``text`` on one stream of ``engine`` in-process; the underruns are the
+    scheduler's own playback clock of the stream."""
+    stream = engine.open_stream(engine.options(**options))
+    stream.add_text(text)
+    stream.end()
+    started = time.perf_counter()
+    first = None
+    chunks = 0
+    async with stream:
+        async for _chunk in stream:
+            if first is None:
+                first = time.perf_counter() - started
+                place = stream.place  # the scheduler's record of its playout: gone at close
+            chunks += 1
+        wall = time.perf_counter() - started
+        assert first is not None and place is not None, "no audio"
+        playback = engine.scheduler.listener(place)
+    return Run(first, playback.underruns, playback.underrun_s, chunks, playback.audio_s, wall)
 
 
 def free_port() -> int:

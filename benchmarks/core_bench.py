@@ -4,6 +4,13 @@ Runs on the ``full`` synthetic bundle (real dimensions, random weights: the comp
 real model, not its voice), built once and cached. Run:
 
     uv run python benchmarks/core_bench.py [--steps 8] [--repeats 3] [--threads N]
+        [--io-binding] [--buckets] [--ab-io-binding]
+
+``--io-binding`` keeps each batch's denoising state on the device between steps (the
+vector estimator's calls then bypass ``Runtime.run``, so its per-call time is not shown);
+``--buckets`` rounds shapes up to the shape buckets (``supertonic_core.shapes``).
+``--ab-io-binding`` instead times the host path and IO binding in turns, in one process,
+on the same chunks (a shared box's load then falls on both alike).
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from collections import defaultdict
 from supertonic_core import Engine, RuntimeOptions
 from supertonic_core.bundle import synthetic_dir, verify_bundle
 from supertonic_core.chunk_request import ChunkRequest
+from supertonic_core.runtime import Runtime
 from supertonic_core.synthesis import Row, Stage, denoise, prepare, vocode
 from supertonic_core.synthetic import make_synthetic_bundle
 
@@ -36,13 +44,14 @@ LONG_TEXT = " ".join(TEXTS[2:6])
 
 
 class TimedRuntime:
-    """Wraps a Runtime and accumulates wall time per graph."""
+    """Wraps a Runtime and accumulates wall time per graph (of the calls through ``run``)."""
 
     def __init__(self, runtime) -> None:
         self.runtime = runtime
-        self.sessions = runtime.sessions
-        self.latent_channels = runtime.latent_channels
         self.times: dict[str, list[float]] = defaultdict(list)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.runtime, name)
 
     def run(self, graph: str, feeds: dict) -> object:
         started = time.perf_counter()
@@ -85,11 +94,43 @@ async def first_chunk_time(engine: Engine, text: str, steps: int) -> tuple[float
     return first or 0.0, first_len
 
 
+def io_binding_ab(engine: Engine, steps: int, repeats: int) -> None:
+    """RTF of the host path and of IO binding, taken in turns, at batch 1 and 4."""
+    runtimes = {
+        flag: Runtime(engine.bundle, RuntimeOptions(device="cpu", io_binding=flag))
+        for flag in (False, True)
+    }
+    rtfs: dict[tuple[bool, int], list[float]] = defaultdict(list)
+    for _ in range(repeats):
+        for batch in (1, 4):
+            for flag, rt in runtimes.items():
+                wall = audio = 0.0
+                for i in range(0, len(TEXTS), batch):
+                    jobs = make_jobs(engine, TEXTS[i : i + batch], steps)
+                    started = time.perf_counter()
+                    audio += run_batch(engine, rt, jobs)
+                    wall += time.perf_counter() - started
+                rtfs[(flag, batch)].append(wall / audio)
+    print(f"\nsteps {steps}, {repeats} rounds in turns (median RTF, min-max)\n")
+    print("| batch | host path | IO binding |")
+    print("|---|---|---|")
+    for batch in (1, 4):
+        cells = [rtfs[(flag, batch)] for flag in (False, True)]
+        print(
+            f"| {batch} | "
+            + " | ".join(f"{statistics.median(c):.3f} ({min(c):.3f}-{max(c):.3f})" for c in cells)
+            + " |"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--io-binding", action="store_true")
+    parser.add_argument("--buckets", action="store_true")
+    parser.add_argument("--ab-io-binding", action="store_true")
     args = parser.parse_args()
 
     t0 = time.perf_counter()
@@ -97,10 +138,19 @@ def main() -> None:
     print(f"full synthetic bundle at {path} ({time.perf_counter() - t0:.1f} s)")
     engine = Engine(
         verify_bundle(path),
-        runtime=RuntimeOptions(device="cpu", intra_threads=args.threads),
+        runtime=RuntimeOptions(
+            device="cpu",
+            intra_threads=args.threads,
+            io_binding=args.io_binding,
+            buckets=args.buckets,
+        ),
         max_batch=1,
     )
     engine.synthesize("Warm up.", engine.options(steps=2, seed=0))
+    if args.ab_io_binding:
+        io_binding_ab(engine, args.steps, args.repeats)
+        engine.close()
+        return
     rt = TimedRuntime(engine.runtime)
 
     # Per-stage times, batch 1, every text once per repeat.
@@ -136,7 +186,10 @@ def main() -> None:
 
     print()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}")
-    print(f"steps: {args.steps}, repeats: {args.repeats} (medians)")
+    print(
+        f"steps: {args.steps}, repeats: {args.repeats} (medians); "
+        f"io_binding={args.io_binding}, buckets={args.buckets}"
+    )
     print()
     print("| stage (batch 1, median per call) | ms |")
     print("|---|---|")
@@ -147,7 +200,7 @@ def main() -> None:
         "vocoder": "vocoder",
     }
     for graph, label in names.items():
-        print(f"| {label} | {stage[graph]:.1f} |")
+        print(f"| {label} | {stage[graph]:.1f} |" if graph in stage else f"| {label} | (bound) |")
     print()
     print("| batch | RTF (wall / audio) | audio-s per wall-s |")
     print("|---|---|---|")

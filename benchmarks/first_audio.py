@@ -16,62 +16,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import time
-from dataclasses import dataclass
 
-from common import machine_and_bundle, pct
+from common import OPENER_REPLIES, OTHER_REPLIES, Run, machine_and_bundle, pct, speak
 from supertonic_core import Engine
 
-OPENER_REPLIES = [
-    "Sure. I found three flights that match: one leaves at seven in the morning, one at "
-    "noon, and the last one late in the evening.",
-    "Hello there! How can I help you today?",
-    "Got it. I have moved your appointment to Thursday at four, and you will get a "
-    "confirmation by text message in a few minutes.",
-    "Of course. The package left our warehouse yesterday evening and should reach you by "
-    "Friday; I will send the tracking link to your email now.",
-    "Okay. Let me check that for you.",
-    "Absolutely! Your table for four is booked for eight o'clock tonight, and we have noted "
-    "that one guest needs a high chair.",
-]
-OTHER_REPLIES = [
-    "Your appointment is confirmed for Tuesday at three in the afternoon.",
-    "Before we continue, could you please confirm the last four digits of your card? It is "
-    "the number printed on the front.",
-    "The weather tomorrow looks mostly sunny, with a light breeze from the west. Highs will "
-    "reach twenty-two degrees, and the evening should stay dry. On Sunday, expect clouds in "
-    "the morning and a chance of showers after lunch, so take an umbrella if you go out.",
-]
 REPLIES = OPENER_REPLIES + OTHER_REPLIES
-
-
-@dataclass
-class Run:
-    first_s: float
-    underruns: int
-    gap_s: float
-    chunks: int
-    audio_s: float
-    wall_s: float
-
-
-async def speak(engine: Engine, text: str, **options: object) -> Run:
-    stream = engine.open_stream(engine.options(**options))
-    stream.add_text(text)
-    stream.end()
-    started = time.perf_counter()
-    first = None
-    chunks = 0
-    async with stream:
-        async for _chunk in stream:
-            if first is None:
-                first = time.perf_counter() - started
-                place = stream.place  # the scheduler's record of its playout: gone at close
-            chunks += 1
-        wall = time.perf_counter() - started
-        assert first is not None and place is not None, "no audio"
-        playback = engine.scheduler.listener(place)
-    return Run(first, playback.underruns, playback.underrun_s, chunks, playback.audio_s, wall)
 
 
 def main() -> None:

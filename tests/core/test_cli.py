@@ -7,6 +7,7 @@ import shutil
 import wave
 from pathlib import Path
 
+import numpy as np
 import pytest
 from supertonic_core.cli import main
 from supertonic_core.scheduler import Scheduler
@@ -26,6 +27,17 @@ def test_synth_to_wav(tiny_bundle_dir: Path, tmp_path: Path, capsys) -> None:
     assert "SYNTHETIC" in capsys.readouterr().err
 
 
+def test_synth_on_the_device_path(tiny_bundle_dir: Path, tmp_path: Path) -> None:
+    """IO binding and buckets are flags; on the CPU they give the same audio (to float
+    rounding: one step of 16-bit PCM at most)."""
+    outs = [tmp_path / "a.pcm", tmp_path / "b.pcm"]
+    for out, flags in zip(outs, ([], ["--io-binding", "--buckets"]), strict=True):
+        args = ["synth", "Okay. Here it is.", "-o", str(out), "--seed", "1", "-q"]
+        assert main([*args, "--model-dir", str(tiny_bundle_dir), *flags]) == 0
+    a, b = (np.frombuffer(out.read_bytes(), np.int16).astype(int) for out in outs)
+    assert a.shape == b.shape and np.abs(a - b).max() <= 1
+
+
 def test_synth_from_stdin_to_pcm(tiny_bundle_dir: Path, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("Read from standard input."))
     out = tmp_path / "x.pcm"
@@ -39,6 +51,7 @@ def test_synth_from_stdin_to_pcm(tiny_bundle_dir: Path, tmp_path: Path, monkeypa
         (["--voice", "Z9"], "unknown voice 'Z9'"),
         (["--speed", "9"], "speed must be between"),
         (["--lang", "xx"], "unknown language 'xx'"),
+        (["--device", "cpu", "--cuda-graph"], "cuda_graph needs an NVIDIA GPU"),
     ],
 )
 def test_synth_errors(tiny_bundle_dir: Path, tmp_path: Path, capsys, args, needle) -> None:

@@ -35,6 +35,9 @@ class GatedRuntime:
         self.order: list[int] = []  # text length of row 0 of each vector-estimator call
         self.current: list = []
 
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.runtime, name)  # the device path's settings: the real runtime's
+
     def run(self, graph, feeds):
         self.entered.set()
         self.gate.wait(30)

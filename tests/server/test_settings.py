@@ -38,6 +38,9 @@ OLD = [
     ("--gpu-mem-limit-mb", "SUPERTONIC_GPU_MEM_LIMIT_MB", "2048", "gpu_mem_limit_mb", 2048),
     ("--tensorrt-cache", "SUPERTONIC_TENSORRT_CACHE", "/models/trt", "tensorrt_cache", "/models/trt"),
     ("--workers", "SUPERTONIC_WORKERS", "3", "workers", 3),
+    ("--no-io-binding", "SUPERTONIC_IO_BINDING", "off", "io_binding", False),
+    ("--no-buckets", "SUPERTONIC_BUCKETS", "0", "buckets", False),
+    ("--no-cuda-graph", "SUPERTONIC_CUDA_GRAPH", "no", "cuda_graph", False),
     ("--max-concurrent", "SUPERTONIC_MAX_CONCURRENT", "3", "max_concurrent", 3),
     ("--max-queue", "SUPERTONIC_MAX_QUEUE", "5", "max_queue", 5),
     ("--no-warmup", "SUPERTONIC_WARMUP", "0", "warmup", False),
@@ -227,10 +230,24 @@ def test_help_lists_each_flag_with_its_help_default_and_variable(
 
 def test_the_runtime_settings_reach_the_engine() -> None:
     settings = load_settings(
-        ["--device", "cuda", "--device-id", "1", "--gpu-mem-limit-mb", "512", "--workers", "2"], {}
+        [
+            "--device",
+            "cuda",
+            "--device-id",
+            "1",
+            "--gpu-mem-limit-mb",
+            "512",
+            "--workers",
+            "2",
+            "--cuda-graph",
+        ],
+        {},
     )
     assert settings.runtime_options() == RuntimeOptions(
-        device="cuda", device_id=1, gpu_mem_limit_mb=512, workers=2
+        device="cuda", device_id=1, gpu_mem_limit_mb=512, workers=2, cuda_graph=True
+    )
+    assert load_settings(["--io-binding", "--buckets"], {}).runtime_options() == RuntimeOptions(
+        io_binding=True, buckets=True
     )
     assert load_settings([], {}).runtime_options().workers == "auto"
     with pytest.raises(ValueError, match="--workers"):

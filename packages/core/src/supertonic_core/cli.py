@@ -79,6 +79,19 @@ def _model_args(parser: argparse.ArgumentParser) -> None:
         help="runtimes run at once: auto (one per GPU; on a CPU, the split of the cores "
         "measured fastest) or a number",
     )
+    parser.add_argument(
+        "--io-binding",
+        action=argparse.BooleanOptionalAction,
+        help="keep the denoising state on the device between steps (default: on for GPUs)",
+    )
+    parser.add_argument(
+        "--buckets",
+        action=argparse.BooleanOptionalAction,
+        help="round shapes up to fixed buckets, visited at warm-up (default: on for GPUs)",
+    )
+    parser.add_argument(
+        "--cuda-graph", action="store_true", help="replay CUDA graphs per bucket (cuda only)"
+    )
 
 
 def _workers(text: str) -> int | str:
@@ -107,6 +120,9 @@ def _engine(args: argparse.Namespace) -> Engine:
             gpu_mem_limit_mb=args.gpu_mem_limit_mb,
             tensorrt_cache=args.tensorrt_cache,
             workers=args.workers,
+            io_binding=args.io_binding,
+            buckets=args.buckets,
+            cuda_graph=args.cuda_graph,
         ),
         voices_dir=_custom_voices(args),
     )

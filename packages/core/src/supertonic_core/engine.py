@@ -8,6 +8,7 @@ cancellation and scheduling.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from .pronunciation import PronunciationDictionary
 from .runtime import Runtime, RuntimeOptions
 from .scheduler import Scheduler
 from .stream import AudioChunk, SynthesisStream
+from .synthesis import warm_up_buckets
 from .text import TextIndexer, is_speakable, refused_characters
 from .voices import VoiceLibrary, VoiceStyle
 from .workers import (
@@ -259,13 +261,33 @@ class Engine:
 
     def warmup(self, text: str = WARMUP_TEXT) -> None:
         """Calibration (workers on a many-core CPU, then costs and batch size) and one real
-        synthesis, so the first request pays no graph set-up."""
+        synthesis, so the first request pays no graph set-up; with shape buckets on, every
+        worker visits every bucket up to the chosen batch size too
+        (:func:`.synthesis.warm_up_buckets`)."""
         opts = self.options()
         ids = self.front_end.encode(text, opts.lang)
         request = ChunkRequest(ids, self.style(opts.voice), opts.speed, opts.steps, seed=0)
         if self.runtime.options.workers == "auto" and not self._gpus():
             self._calibrate_workers(request)
         self.scheduler.calibrate(request)
+        if self.runtime.buckets.batch:
+            started = time.perf_counter()
+            shapes = sum(
+                warm_up_buckets(
+                    runtime,
+                    self.style(opts.voice),
+                    max_batch=self.scheduler.max_batch,
+                    sample_rate=self.sample_rate,
+                    frame=self.bundle.samples_per_frame,
+                )
+                for runtime in self.scheduler.runtimes
+            )
+            logger.info(
+                "warmed %d shape buckets up to %d rows in %.1f s",
+                shapes,
+                self.scheduler.max_batch,
+                time.perf_counter() - started,
+            )
         self.synthesize(text, opts.model_copy(update={"seed": 0}))
 
     def close(self) -> None:

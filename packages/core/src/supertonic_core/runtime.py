@@ -10,18 +10,27 @@ ONNX Runtime's own default, ``exhaustive``, benchmarks every algorithm at each n
 which shows up as first-audio spikes while shapes are new), and a cap on the memory its
 arena may take. ``tensorrt`` (opt-in) puts TensorRT in front of CUDA, with its compiled
 engines cached in a folder (by default beside the model cache, so a restart reuses them).
+
+The device path (see :mod:`.device`): on CUDA and TensorRT the denoising state stays on
+the GPU between steps (IO binding) and shapes are rounded up to buckets (:mod:`.shapes`),
+both by default; on the CPU both are opt-in. CUDA graphs (opt-in) replay each bucket's
+recorded kernels instead of launching them one by one, and need both.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
+import numpy as np
 import onnxruntime as ort
 
 from .bundle import GRAPHS, Bundle, cache_root
+from .device import DevicePath
 from .errors import BundleInvalidError, InvalidOptionError
+from .shapes import EXACT, Buckets
 
 logger = logging.getLogger("supertonic_core")
 
@@ -62,6 +71,13 @@ class RuntimeOptions:
             (:mod:`.workers`): a number, or ``auto``: one per visible GPU on a GPU device,
             and on a CPU the split of the cores that calibration measures fastest (one
             worker up to 7 cores).
+        io_binding: keep the denoising state on the device between steps; None: on for
+            CUDA and TensorRT, off on the CPU (where it gains nothing measurable).
+        buckets: round shapes up to :mod:`.shapes`' buckets; None: on for CUDA and
+            TensorRT, off on the CPU (where padded work costs in proportion).
+        cuda_graph: replay recorded CUDA graphs of the vector estimator per bucket (ONNX
+            Runtime's ``enable_cuda_graph``); CUDA or TensorRT only, with IO binding and
+            buckets.
     """
 
     device: str = "auto"
@@ -73,6 +89,9 @@ class RuntimeOptions:
     gpu_mem_limit_mb: int | None = None
     tensorrt_cache: str | None = None
     workers: int | Literal["auto"] = "auto"
+    io_binding: bool | None = None
+    buckets: bool | None = None
+    cuda_graph: bool = False
 
     def __post_init__(self) -> None:
         if self.device not in DEVICES:
@@ -93,6 +112,22 @@ class RuntimeOptions:
             raise InvalidOptionError("workers", self.workers, "auto or a positive integer")
         if not isinstance(self.device_id, int) or self.device_id < 0:
             raise InvalidOptionError("device_id", self.device_id, "a non-negative integer")
+        if self.cuda_graph and self.device in ("cpu", "coreml"):
+            raise InvalidOptionError(
+                "cuda_graph",
+                True,
+                "",
+                message=f"cuda_graph needs an NVIDIA GPU (device cuda, tensorrt or auto), "
+                f"not device={self.device}",
+            )
+        if self.cuda_graph and (self.io_binding is False or self.buckets is False):
+            raise InvalidOptionError(
+                "cuda_graph",
+                True,
+                "",
+                message="cuda_graph needs io_binding and buckets (a recorded graph replays "
+                "fixed shapes at fixed addresses); leave them on or unset",
+            )
 
     def provider_options(self, provider: str) -> dict[str, str]:
         """ONNX Runtime's options for ``provider`` (strings, as it takes them)."""
@@ -105,6 +140,8 @@ class RuntimeOptions:
             }
             if self.gpu_mem_limit_mb is not None:
                 options["gpu_mem_limit"] = str(self.gpu_mem_limit_mb * 1024 * 1024)
+            if self.cuda_graph:
+                options["enable_cuda_graph"] = "1"
             return options
         if provider == _PROVIDER["tensorrt"]:
             cache = self.tensorrt_cache or str(cache_root() / "supertonic-tensorrt")
@@ -113,6 +150,7 @@ class RuntimeOptions:
                 "trt_engine_cache_enable": "True",
                 "trt_engine_cache_path": cache,
                 "trt_fp16_enable": "True",
+                **({"trt_cuda_graph_enable": "True"} if self.cuda_graph else {}),
             }
         return {}
 
@@ -152,11 +190,25 @@ class Runtime:
         self.options = options or RuntimeOptions()
         self.latent_channels = bundle.latent_channels
         providers = choose_providers(self.options.device, self.options)
+        first = providers[0] if isinstance(providers[0], str) else providers[0][0]
+        if self.options.cuda_graph and first not in (_PROVIDER["cuda"], _PROVIDER["tensorrt"]):
+            raise InvalidOptionError(
+                "cuda_graph",
+                True,
+                "",
+                message=f"cuda_graph needs the CUDA or TensorRT provider, and this runtime "
+                f"would run on {first}; drop cuda_graph or run on an NVIDIA GPU",
+            )
+        # Only the vector estimator runs from fixed device buffers (see .device); a graph
+        # captured around the others' host inputs would replay stale addresses.
+        plain = choose_providers(self.options.device, replace(self.options, cuda_graph=False))
         self.sessions: dict[str, ort.InferenceSession] = {}
         for name in GRAPHS:
             try:
                 self.sessions[name] = ort.InferenceSession(
-                    str(bundle.graph(name)), sess_options=self._options(name), providers=providers
+                    str(bundle.graph(name)),
+                    sess_options=self._options(name),
+                    providers=providers if name == "vector_estimator" else plain,
                 )
             except Exception as exc:  # onnxruntime raises its own untyped errors
                 raise BundleInvalidError(
@@ -164,6 +216,15 @@ class Runtime:
                 ) from None
         self.providers: list[str] = self.sessions["vector_estimator"].get_providers()
         logger.info("ONNX providers: %s", self.providers)
+        gpu = self.providers[0] in (_PROVIDER["cuda"], _PROVIDER["tensorrt"])
+        #: where OrtValues of the device path live, as ONNX Runtime names the device
+        self.ort_device = ("cuda", self.options.device_id) if gpu else ("cpu", 0)
+        self.io_binding = gpu if self.options.io_binding is None else self.options.io_binding
+        on = gpu if self.options.buckets is None else self.options.buckets
+        self.buckets: Buckets = Buckets() if on else EXACT
+        self.device_path = DevicePath(
+            self.sessions, self.ort_device, pooled=on, cuda_graph=self.options.cuda_graph
+        )
 
     def _options(self, graph: str) -> ort.SessionOptions:
         """Session options for one graph.
@@ -190,3 +251,40 @@ class Runtime:
     def run(self, graph: str, feeds: dict[str, object]) -> object:
         """Run one graph and return its single output."""
         return self.sessions[graph].run(None, feeds)[0]
+
+    @functools.cached_property
+    def vocoder_context(self) -> int | None:
+        """Latent frames at a row's end whose audio depends on what follows the row; None if
+        the vocoder is not length-local (a change past the end reaches the first frame).
+
+        Why: the vocoder has no mask, so a row padded to a longer one's length (a batch of
+        rows of different lengths, or a bucket) gets different audio near its end: the
+        convolutions see the padding where they saw their own zero border. Audio further
+        than this from the end is untouched, so only the last frames need a second, exact
+        pass (see :func:`.synthesis.vocode`). Measured on first need, on the graph itself
+        (reading its nodes would need the ``onnx`` package, and would trust a list of
+        operators to be length-local).
+        """
+        return _measure_context(self)
+
+
+_PROBE_FRAMES = 48  # longer than any vocoder's reach: the full layout's is 10 frames
+
+
+def _measure_context(rt: Runtime) -> int | None:
+    """Two latents of one shape, the same first half and different random second halves:
+    the audio frames of the first half that differ at all are the reach. One shape runs
+    the same kernels, so everything beyond the reach is bit-identical (two shapes would
+    differ by rounding everywhere, and hide the reach's faint edge)."""
+    rng = np.random.default_rng(0)
+    shape = (2, rt.latent_channels, 2 * _PROBE_FRAMES)
+    latent = rng.standard_normal(shape, dtype=np.float32)
+    latent[1, :, :_PROBE_FRAMES] = latent[0, :, :_PROBE_FRAMES]
+    audio = np.asarray(rt.run("vocoder", {"latent": latent}))
+    per_frame = audio.shape[1] // (2 * _PROBE_FRAMES)
+    first = np.abs(audio[0] - audio[1])[: _PROBE_FRAMES * per_frame]
+    # 1e-7: below any error that matters, above another device's run-to-run rounding
+    changed = first.reshape(_PROBE_FRAMES, per_frame).max(axis=1) > 1e-7
+    if changed[0]:
+        return None
+    return int(_PROBE_FRAMES - np.argmax(changed)) if changed.any() else 0

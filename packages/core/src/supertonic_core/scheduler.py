@@ -150,6 +150,11 @@ class Scheduler:
     def workers(self) -> int:
         return len(self._runtimes)
 
+    @property
+    def runtimes(self) -> tuple[Runtime, ...]:
+        """Every worker's runtime (each warms its own shape buckets)."""
+        return tuple(self._runtimes)
+
     def set_workers(self, runtimes: Sequence[Runtime]) -> None:
         """Feed these runtimes from now on, one worker thread each.
 

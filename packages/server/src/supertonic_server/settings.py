@@ -147,6 +147,12 @@ class Settings(BaseSettings, RequestDefaults):
     workers: Annotated[int, Field(ge=1)] | Literal["auto"] = "auto"
     """runtimes run at once: auto (one per visible GPU; on a CPU, the split of the cores
     calibration measures fastest, one worker up to 7 cores) or a number"""
+    io_binding: bool | None = None
+    """keep the denoising state on the device between steps (default: on for cuda and tensorrt)"""
+    buckets: bool | None = None
+    """round shapes up to fixed buckets, all visited at warm-up (default: on for cuda and tensorrt)"""
+    cuda_graph: bool = False
+    """replay recorded CUDA graphs per shape bucket (cuda, tensorrt only; not run on a GPU yet)"""
     max_concurrent: int | None = Field(None, ge=1)
     """streams synthesized at once (default: from measured capacity)"""
     max_queue: int = Field(64, ge=0)

@@ -132,6 +132,7 @@ class World:
             job.stage = stage
             job.duration = self.rng.uniform(0.2, 8.0)
             job.latent = np.zeros((1, self.rng.randint(1, 120)), np.float32)
+            job.frames = job.latent.shape[1]
             job.step = steps if stage is Stage.VOCODE else self.rng.randrange(steps)
         self.jobs.append(job)
         return job

@@ -477,10 +477,11 @@ class HeldRuntime:
 
     def __init__(self, bundle, gate: threading.Event | None = None) -> None:
         self.runtime = Runtime(bundle, RuntimeOptions(intra_threads=1))
-        self.sessions = self.runtime.sessions
-        self.latent_channels = self.runtime.latent_channels
         self.gate = gate or threading.Event()
         self.entered = threading.Event()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.runtime, name)  # sessions, shapes, the device path's settings
 
     def run(self, graph, feeds):
         self.entered.set()
@@ -608,6 +609,7 @@ def _prepared(engine: Engine, frames: int, **place: object) -> Job:
     """A job past prepare, ``frames`` latent frames long."""
     job = Job(_job(engine, "A prepared chunk.", **place), stage=Stage.DENOISE)
     job.latent = np.zeros((engine.runtime.latent_channels, frames), np.float32)
+    job.frames = frames
     job.text_emb = np.zeros((256, len(job.request.ids)), np.float32)
     return job
 

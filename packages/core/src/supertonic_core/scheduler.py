@@ -414,12 +414,7 @@ class Scheduler:
 
     def _run_to_end(self, rows: list[Row]) -> None:
         while rows[0].stage is not Stage.DONE:
-            stage = rows[0].stage
-            if stage is Stage.VOCODE:
-                for row in rows:
-                    self._execute(Stage.VOCODE, [row], self.runtime)
-            else:
-                self._execute(stage, rows, self.runtime)
+            self._execute(rows[0].stage, rows, self.runtime)
 
     def _retry_after(self) -> float:
         capacity = self.capacity() or 1.0
@@ -567,8 +562,8 @@ class _Batch:
     costs say the call with it costs no more than the call without it plus the row alone:
     padding is tolerated exactly as far as it pays. Until the costs can price a call of
     that size (calibration and the first calls measure them), a row joins if the padding
-    stays within ``max_padding`` of the call. The vocoder graph has no mask, so it takes
-    rows of equal length only.
+    stays within ``max_padding`` of the call. The vocoder takes rows of any lengths too
+    (:func:`.synthesis.vocode` makes padded ends again exactly).
     """
 
     def __init__(self, lead: Job, urgency: Urgency, max_padding: float) -> None:
@@ -582,18 +577,15 @@ class _Batch:
 
     def join(self, job: Job) -> bool:
         size = self.urgency.frames(job)
-        if self.stage is Stage.VOCODE:
-            fits = size == self._longest
+        rows, longest = len(self.jobs), max(self._longest, size)
+        joined = self.costs.batch_call(self.stage, longest, rows + 1)
+        apart = self.costs.batch_call(self.stage, self._longest, rows)
+        alone = self.costs.call(self.stage, size)
+        if joined is None or apart is None or alone is None:
+            padded = longest * (rows + 1)
+            fits = (padded - self._total - size) / padded <= self.max_padding
         else:
-            rows, longest = len(self.jobs), max(self._longest, size)
-            joined = self.costs.batch_call(self.stage, longest, rows + 1)
-            apart = self.costs.batch_call(self.stage, self._longest, rows)
-            alone = self.costs.call(self.stage, size)
-            if joined is None or apart is None or alone is None:
-                padded = longest * (rows + 1)
-                fits = (padded - self._total - size) / padded <= self.max_padding
-            else:
-                fits = joined <= apart + alone
+            fits = joined <= apart + alone
         if fits:
             self._add(job, size)
         return fits
@@ -610,8 +602,6 @@ class _Batch:
     def ride(self, job: Job) -> bool:
         """Add ``job`` if the call stays free (see :meth:`has_free_room`)."""
         size = self.urgency.frames(job)
-        if self.stage is Stage.VOCODE and size != self._longest:
-            return False
         longest = max(self._longest, size)
         fits = self._free(self.costs.batch_call(self.stage, longest, len(self.jobs) + 1))
         if fits:

@@ -4,6 +4,7 @@ for the example scripts, and processes started as a user would (``spawn``, ``fre
 from __future__ import annotations
 
 import importlib.util
+import json
 import socket
 import subprocess
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -109,3 +110,23 @@ def spawn() -> Iterator[Spawn]:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+
+
+@pytest.fixture(scope="module")
+def brands(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A JSON pronunciation dictionary of one entry (the plugins' dictionary tests)."""
+    path = tmp_path_factory.mktemp("lexicons") / "brands.json"
+    path.write_text(json.dumps({"SQL": "structured query language"}), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def lexicon_server(tiny_bundle_dir: Path, brands: Path) -> Iterator[object]:
+    """A live server started with ``--lexicon brands.json``."""
+    from supertonic_server import Settings
+    from supertonic_server.testing import LiveServer
+
+    settings = Settings(model_dir=str(tiny_bundle_dir), lexicon_files=(str(brands),), warmup=False)
+    server = LiveServer(settings).start()
+    yield server
+    server.stop()

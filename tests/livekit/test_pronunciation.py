@@ -4,8 +4,7 @@ engine loads ``dictionaries``, a server its ``--lexicon`` files; ``lexicons`` an
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -13,28 +12,11 @@ import pytest
 from livekit.agents import APIStatusError
 from livekit.plugins import supertonic
 from supertonic_core import Engine
-from supertonic_server import Settings
-from supertonic_server.testing import LiveServer
 
 from .conftest import NO_RETRY
 from .test_tts import transcripts
 
 TEXT = "We use SQL daily."
-
-
-@pytest.fixture(scope="module")
-def brands(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("lexicons") / "brands.json"
-    path.write_text(json.dumps({"SQL": "structured query language"}), encoding="utf-8")
-    return path
-
-
-@pytest.fixture(scope="module")
-def lexicon_server(tiny_bundle_dir: Path, brands: Path) -> Iterator[LiveServer]:
-    settings = Settings(model_dir=str(tiny_bundle_dir), lexicon_files=(str(brands),), warmup=False)
-    server = LiveServer(settings).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(params=["in-process", "remote"])

@@ -4,8 +4,7 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,27 +12,11 @@ import pytest
 from pipecat.frames.frames import TTSSpeakFrame, TTSTextFrame
 from pipecat_supertonic import SupertonicServerTTSService, SupertonicTTSService
 from supertonic_core import Engine
-from supertonic_server import Settings
 from supertonic_server.testing import LiveServer
 
 from .test_tts import audio_of, errors, run, seconds
 
 TEXT = "We use SQL daily."
-
-
-@pytest.fixture(scope="module")
-def brands(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("lexicons") / "brands.json"
-    path.write_text(json.dumps({"SQL": "structured query language"}), encoding="utf-8")
-    return path
-
-
-@pytest.fixture(scope="module")
-def lexicon_server(tiny_bundle_dir: Path, brands: Path) -> Iterator[LiveServer]:
-    settings = Settings(model_dir=str(tiny_bundle_dir), lexicon_files=(str(brands),), warmup=False)
-    server = LiveServer(settings).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(params=["in-process", "server"])

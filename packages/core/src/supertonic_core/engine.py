@@ -31,7 +31,6 @@ from .synthesis import warm_up_buckets
 from .text import TextIndexer, is_speakable, refused_characters
 from .voices import VoiceLibrary, VoiceStyle
 from .workers import (
-    GPU_PROVIDERS,
     choose_workers,
     cpu_cores,
     cpu_splits,
@@ -303,7 +302,7 @@ class Engine:
 
     def _gpus(self) -> int:
         """GPUs visible to the graphs: 0 when they run on the CPU."""
-        return max(1, visible_gpus()) if self.providers[0] in GPU_PROVIDERS else 0
+        return max(1, visible_gpus()) if self.runtime.on_gpu else 0
 
     def _use_workers(self, count: int) -> None:
         """Run ``count`` workers (:func:`.workers.worker_options`); the runtime loaded

@@ -42,6 +42,8 @@ _PROVIDER = {
     "coreml": "CoreMLExecutionProvider",
     "cpu": "CPUExecutionProvider",
 }
+#: The providers that run on an NVIDIA GPU (device buffers, CUDA graphs, a worker per GPU).
+GPU_PROVIDERS = (_PROVIDER["cuda"], _PROVIDER["tensorrt"])
 Provider = str | tuple[str, dict[str, str]]
 #: The one graph whose operator threads keep spinning between calls (see Runtime._options).
 SPINNING_GRAPH = "vector_estimator"
@@ -191,7 +193,7 @@ class Runtime:
         self.latent_channels = bundle.latent_channels
         providers = choose_providers(self.options.device, self.options)
         first = providers[0] if isinstance(providers[0], str) else providers[0][0]
-        if self.options.cuda_graph and first not in (_PROVIDER["cuda"], _PROVIDER["tensorrt"]):
+        if self.options.cuda_graph and first not in GPU_PROVIDERS:
             raise InvalidOptionError(
                 "cuda_graph",
                 True,
@@ -216,7 +218,7 @@ class Runtime:
                 ) from None
         self.providers: list[str] = self.sessions["vector_estimator"].get_providers()
         logger.info("ONNX providers: %s", self.providers)
-        gpu = self.providers[0] in (_PROVIDER["cuda"], _PROVIDER["tensorrt"])
+        gpu = self.on_gpu = self.providers[0] in GPU_PROVIDERS
         #: where OrtValues of the device path live, as ONNX Runtime names the device
         self.ort_device = ("cuda", self.options.device_id) if gpu else ("cpu", 0)
         self.io_binding = gpu if self.options.io_binding is None else self.options.io_binding

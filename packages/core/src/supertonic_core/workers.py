@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
 MIN_THREADS = 4  # fewest operator threads a CPU worker keeps
 GAIN = 1.15  # doubled workers must make at least this many times the rows per second
-GPU_PROVIDERS = ("CUDAExecutionProvider", "TensorrtExecutionProvider")
 _STEPS = 3  # denoising steps each worker runs when measured
 
 

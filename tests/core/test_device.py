@@ -38,17 +38,23 @@ def synthesize(rt: Runtime, engine: Engine, batch: list[ChunkRequest]) -> list[n
     return vocode(rt, rows)
 
 
+def assert_same_audio(ours: Runtime, theirs: Runtime, engine: Engine, *, atol: float) -> None:
+    """Each row of :func:`requests` has audio of the same length and within ``atol`` from
+    both runtimes."""
+    for a, b in zip(
+        synthesize(ours, engine, requests(engine)),
+        synthesize(theirs, engine, requests(engine)),
+        strict=True,
+    ):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=0, atol=atol)
+
+
 def test_io_binding_gives_the_host_paths_numbers(tiny_bundle: Bundle, engine: Engine) -> None:
     host = Runtime(tiny_bundle, RuntimeOptions(device="cpu"))
     bound = Runtime(tiny_bundle, RuntimeOptions(device="cpu", io_binding=True))
     assert not host.io_binding and bound.io_binding
-    for ours, theirs in zip(
-        synthesize(bound, engine, requests(engine)),
-        synthesize(host, engine, requests(engine)),
-        strict=True,
-    ):
-        assert ours.shape == theirs.shape
-        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-6)
+    assert_same_audio(bound, host, engine, atol=1e-6)
 
 
 def test_a_row_leaving_its_bound_batch_takes_its_latent_back(

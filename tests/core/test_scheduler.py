@@ -489,6 +489,15 @@ class HeldRuntime:
         return self.runtime.run(graph, feeds)
 
 
+def _two_held_workers(engine: Engine, bundle) -> tuple[Scheduler, threading.Event, list]:
+    """A scheduler of two workers, one row a call, whose calls wait for the gate."""
+    gate = threading.Event()
+    held = [HeldRuntime(bundle, gate) for _ in range(2)]
+    sched = _scheduler(engine, held[0], max_batch=1)
+    sched.set_workers(held)
+    return sched, gate, held
+
+
 def _in_flight_watch(sched: Scheduler) -> tuple[list[int], set]:
     """Streams found in two calls at once (stays empty), and the runtimes that ran calls."""
     lock, running, overlaps, used = threading.Lock(), set(), [], set()
@@ -547,10 +556,7 @@ def test_two_workers_give_the_audio_of_one(engine: Engine, tiny_bundle) -> None:
 def test_a_stream_in_one_workers_call_is_no_candidate_for_another(
     engine: Engine, tiny_bundle
 ) -> None:
-    gate = threading.Event()
-    held = [HeldRuntime(tiny_bundle, gate) for _ in range(2)]
-    sched = _scheduler(engine, held[0], max_batch=1)
-    sched.set_workers(held)
+    sched, gate, held = _two_held_workers(engine, tiny_bundle)
     overlaps, _ = _in_flight_watch(sched)
     try:
         futures = [sched.submit(r) for r in _replies(engine, sched, streams=2)]
@@ -569,10 +575,7 @@ def test_a_stream_in_one_workers_call_is_no_candidate_for_another(
 def test_cancel_and_close_fail_pending_futures_with_two_workers(
     engine: Engine, tiny_bundle
 ) -> None:
-    gate = threading.Event()
-    held = [HeldRuntime(tiny_bundle, gate) for _ in range(2)]
-    sched = _scheduler(engine, held[0], max_batch=1)
-    sched.set_workers(held)
+    sched, gate, held = _two_held_workers(engine, tiny_bundle)
     token = CancelToken()
     cancelled_place, other_place = sched.open_stream(), sched.open_stream()
     cancelled = [

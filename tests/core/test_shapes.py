@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
 from supertonic_core import Engine
 from supertonic_core.bundle import Bundle
 from supertonic_core.runtime import Runtime, RuntimeOptions
 from supertonic_core.shapes import EXACT, Buckets
 
-from .test_device import requests, synthesize
+from .test_device import assert_same_audio
 
 
 def test_sizes_round_up_to_the_next_edge() -> None:
@@ -31,10 +30,4 @@ def test_buckets_change_no_rows_audio(tiny_bundle: Bundle, engine: Engine) -> No
     for options in ({"buckets": True}, {"buckets": True, "io_binding": True}):
         bucketed = Runtime(tiny_bundle, RuntimeOptions(device="cpu", **options))
         assert bucketed.buckets == Buckets()
-        for ours, theirs in zip(
-            synthesize(bucketed, engine, requests(engine)),
-            synthesize(exact, engine, requests(engine)),
-            strict=True,
-        ):
-            assert ours.shape == theirs.shape
-            np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5)
+        assert_same_audio(bucketed, exact, engine, atol=1e-5)
